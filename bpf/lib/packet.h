@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the parsers in this folder extract from one packet. Headers are read
+ * relative to the network header (BPF_HDR_START_NET), never from skb->data:
+ * a socket filter on a live TCP socket sees data starting at the TCP header,
+ * BPF_PROG_TEST_RUN hands it data starting at the IP header, and a TC program
+ * sees the link-layer header first. The network header is the one offset all
+ * three agree on.
+ */
+#ifndef GATEWAY_LIB_PACKET_H
+#define GATEWAY_LIB_PACKET_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include "../probe.h"
+
+/* longest TCP option area: data offset 15 words minus the fixed 20 bytes */
+#define TCP_OPTIONS_MAX_LEN 40
+
+struct packet {
+	__u8 src[PROBE_ADDR_LEN];
+	__u8 dst[PROBE_ADDR_LEN];
+	__u32 l4_off; /* offset of the TCP header from the network header */
+	__u32 l4_len; /* IP payload length (TCP header + data); 0 when unknown */
+	__u8 family;
+	__u8 ttl;
+	__u8 tos;
+	__u8 tcp_flags;
+	__u16 sport;
+	__u16 dport;
+	__u32 seq;
+	__u16 window;
+	__u16 tcp_hlen;
+	__u32 payload; /* TCP payload bytes */
+};
+
+/* Result of a parser: 0, or the negated probe_stat that explains why not. */
+#define PARSE_OK 0
+#define PARSE_FAIL(stat) (-(int)(stat))
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The binary contract between the kernel programs in probe.bpf.c and user
+ * space (src/KernelProbe/Abi.cs). Fixed-width types and explicit padding only:
+ * the C# mirror is checked against the BTF of the compiled object by a test,
+ * so any change here must be made there in the same commit.
+ */
+#ifndef GATEWAY_PROBE_H
+#define GATEWAY_PROBE_H
+
+#include <linux/types.h>
+
+#define PROBE_ADDR_LEN 16
+#define PROBE_MAX_OPTION_KINDS 16
+
+/* family values of probe_flow_key.family */
+#define PROBE_FAMILY_IPV4 4
+#define PROBE_FAMILY_IPV6 6
+
+/*
+ * A flow seen from the gateway's side. IPv4 addresses occupy the first four
+ * bytes of the 16-byte arrays (the rest is zero); ports are in host order.
+ */
+struct probe_flow_key {
+	__u8 local_addr[PROBE_ADDR_LEN];
+	__u8 peer_addr[PROBE_ADDR_LEN];
+	__u16 local_port;
+	__u16 peer_port;
+	__u8 family;
+	__u8 protocol;
+	__u8 pad[2];
+};
+
+/* probe_flow_record.flags */
+enum probe_flow_flags {
+	/* the peer's handshake segment (SYN downstream, SYN-ACK upstream) was parsed */
+	PROBE_FLOW_HANDSHAKE = 1u << 0,
+	/* the peer opened the connection (the gateway accepted it) */
+	PROBE_FLOW_SYN_IN = 1u << 1,
+	/* the gateway opened the connection (an upstream socket) */
+	PROBE_FLOW_SYN_OUT = 1u << 2,
+	PROBE_FLOW_MSS = 1u << 3,
+	PROBE_FLOW_WSCALE = 1u << 4,
+	/* more option kinds than hs_options holds, or a malformed option list */
+	PROBE_FLOW_OPTIONS_TRUNCATED = 1u << 5,
+	PROBE_FLOW_FIN_IN = 1u << 6,
+	PROBE_FLOW_FIN_OUT = 1u << 7,
+	PROBE_FLOW_RST_IN = 1u << 8,
+	PROBE_FLOW_RST_OUT = 1u << 9,
+};
+
+struct probe_flow_record {
+	__u64 first_seen_ns; /* bpf_ktime_get_ns() of the first segment */
+	__u64 last_seen_ns;
+	__u64 packets_in; /* TCP segments received by the gateway (GSO/GRO counted per segment) */
+	__u64 packets_out; /* TCP segments sent by the gateway */
+	__u64 bytes_in; /* TCP payload bytes received */
+	__u64 bytes_out; /* TCP payload bytes sent */
+	__u32 peer_isn; /* sequence number of the peer's SYN / SYN-ACK */
+	__u32 local_isn; /* sequence number of the gateway's SYN / SYN-ACK */
+	__u32 flags; /* enum probe_flow_flags */
+	__u16 hs_window; /* raw window field of the peer's handshake segment */
+	__u16 hs_mss;
+	__u8 hs_ttl; /* TTL or hop limit */
+	__u8 hs_tos; /* DSCP << 2 | ECN, IPv4 TOS or IPv6 traffic class */
+	__u8 hs_wscale;
+	__u8 hs_option_count; /* entries used in hs_options */
+	__u8 hs_options[PROBE_MAX_OPTION_KINDS]; /* option kinds in wire order */
+	__u32 pad;
+};
+
+/* Index of the per-CPU counters in the probe_stats map. */
+enum probe_stat {
+	PROBE_STAT_SEEN = 0, /* packets the programs looked at */
+	PROBE_STAT_RECORDED, /* packets that updated a flow record */
+	PROBE_STAT_NOT_IP,
+	PROBE_STAT_NOT_TCP,
+	PROBE_STAT_TRUNCATED, /* a header ended before its declared length */
+	PROBE_STAT_MALFORMED, /* IHL < 5, data offset < 5 */
+	PROBE_STAT_FRAGMENT, /* a non-first IPv4 fragment: no TCP header to read */
+	PROBE_STAT_NOT_OURS, /* egress segment of a socket that is not the gateway's */
+	PROBE_STAT_MAP_UPDATE_FAILED,
+	PROBE_STAT_EVENT_DROPPED, /* ring buffer full */
+	PROBE_STAT_MAX,
+};
+
+/* probe_event.kind */
+enum probe_event_kind {
+	PROBE_EVENT_RST_IN = 1,
+	PROBE_EVENT_RST_OUT = 2,
+};
+
+/* A notable event, delivered through the probe_events ring buffer. */
+struct probe_event {
+	__u64 time_ns;
+	struct probe_flow_key key;
+	__u32 kind; /* enum probe_event_kind */
+	__u8 tcp_flags;
+	__u8 pad[3];
+};
+
+#endif /* GATEWAY_PROBE_H */

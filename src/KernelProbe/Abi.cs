@@ -1,0 +1,124 @@
+using System.Runtime.InteropServices;
+
+namespace KernelProbe;
+
+// C# mirrors of bpf/probe.h. Field order, sizes and padding must match the C
+// structs exactly; AbiLayoutTests compares them with the compiled object's BTF.
+
+/// <summary>Mirror of <c>struct probe_flow_key</c>.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 40)]
+internal unsafe struct ProbeFlowKey
+{
+    public fixed byte LocalAddr[16];
+    public fixed byte PeerAddr[16];
+    public ushort LocalPort;
+    public ushort PeerPort;
+    public byte Family;
+    public byte Protocol;
+    public fixed byte Pad[2];
+}
+
+/// <summary>Mirror of <c>struct probe_flow_record</c>.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 88)]
+internal unsafe struct ProbeFlowRecord
+{
+    public ulong FirstSeenNs;
+    public ulong LastSeenNs;
+    public ulong PacketsIn;
+    public ulong PacketsOut;
+    public ulong BytesIn;
+    public ulong BytesOut;
+    public uint PeerIsn;
+    public uint LocalIsn;
+    public uint Flags;
+    public ushort HsWindow;
+    public ushort HsMss;
+    public byte HsTtl;
+    public byte HsTos;
+    public byte HsWscale;
+    public byte HsOptionCount;
+    public fixed byte HsOptions[16];
+    public uint Pad;
+}
+
+/// <summary>Mirror of <c>struct probe_event</c>.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 56)]
+internal unsafe struct ProbeEventRaw
+{
+    public ulong TimeNs;
+    public ProbeFlowKey Key;
+    public uint Kind;
+    public byte TcpFlags;
+    public fixed byte Pad[3];
+}
+
+/// <summary>Mirror of <c>enum probe_flow_flags</c>.</summary>
+[Flags]
+public enum FlowFlags : uint
+{
+    /// <summary>No flag.</summary>
+    None = 0,
+    /// <summary>The peer's handshake segment was parsed.</summary>
+    Handshake = 1u << 0,
+    /// <summary>The peer opened the connection (accepted by the gateway).</summary>
+    SynIn = 1u << 1,
+    /// <summary>The gateway opened the connection (upstream).</summary>
+    SynOut = 1u << 2,
+    /// <summary>The handshake carried an MSS option.</summary>
+    Mss = 1u << 3,
+    /// <summary>The handshake carried a window-scale option.</summary>
+    WindowScale = 1u << 4,
+    /// <summary>The option list was longer than recorded or malformed.</summary>
+    OptionsTruncated = 1u << 5,
+    /// <summary>The peer sent FIN.</summary>
+    FinIn = 1u << 6,
+    /// <summary>The gateway sent FIN.</summary>
+    FinOut = 1u << 7,
+    /// <summary>The peer sent RST.</summary>
+    RstIn = 1u << 8,
+    /// <summary>The gateway sent RST.</summary>
+    RstOut = 1u << 9,
+}
+
+/// <summary>Mirror of <c>enum probe_stat</c>: why the programs did or did not record a packet.</summary>
+public enum ProbeStat
+{
+    /// <summary>Packets the programs looked at.</summary>
+    Seen = 0,
+    /// <summary>Packets that updated a flow record.</summary>
+    Recorded,
+    /// <summary>Not IPv4 or IPv6.</summary>
+    NotIp,
+    /// <summary>IP, but not TCP (or TCP behind IPv6 extension headers).</summary>
+    NotTcp,
+    /// <summary>A header ended before its declared length.</summary>
+    Truncated,
+    /// <summary>IHL or data offset below the minimum.</summary>
+    Malformed,
+    /// <summary>A non-first IPv4 fragment.</summary>
+    Fragment,
+    /// <summary>An egress segment of a socket that is not the gateway's.</summary>
+    NotOurs,
+    /// <summary>The flow table refused an insert.</summary>
+    MapUpdateFailed,
+    /// <summary>An event was lost because the ring buffer was full.</summary>
+    EventDropped,
+}
+
+/// <summary>Mirror of <c>enum probe_event_kind</c>.</summary>
+public enum ProbeEventKind : uint
+{
+    /// <summary>The peer reset the connection.</summary>
+    ResetIn = 1,
+    /// <summary>The gateway reset the connection.</summary>
+    ResetOut = 2,
+}
+
+/// <summary>Constants of probe.h.</summary>
+internal static class ProbeAbi
+{
+    internal const int StatCount = 10;
+    internal const byte FamilyIPv4 = 4;
+    internal const byte FamilyIPv6 = 6;
+    internal const int MaxOptionKinds = 16;
+}

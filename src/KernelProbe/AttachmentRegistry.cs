@@ -1,0 +1,104 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace KernelProbe;
+
+/// <summary>One TC attachment as written to the registry.</summary>
+public sealed record AttachmentState(
+    ProcessIdentity Owner,
+    string Interface,
+    int IfIndex,
+    TcDirection Direction,
+    uint Handle,
+    uint Priority,
+    uint ProgramId,
+    string ProgramName,
+    bool CreatedHook);
+
+/// <summary>
+/// Where this library notes the TC filters it attached (one small JSON file
+/// each, under /run by default), so that a start after a crash removes exactly
+/// the filters a dead gateway left and never anyone else's: a filter is removed
+/// only when its owner process is gone and the same program still sits at the
+/// recorded handle and priority.
+/// </summary>
+public sealed class AttachmentRegistry(string directory)
+{
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>The default directory: /run/kernel-header-gateway.</summary>
+    public const string DefaultDirectory = "/run/kernel-header-gateway";
+
+    /// <summary>The registry directory.</summary>
+    public string Directory { get; } = directory;
+
+    /// <summary>Writes a record and returns its file path.</summary>
+    internal string? Record(AttachmentState state)
+    {
+        try
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+            string file = Path.Combine(Directory,
+                $"tc-{state.Owner.Pid}-{state.IfIndex}-{state.Direction.ToString().ToLowerInvariant()}-{state.Handle:x}-{state.Priority}.json");
+            File.WriteAllText(file, JsonSerializer.Serialize(state, Json));
+            return file;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Without a record a crash would leave the filter until the next
+            // reboot, but the gateway itself still works.
+            return null;
+        }
+    }
+
+    internal void Forget(string file)
+    {
+        try
+        {
+            File.Delete(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Every recorded attachment, with its file.</summary>
+    public IReadOnlyList<(string File, AttachmentState State)> List()
+    {
+        var result = new List<(string, AttachmentState)>();
+        if (!System.IO.Directory.Exists(Directory))
+            return result;
+        foreach (string file in System.IO.Directory.EnumerateFiles(Directory, "tc-*.json"))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<AttachmentState>(File.ReadAllText(file), Json) is { } state)
+                    result.Add((file, state));
+            }
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Removes the filters whose owner is no longer running, and their records.
+    /// Returns what was removed.
+    /// </summary>
+    public IReadOnlyList<AttachmentState> SweepStale()
+    {
+        var removed = new List<AttachmentState>();
+        foreach ((string file, AttachmentState state) in List())
+        {
+            if (state.Owner.IsAlive())
+                continue;
+            if (TcAttachment.Detach(state.IfIndex, state.Direction, state.Handle, state.Priority, state.ProgramId))
+                removed.Add(state);
+            if (state.CreatedHook && !List().Any(other => other.File != file && other.State.IfIndex == state.IfIndex && other.State.Owner.IsAlive()))
+                TcAttachment.DestroyHookIfEmpty(state.Interface, state.IfIndex);
+            Forget(file);
+        }
+        return removed;
+    }
+}

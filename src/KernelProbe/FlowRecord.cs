@@ -1,0 +1,89 @@
+namespace KernelProbe;
+
+/// <summary>What the kernel recorded for one flow, decoded from <c>struct probe_flow_record</c>.</summary>
+public sealed record FlowRecord
+{
+    /// <summary>Flags the programs set (handshake seen, who opened, FIN/RST).</summary>
+    public FlowFlags Flags { get; init; }
+
+    /// <summary>Monotonic time (ns, CLOCK_MONOTONIC) of the first recorded segment.</summary>
+    public ulong FirstSeenNs { get; init; }
+
+    /// <summary>Monotonic time (ns) of the latest recorded segment.</summary>
+    public ulong LastSeenNs { get; init; }
+
+    /// <summary>Segments received by the gateway.</summary>
+    public ulong PacketsIn { get; init; }
+
+    /// <summary>Segments sent by the gateway.</summary>
+    public ulong PacketsOut { get; init; }
+
+    /// <summary>Payload bytes received.</summary>
+    public ulong BytesIn { get; init; }
+
+    /// <summary>Payload bytes sent.</summary>
+    public ulong BytesOut { get; init; }
+
+    /// <summary>Sequence number of the peer's handshake segment.</summary>
+    public uint PeerIsn { get; init; }
+
+    /// <summary>Sequence number of the gateway's SYN or SYN-ACK.</summary>
+    public uint LocalIsn { get; init; }
+
+    /// <summary>Whether the peer's handshake segment was seen; the Handshake* values are meaningful only then.</summary>
+    public bool HasHandshake => Flags.HasFlag(FlowFlags.Handshake);
+
+    /// <summary>TTL or hop limit of the peer's handshake segment.</summary>
+    public byte HandshakeTtl { get; init; }
+
+    /// <summary>TOS / traffic class byte of the peer's handshake segment.</summary>
+    public byte HandshakeTos { get; init; }
+
+    /// <summary>DSCP (upper six bits of the TOS byte).</summary>
+    public int HandshakeDscp => HandshakeTos >> 2;
+
+    /// <summary>ECN (lower two bits of the TOS byte).</summary>
+    public int HandshakeEcn => HandshakeTos & 0x3;
+
+    /// <summary>Raw window field of the handshake segment.</summary>
+    public ushort HandshakeWindow { get; init; }
+
+    /// <summary>MSS option, null when absent.</summary>
+    public ushort? HandshakeMss { get; init; }
+
+    /// <summary>Window-scale option, null when absent.</summary>
+    public byte? HandshakeWindowScale { get; init; }
+
+    /// <summary>Option kinds in wire order.</summary>
+    public IReadOnlyList<byte> HandshakeOptionKinds { get; init; } = [];
+
+    /// <summary>Option kinds dash-separated, e.g. <c>2-4-8-1-3</c>; empty when none.</summary>
+    public string HandshakeOptions => string.Join('-', HandshakeOptionKinds);
+
+    internal static unsafe FlowRecord FromRaw(in ProbeFlowRecord raw)
+    {
+        var flags = (FlowFlags)raw.Flags;
+        int count = Math.Min((int)raw.HsOptionCount, ProbeAbi.MaxOptionKinds);
+        byte[] kinds = new byte[count];
+        fixed (byte* options = raw.HsOptions)
+            new ReadOnlySpan<byte>(options, count).CopyTo(kinds);
+        return new FlowRecord
+        {
+            Flags = flags,
+            FirstSeenNs = raw.FirstSeenNs,
+            LastSeenNs = raw.LastSeenNs,
+            PacketsIn = raw.PacketsIn,
+            PacketsOut = raw.PacketsOut,
+            BytesIn = raw.BytesIn,
+            BytesOut = raw.BytesOut,
+            PeerIsn = raw.PeerIsn,
+            LocalIsn = raw.LocalIsn,
+            HandshakeTtl = raw.HsTtl,
+            HandshakeTos = raw.HsTos,
+            HandshakeWindow = raw.HsWindow,
+            HandshakeMss = flags.HasFlag(FlowFlags.Mss) ? raw.HsMss : null,
+            HandshakeWindowScale = flags.HasFlag(FlowFlags.WindowScale) ? raw.HsWscale : null,
+            HandshakeOptionKinds = kinds,
+        };
+    }
+}

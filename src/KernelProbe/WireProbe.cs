@@ -1,0 +1,159 @@
+using System.Net.Sockets;
+
+namespace KernelProbe;
+
+/// <summary>
+/// The probe as one unit: loads bpf/probe.bpf.o, attaches the TC egress
+/// program to the configured interfaces, attaches the socket filter to the
+/// sockets it is handed, and answers "what did the wire see for this flow".
+/// Disposing detaches everything it attached.
+/// </summary>
+public sealed class WireProbe : IDisposable
+{
+    /// <summary>Name of the socket-filter program in the object.</summary>
+    public const string SocketProgramName = "gw_sock_ingress";
+
+    /// <summary>Name of the TC program in the object.</summary>
+    public const string TcProgramName = "gw_tc_egress";
+
+    private readonly BpfObject obj;
+    private readonly BpfMap flows;
+    private readonly BpfMap sockets;
+    private readonly BpfMap stats;
+    private readonly List<TcAttachment> attachments = [];
+    private readonly RingBufferReader? events;
+    private int disposed;
+
+    private WireProbe(BpfObject obj, Action<ProbeEvent>? onEvent)
+    {
+        this.obj = obj;
+        SocketProgram = obj.Program(SocketProgramName);
+        TcProgram = obj.Program(TcProgramName);
+        flows = obj.Map("probe_flows");
+        sockets = obj.Map("probe_sockets");
+        stats = obj.Map("probe_stats");
+        if (onEvent is not null)
+        {
+            events = new RingBufferReader(obj.Map("probe_events"), data =>
+            {
+                if (ProbeEvent.Decode(data) is { } ev)
+                    onEvent(ev);
+            }, "wire-probe-events");
+        }
+    }
+
+    /// <summary>The socket filter.</summary>
+    public BpfProgram SocketProgram { get; }
+
+    /// <summary>The TC egress program.</summary>
+    public BpfProgram TcProgram { get; }
+
+    /// <summary>The TC filters this probe attached.</summary>
+    public IReadOnlyList<TcAttachment> Attachments => attachments;
+
+    /// <summary>Capacity of the flow table.</summary>
+    public uint FlowTableSize => flows.MaxEntries;
+
+    /// <summary>
+    /// Loads the programs and attaches TC egress to every configured interface.
+    /// Stale filters of a crashed earlier gateway are removed first. On any
+    /// failure everything attached so far is detached before the exception
+    /// (whose message names the step that failed) propagates.
+    /// </summary>
+    public static WireProbe Start(WireProbeOptions options, Action<ProbeEvent>? onEvent = null)
+    {
+        AttachmentRegistry? registry = options.RegistryDirectory is null ? null : new AttachmentRegistry(options.RegistryDirectory);
+        registry?.SweepStale();
+
+        BpfObject obj;
+        try
+        {
+            obj = BpfObject.Load(options.ObjectPath, new Dictionary<string, uint>
+            {
+                ["probe_flows"] = options.FlowTableSize,
+                ["probe_sockets"] = options.SocketTableSize,
+            });
+        }
+        catch (ProbeException e)
+        {
+            throw e.In("start wire probe");
+        }
+
+        WireProbe? probe = null;
+        try
+        {
+            probe = new WireProbe(obj, onEvent);
+            foreach (string name in options.Interfaces.Distinct(StringComparer.Ordinal))
+                probe.attachments.Add(TcAttachment.Attach(probe.TcProgram, name, TcDirection.Egress, registry));
+            return probe;
+        }
+        catch (ProbeException e)
+        {
+            if (probe is not null)
+                probe.Dispose();
+            else
+                obj.Dispose();
+            throw e.In("start wire probe");
+        }
+    }
+
+    /// <summary>
+    /// Attaches the socket filter to a listen socket (before listen: accepted
+    /// connections inherit it) or to an upstream socket.
+    /// </summary>
+    public void AttachSocket(Socket socket) => SocketFilter.Attach(socket, SocketProgram);
+
+    /// <summary>
+    /// Prepares an upstream socket before connect: attaches the socket filter
+    /// and registers the socket's cookie, so that the egress program
+    /// recognises its SYN. Returns the cookie, for <see cref="ForgetSocket"/>.
+    /// </summary>
+    public ulong RegisterUpstreamSocket(Socket socket)
+    {
+        AttachSocket(socket);
+        ulong cookie = SocketFilter.Cookie(socket);
+        sockets.Update(cookie, (byte)1);
+        return cookie;
+    }
+
+    /// <summary>Forgets a registered upstream socket.</summary>
+    public void ForgetSocket(ulong cookie) => sockets.Delete(cookie);
+
+    /// <summary>What the kernel recorded for <paramref name="key"/> so far.</summary>
+    public bool TryGetFlow(FlowKey key, out FlowRecord? record)
+    {
+        if (flows.TryLookup(key.ToRaw(), out ProbeFlowRecord raw))
+        {
+            record = FlowRecord.FromRaw(raw);
+            return true;
+        }
+        record = null;
+        return false;
+    }
+
+    /// <summary>Removes a flow (its connection closed); false when it was not there.</summary>
+    public bool RemoveFlow(FlowKey key) => flows.Delete(key.ToRaw());
+
+    /// <summary>Every flow currently in the table.</summary>
+    public IReadOnlyList<FlowKey> Flows() => flows.Keys<ProbeFlowKey>().Select(k => FlowKey.FromRaw(k)).ToList();
+
+    /// <summary>The per-CPU counters, summed.</summary>
+    public IReadOnlyDictionary<ProbeStat, ulong> Statistics()
+    {
+        var result = new Dictionary<ProbeStat, ulong>();
+        foreach (ProbeStat stat in Enum.GetValues<ProbeStat>())
+            result[stat] = stats.SumPerCpu((uint)stat);
+        return result;
+    }
+
+    /// <summary>Detaches every TC filter, stops the event reader and unloads the programs.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+            return;
+        foreach (TcAttachment attachment in attachments)
+            attachment.Dispose();
+        events?.Dispose();
+        obj.Dispose();
+    }
+}

@@ -1,0 +1,20 @@
+namespace KernelProbe;
+
+/// <summary>How to start a <see cref="WireProbe"/>; defaults suit one gateway on one host.</summary>
+public sealed class WireProbeOptions
+{
+    /// <summary>The compiled object; default: bpf/probe.bpf.o next to this assembly.</summary>
+    public string ObjectPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "bpf", "probe.bpf.o");
+
+    /// <summary>Interfaces whose egress hook gets the TC program (lo included when traffic is local).</summary>
+    public IList<string> Interfaces { get; set; } = ["lo"];
+
+    /// <summary>Capacity of the LRU flow table: flows beyond it evict the least recently used.</summary>
+    public uint FlowTableSize { get; set; } = 65536;
+
+    /// <summary>Capacity of the table of registered upstream sockets.</summary>
+    public uint SocketTableSize { get; set; } = 65536;
+
+    /// <summary>Where TC attachments are recorded for crash recovery; null disables the records.</summary>
+    public string? RegistryDirectory { get; set; } = AttachmentRegistry.DefaultDirectory;
+}
