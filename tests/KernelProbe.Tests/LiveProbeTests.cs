@@ -1,0 +1,259 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace KernelProbe.Tests;
+
+/// <summary>
+/// The whole probe on real sockets and a real interface: each test makes its
+/// own network namespace, so the TC hook it attaches is that namespace's lo and
+/// tests never race each other or touch the host.
+/// </summary>
+public sealed class LiveProbeTests : IDisposable
+{
+    private const int IpProtoTcp = 6;
+    private const int TcpMaxSeg = 2;
+    private const int Ipv6TClass = 67;
+    private const int Ipv6UnicastHops = 16;
+    private readonly string registryDir = Path.Combine(Path.GetTempPath(), "khg-registry-" + Guid.NewGuid().ToString("N"));
+
+    [SkippableTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public void AcceptedConnection_ClientSocketOptions_AppearInFlowRecord(string address)
+    {
+        using var ns = new TestNetns();
+        IPAddress ip = IPAddress.Parse(address);
+        bool v6 = ip.AddressFamily == AddressFamily.InterNetworkV6;
+
+        ns.Run(() =>
+        {
+            using WireProbe probe = StartProbe();
+            using var listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(ip, 0));
+            probe.AttachSocket(listener);
+            listener.Listen();
+
+            using var client = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            if (v6)
+            {
+                client.SetRawSocketOption((int)SocketOptionLevel.IPv6, Ipv6UnicastHops, BitConverter.GetBytes(37));
+                client.SetRawSocketOption((int)SocketOptionLevel.IPv6, Ipv6TClass, BitConverter.GetBytes(0x28));
+            }
+            else
+            {
+                client.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.IpTimeToLive, 37);
+                client.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.TypeOfService, 0x28);
+            }
+            client.SetRawSocketOption(IpProtoTcp, TcpMaxSeg, BitConverter.GetBytes(1200));
+            client.Connect(listener.LocalEndPoint!);
+            using Socket server = listener.Accept();
+
+            client.Send(new byte[100]);
+            ReceiveExactly(server, 100);
+            server.Send(new byte[200]);
+            ReceiveExactly(client, 200);
+
+            var key = FlowKey.FromSocket(server)!.Value;
+            FlowRecord rec = WaitForFlow(probe, key, r => r.BytesIn == 100 && r.BytesOut == 200);
+
+            Assert.True(rec.Flags.HasFlag(FlowFlags.SynIn | FlowFlags.Handshake));
+            Assert.Equal(37, rec.HandshakeTtl);
+            Assert.Equal(10, rec.HandshakeDscp);
+            Assert.Equal((ushort)1200, rec.HandshakeMss);
+            Assert.NotNull(rec.HandshakeWindowScale);
+            Assert.StartsWith("2-", rec.HandshakeOptions, StringComparison.Ordinal);
+            // SYN, the handshake ACK and the data segment at least; SYN-ACK and data out.
+            Assert.InRange(rec.PacketsIn, 3ul, 10ul);
+            Assert.InRange(rec.PacketsOut, 2ul, 10ul);
+
+            // The client's end of the same connection is not the gateway's.
+            Assert.False(probe.TryGetFlow(FlowKey.FromSocket(client)!.Value, out _));
+        });
+    }
+
+    [SkippableFact]
+    public void UpstreamConnection_RegisteredSocket_RecordsPeerSynAck()
+    {
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            using WireProbe probe = StartProbe();
+            using var backend = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            backend.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            backend.SetRawSocketOption(IpProtoTcp, TcpMaxSeg, BitConverter.GetBytes(1300));
+            backend.Listen();
+
+            using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            probe.RegisterUpstreamSocket(upstream);
+            upstream.Connect(backend.LocalEndPoint!);
+            using Socket accepted = backend.Accept();
+            upstream.Send(new byte[42]);
+            ReceiveExactly(accepted, 42);
+            accepted.Send(new byte[7]);
+            ReceiveExactly(upstream, 7);
+
+            FlowRecord rec = WaitForFlow(probe, FlowKey.FromSocket(upstream)!.Value, r => r.BytesOut == 42 && r.BytesIn == 7);
+
+            Assert.True(rec.Flags.HasFlag(FlowFlags.SynOut | FlowFlags.Handshake));
+            Assert.False(rec.Flags.HasFlag(FlowFlags.SynIn));
+            Assert.Equal(64, rec.HandshakeTtl);
+            Assert.Equal((ushort)1300, rec.HandshakeMss);
+            Assert.NotEqual(0u, rec.LocalIsn);
+            Assert.False(probe.TryGetFlow(FlowKey.FromSocket(accepted)!.Value, out _));
+        });
+    }
+
+    [SkippableFact]
+    public void UnregisteredSocket_TrafficOnSameInterface_IsNotRecorded()
+    {
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            using WireProbe probe = StartProbe();
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen();
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            client.Connect(listener.LocalEndPoint!);
+            using Socket server = listener.Accept();
+            client.Send(new byte[10]);
+            ReceiveExactly(server, 10);
+
+            Assert.Empty(probe.Flows());
+            Assert.True(probe.Statistics()[ProbeStat.NotOurs] >= 2);
+        });
+    }
+
+    [SkippableFact]
+    public void Dispose_AfterStart_RemovesFilterQdiscAndRecord()
+    {
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            WireProbe probe = StartProbe();
+            TcAttachment attachment = Assert.Single(probe.Attachments);
+            Assert.Equal(attachment.ProgramId, TcAttachment.Query(attachment.IfIndex, TcDirection.Egress, attachment.Handle, attachment.Priority));
+            Assert.Single(new AttachmentRegistry(registryDir).List());
+
+            probe.Dispose();
+
+            Assert.Null(TcAttachment.Query(attachment.IfIndex, TcDirection.Egress, attachment.Handle, attachment.Priority));
+            Assert.Empty(new AttachmentRegistry(registryDir).List());
+            Assert.DoesNotContain("clsact", TestNetns.Run("tc", "qdisc", "show", "dev", "lo"), StringComparison.Ordinal);
+        });
+    }
+
+    [SkippableFact]
+    public void SweepStale_FilterOfDeadOwner_IsRemovedAndLiveOwnersKept()
+    {
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            using BpfObject obj = KernelRequirement.LoadFresh();
+            BpfProgram tc = obj.Program(WireProbe.TcProgramName);
+            var registry = new AttachmentRegistry(registryDir);
+            TcAttachment live = TcAttachment.Attach(tc, "lo", TcDirection.Egress, registry);
+            TcAttachment orphan = TcAttachment.Attach(tc, "lo", TcDirection.Egress);
+            // Pretend a gateway that has since died attached the second filter.
+            var dead = new ProcessIdentity(DeadPid(), 1);
+            File.WriteAllText(Path.Combine(registryDir, "tc-dead.json"), System.Text.Json.JsonSerializer.Serialize(
+                new AttachmentState(dead, "lo", orphan.IfIndex, TcDirection.Egress, orphan.Handle, orphan.Priority, orphan.ProgramId, tc.Name, false),
+                new System.Text.Json.JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
+
+            IReadOnlyList<AttachmentState> removed = registry.SweepStale();
+
+            AttachmentState gone = Assert.Single(removed);
+            Assert.Equal(orphan.Handle, gone.Handle);
+            Assert.Null(TcAttachment.Query(orphan.IfIndex, TcDirection.Egress, orphan.Handle, orphan.Priority));
+            Assert.Equal(live.ProgramId, TcAttachment.Query(live.IfIndex, TcDirection.Egress, live.Handle, live.Priority));
+            Assert.Single(registry.List());
+            live.Dispose();
+        });
+    }
+
+    [SkippableFact]
+    public void Start_UnknownInterface_FailsWithContextAndLeavesNothing()
+    {
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            var options = Options();
+            options.Interfaces = ["lo", "nosuchif0"];
+            ProbeException e = Assert.Throws<ProbeException>(() => WireProbe.Start(options));
+
+            Assert.Contains("start wire probe: attach tc egress nosuchif0", e.Message, StringComparison.Ordinal);
+            Assert.Equal(19, e.Errno);
+            Assert.Empty(new AttachmentRegistry(registryDir).List());
+            Assert.Equal("", TestNetns.Run("tc", "filter", "show", "dev", "lo", "egress").Trim());
+        });
+    }
+
+    [Fact]
+    public void Load_MissingObject_NamesThePath()
+    {
+        ProbeException e = Assert.Throws<ProbeException>(() => BpfObject.Load("/nonexistent/probe.bpf.o"));
+
+        Assert.Contains("/nonexistent/probe.bpf.o", e.Message, StringComparison.Ordinal);
+        Assert.Equal(2, e.Errno);
+    }
+
+    private WireProbeOptions Options() => new()
+    {
+        ObjectPath = KernelRequirement.ObjectPath,
+        Interfaces = ["lo"],
+        FlowTableSize = 1024,
+        RegistryDirectory = registryDir,
+    };
+
+    private WireProbe StartProbe()
+    {
+        try
+        {
+            return WireProbe.Start(Options());
+        }
+        catch (ProbeException e) when (e.IsPermissionDenied && !KernelRequirement.InCi)
+        {
+            Skip.If(true, $"needs CAP_BPF and CAP_NET_ADMIN: {e.Message}");
+            throw;
+        }
+    }
+
+    private static FlowRecord WaitForFlow(WireProbe probe, FlowKey key, Func<FlowRecord, bool> done)
+    {
+        FlowRecord? last = null;
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (probe.TryGetFlow(key, out last) && done(last!))
+                return last!;
+            Thread.Sleep(20);
+        }
+        Assert.Fail($"flow {key} never reached the expected state; last seen: {last?.ToString() ?? "no record"}");
+        return null!;
+    }
+
+    private static void ReceiveExactly(Socket socket, int count)
+    {
+        byte[] buffer = new byte[count];
+        int got = 0;
+        while (got < count)
+        {
+            int n = socket.Receive(buffer, got, count - got, SocketFlags.None);
+            Assert.True(n > 0, "peer closed early");
+            got += n;
+        }
+    }
+
+    private static int DeadPid()
+    {
+        using var p = System.Diagnostics.Process.Start("true")!;
+        p.WaitForExit();
+        return p.Id;
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(registryDir))
+            Directory.Delete(registryDir, recursive: true);
+    }
+}
