@@ -262,9 +262,16 @@ int gw_sock_ingress(struct __sk_buff *skb)
 	}
 
 	/*
-	 * A gateway socket, but no record: the entry was evicted (LRU) or the
-	 * handshake was missed. Count from here on, with no handshake facts.
+	 * A gateway socket, but no record. Segments without payload are the tail
+	 * of a connection whose record user space already removed (the peer's
+	 * FIN or last ACK): recording them would refill the table with the dead.
 	 */
+	if (pkt.payload == 0) {
+		stat_inc(PROBE_STAT_UNTRACKED);
+		return skb->len;
+	}
+
+	/* The entry was evicted (LRU): count from here on, without handshake facts. */
 	struct probe_flow_record fresh = {};
 
 	fresh.first_seen_ns = now;

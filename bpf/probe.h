@@ -81,6 +81,9 @@ enum probe_stat {
 	PROBE_STAT_NOT_OURS, /* egress segment of a socket that is not the gateway's */
 	PROBE_STAT_MAP_UPDATE_FAILED,
 	PROBE_STAT_EVENT_DROPPED, /* ring buffer full */
+	/* a payload-less segment (ACK, FIN, RST) on a gateway socket whose flow
+	 * was already closed and removed: not worth a new record */
+	PROBE_STAT_UNTRACKED,
 	PROBE_STAT_MAX,
 };
 

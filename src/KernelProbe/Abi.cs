@@ -103,6 +103,8 @@ public enum ProbeStat
     MapUpdateFailed,
     /// <summary>An event was lost because the ring buffer was full.</summary>
     EventDropped,
+    /// <summary>A payload-less segment of a flow already removed (its connection closed).</summary>
+    Untracked,
 }
 
 /// <summary>Mirror of <c>enum probe_event_kind</c>.</summary>
@@ -117,7 +119,7 @@ public enum ProbeEventKind : uint
 /// <summary>Constants of probe.h.</summary>
 internal static class ProbeAbi
 {
-    internal const int StatCount = 10;
+    internal const int StatCount = 11;
     internal const byte FamilyIPv4 = 4;
     internal const byte FamilyIPv6 = 6;
     internal const int MaxOptionKinds = 16;

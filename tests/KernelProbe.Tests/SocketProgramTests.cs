@@ -221,6 +221,16 @@ public sealed class SocketProgramTests
     }
 
     [SkippableFact]
+    public void Receive_FinOfRemovedFlow_IsNotRecorded()
+    {
+        using var h = new Harness();
+        h.Receive(new TcpFrame { Flags = Tcp.Ack | Tcp.Fin });
+
+        Assert.Equal(0, h.FlowCount);
+        Assert.Equal(1ul, h.Stat(ProbeStat.Untracked));
+    }
+
+    [SkippableFact]
     public void Receive_MoreFlowsThanTableSize_StaysBounded()
     {
         using var h = new Harness(flowTableSize: 64);
