@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs the gateway on http://localhost:8080 in front of its built-in demo
+# backend. Extra arguments go to the gateway (e.g. --urls, --config).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh
+exec dotnet run --project src/Gateway -c Release -- --demo "$@"

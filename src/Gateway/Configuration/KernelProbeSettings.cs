@@ -1,0 +1,24 @@
+namespace Gateway.Configuration;
+
+/// <summary>The <c>KernelProbe</c> section: whether and where the kernel programs run.</summary>
+public sealed class KernelProbeSettings
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "KernelProbe";
+
+    /// <summary>Interfaces used when none are configured.</summary>
+    public static readonly IReadOnlyList<string> DefaultInterfaces = ["lo"];
+
+    /// <summary>Auto (default), On or Off.</summary>
+    public KernelProbeMode Mode { get; set; } = KernelProbeMode.Auto;
+
+    /// <summary>Interfaces the TC program attaches to; null means <see cref="DefaultInterfaces"/>.</summary>
+    /// <remarks>Null rather than pre-filled: the configuration binder appends to pre-filled lists.</remarks>
+    public List<string>? Interfaces { get; set; }
+
+    /// <summary>Capacity of the kernel flow table (an LRU map). Default 65536.</summary>
+    public int FlowTableSize { get; set; } = 65536;
+
+    /// <summary>The interfaces in force.</summary>
+    public IReadOnlyList<string> EffectiveInterfaces => Interfaces ?? (IReadOnlyList<string>)DefaultInterfaces;
+}

@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Gateway.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Correlation;
+
+/// <summary>Registers the wire view and hands it every Kestrel listen socket.</summary>
+public static class WireViewRegistration
+{
+    /// <summary>
+    /// Registers the view <c>KernelProbe</c> asks for (see <see cref="WireViewFactory"/>)
+    /// unless an <see cref="IWireView"/> is registered already, and routes Kestrel's
+    /// listen sockets through the view. The container owns the view: disposing the
+    /// host detaches every program the probe attached.
+    /// </summary>
+    public static IServiceCollection AddWireView(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IWireView>(sp =>
+        {
+            var settings = sp.GetRequiredService<IOptions<KernelProbeSettings>>().Value;
+            var view = WireViewFactory.Create(settings);
+            if (view is KernelWireView kernel)
+            {
+                var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger<KernelWireView>();
+                kernel.Failed += e => WireViewStartupReport.ReportFailure(logger, e);
+            }
+
+            return view;
+        });
+        services.AddOptions<SocketTransportOptions>().Configure<IWireView>((options, view) =>
+        {
+            options.CreateBoundListenSocket = endpoint =>
+            {
+                var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                view.OnListenSocketCreated(socket);
+                return socket;
+            };
+        });
+        services.AddHostedService<WireViewStartupReport>();
+        return services;
+    }
+}

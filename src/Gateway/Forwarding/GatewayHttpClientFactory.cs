@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// YARP's client factory with three changes: upstream sockets come from
+/// <see cref="UpstreamConnector"/> (so each one is known to the wire view), the
+/// <c>traceparent</c> sent upstream names the gateway's client span, and the handlers'
+/// pooled connections are closed when the gateway stops.
+/// </summary>
+internal sealed class GatewayHttpClientFactory(UpstreamConnector connector, ILogger<ForwarderHttpClientFactory> logger)
+    : ForwarderHttpClientFactory(logger), IDisposable
+{
+    private readonly Lock _gate = new();
+
+    // Weak: YARP drops a cluster's client when its configuration changes and lets the
+    // collector reclaim it once requests in flight are done; this list must not keep it.
+    private readonly List<WeakReference<SocketsHttpHandler>> _handlers = [];
+
+    /// <summary>Disposes every handler still alive, closing its pooled upstream connections.</summary>
+    public void Dispose()
+    {
+        List<WeakReference<SocketsHttpHandler>> handlers;
+        lock (_gate)
+        {
+            handlers = [.. _handlers];
+            _handlers.Clear();
+        }
+
+        foreach (var reference in handlers)
+        {
+            if (reference.TryGetTarget(out var handler))
+            {
+                handler.Dispose();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
+    {
+        base.ConfigureHandler(context, handler);
+        handler.ConnectCallback = connector.ConnectAsync;
+        if (handler.ActivityHeadersPropagator is { } propagator)
+        {
+            handler.ActivityHeadersPropagator = new ClientSpanPropagator(propagator);
+        }
+
+        lock (_gate)
+        {
+            _handlers.RemoveAll(r => !r.TryGetTarget(out _));
+            _handlers.Add(new WeakReference<SocketsHttpHandler>(handler));
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Gateway.Correlation;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// One per forwarded request: the upstream connection stream stamps it with its 5-tuple
+/// whenever it reads or writes on behalf of the request, so that after forwarding the
+/// gateway knows which pooled connection really carried the request.
+/// </summary>
+internal sealed class UpstreamConnectionHolder
+{
+    private readonly Lock _gate = new();
+    private ConnectionTuple? _tuple;
+    private int? _statusCode;
+    private bool _sealed;
+
+    /// <summary>The connection that carried the request; null when none was used (e.g. connect failed).</summary>
+    public ConnectionTuple? Tuple
+    {
+        get { lock (_gate) { return _tuple; } }
+    }
+
+    /// <summary>The status code the destination answered with; null when no response arrived.</summary>
+    public int? StatusCode
+    {
+        get { lock (_gate) { return _statusCode; } }
+    }
+
+    /// <summary>Records that <paramref name="tuple"/> carried bytes of this request.</summary>
+    public void Stamp(ConnectionTuple tuple)
+    {
+        lock (_gate)
+        {
+            // A read started for this request may complete after it ended (the pool's
+            // read-ahead); once sealed, the answer is final.
+            if (!_sealed)
+            {
+                _tuple = tuple;
+            }
+        }
+    }
+
+    /// <summary>Records the destination's status code.</summary>
+    public void SetStatusCode(int statusCode)
+    {
+        lock (_gate)
+        {
+            if (!_sealed)
+            {
+                _statusCode = statusCode;
+            }
+        }
+    }
+
+    /// <summary>Ends the request: later stamps are ignored.</summary>
+    public void Seal()
+    {
+        lock (_gate)
+        {
+            _sealed = true;
+        }
+    }
+}

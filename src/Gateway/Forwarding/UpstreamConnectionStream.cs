@@ -1,0 +1,162 @@
+using System.Net.Sockets;
+using Gateway.Correlation;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// The stream of one upstream TCP connection. It knows its 5-tuple, stamps it on the
+/// request currently using it (see <see cref="UpstreamConnectionJoin"/>), and tells the
+/// wire view when the gateway closes the connection.
+/// </summary>
+internal sealed class UpstreamConnectionStream : Stream
+{
+    private readonly NetworkStream _inner;
+    private readonly Socket _socket;
+    private readonly IWireView _wireView;
+    private int _closed;
+
+    /// <summary>Wraps a connected socket; the stream owns it.</summary>
+    public UpstreamConnectionStream(Socket socket, ConnectionTuple? tuple, IWireView wireView)
+    {
+        _socket = socket;
+        _inner = new NetworkStream(socket, ownsSocket: true);
+        _wireView = wireView;
+        Tuple = tuple;
+    }
+
+    /// <summary>The connection's 5-tuple from the gateway's side; null if the socket had no IP endpoints.</summary>
+    public ConnectionTuple? Tuple { get; }
+
+    /// <inheritdoc />
+    public override bool CanRead => _inner.CanRead;
+
+    /// <inheritdoc />
+    public override bool CanWrite => _inner.CanWrite;
+
+    /// <inheritdoc />
+    public override bool CanSeek => false;
+
+    /// <inheritdoc />
+    public override bool CanTimeout => _inner.CanTimeout;
+
+    /// <inheritdoc />
+    public override int ReadTimeout { get => _inner.ReadTimeout; set => _inner.ReadTimeout = value; }
+
+    /// <inheritdoc />
+    public override int WriteTimeout { get => _inner.WriteTimeout; set => _inner.WriteTimeout = value; }
+
+    /// <inheritdoc />
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <inheritdoc />
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        Stamp();
+        return _inner.Read(buffer, offset, count);
+    }
+
+    /// <inheritdoc />
+    public override int Read(Span<byte> buffer)
+    {
+        Stamp();
+        return _inner.Read(buffer);
+    }
+
+    /// <inheritdoc />
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        Stamp();
+        return _inner.ReadAsync(buffer, offset, count, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Stamp();
+        return _inner.ReadAsync(buffer, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        Stamp();
+        _inner.Write(buffer, offset, count);
+    }
+
+    /// <inheritdoc />
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        Stamp();
+        _inner.Write(buffer);
+    }
+
+    /// <inheritdoc />
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        Stamp();
+        return _inner.WriteAsync(buffer, offset, count, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Stamp();
+        return _inner.WriteAsync(buffer, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override void Flush() => _inner.Flush();
+
+    /// <inheritdoc />
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Close(() => _inner.Dispose());
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            // Ask the view before the socket is gone: it may still want the socket's cookie.
+            _wireView.OnUpstreamSocketClosed(_socket, Tuple);
+            await _inner.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void Close(Action dispose)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            _wireView.OnUpstreamSocketClosed(_socket, Tuple);
+            dispose();
+        }
+    }
+
+    private void Stamp()
+    {
+        if (Tuple is { } tuple)
+        {
+            UpstreamConnectionJoin.Current?.Stamp(tuple);
+        }
+    }
+}

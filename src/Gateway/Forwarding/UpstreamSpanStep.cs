@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Gateway.Correlation;
+using Gateway.Telemetry;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// The last step of the proxy pipeline, right before YARP forwards: one client span per
+/// upstream attempt, and the join of the request to the connection that carried it.
+/// </summary>
+/// <remarks>
+/// <code>
+///   ServerSpanMiddleware ─► routing ─► [affinity, load balancing, health] ─► UpstreamSpanStep ─► YARP forwarder
+///                                                                              │ 1. holder in AsyncLocal
+///                                                                              │ 2. client span starts
+///                                     UpstreamConnectionStream.Read/Write ◄────┤ 3. forward: stream stamps holder
+///                                                                              │ 4. seal holder, read tuple
+///                                                                              └ 5. wire.* of that tuple, span ends
+/// </code>
+/// </remarks>
+internal sealed partial class UpstreamSpanStep(IWireView wireView, ILogger<UpstreamSpanStep> logger)
+{
+    /// <summary>Forwards the request inside its client span.</summary>
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        if (proxy.AvailableDestinations.Count == 0)
+        {
+            // YARP answers 503 without an attempt: there is no upstream leg to describe.
+            await next(context);
+            return;
+        }
+
+        var holder = new UpstreamConnectionHolder();
+        UpstreamConnectionJoin.Begin(holder);
+        using var activity = GatewayActivitySource.Instance.StartActivity(context.Request.Method, ActivityKind.Client);
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            // YARP has finished copying the response body when next() returns.
+            holder.Seal();
+            if (activity is not null)
+            {
+                try
+                {
+                    Complete(context, proxy, holder, activity);
+                }
+                catch (Exception e)
+                {
+                    Log.TelemetryFailed(logger, e);
+                }
+            }
+        }
+    }
+
+    private void Complete(HttpContext context, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, Activity activity)
+    {
+        var attributes = new AttributeList { { SemanticConventions.HttpRequestMethod, context.Request.Method } };
+
+        if (proxy.ProxiedDestination?.Model?.Config.Address is { } address
+            && Uri.TryCreate(address, UriKind.Absolute, out var destination))
+        {
+            attributes.Add(SemanticConventions.ServerAddress, destination.Host);
+            attributes.Add(SemanticConventions.ServerPort, (long)destination.Port);
+        }
+
+        var tuple = holder.Tuple;
+        if (tuple is { } connection)
+        {
+            attributes.AddConnection(connection);
+        }
+
+        if (holder.StatusCode is { } status)
+        {
+            attributes.Add(SemanticConventions.HttpResponseStatusCode, (long)status);
+        }
+
+        attributes.Add(SemanticConventions.GatewayRouteId, proxy.Route.Config.RouteId);
+        attributes.AddIfPresent(SemanticConventions.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
+        attributes.AddIfPresent(SemanticConventions.GatewayDestinationId, proxy.ProxiedDestination?.DestinationId);
+
+        var error = ForwarderErrors.Of(context);
+        if (error is not null)
+        {
+            attributes.Add(SemanticConventions.ErrorType, ForwarderErrors.ErrorType(error));
+            activity.SetStatus(ActivityStatusCode.Error, ForwarderErrors.Describe(error));
+        }
+        else if (holder.StatusCode >= 500)
+        {
+            attributes.Add(SemanticConventions.ErrorType, holder.StatusCode.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetStatus(ActivityStatusCode.Error);
+        }
+
+        attributes.AddWire(tuple is { } t ? wireView.Lookup(t) : null);
+        attributes.CopyTo(activity);
+    }
+}

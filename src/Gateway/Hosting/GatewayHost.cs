@@ -1,0 +1,271 @@
+using Gateway.Configuration;
+using Gateway.Correlation;
+using Gateway.Demo;
+using Gateway.Forwarding;
+using Gateway.HeaderCapture;
+using Gateway.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// The gateway as an object: built from the same arguments as the executable, started,
+/// stopped. <c>Program</c> runs it; tests start it in-process on real sockets.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var gateway = GatewayHost.Create(["--config", path, "--urls", "http://127.0.0.1:0"],
+///     services => services.AddSingleton&lt;IWireView&gt;(myView));
+/// await gateway.StartAsync();
+/// var address = gateway.Addresses.First();
+/// </code>
+/// </example>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly DemoSettings _demo;
+    private DemoBackend? _demoBackend;
+    private bool _disposed;
+
+    private GatewayHost(WebApplication app, GatewayCommandLine commandLine, DemoSettings demo)
+    {
+        _app = app;
+        CommandLine = commandLine;
+        _demo = demo;
+    }
+
+    /// <summary>The parsed command line (config path, demo flag).</summary>
+    public GatewayCommandLine CommandLine { get; }
+
+    /// <summary>The gateway's services.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The addresses Kestrel listens on, once started (port 0 resolved to the real port).</summary>
+    public IReadOnlyList<string> Addresses => [.. _app.Urls];
+
+    /// <summary>The demo backend's addresses when started with <c>--demo</c>; empty otherwise.</summary>
+    public IReadOnlyCollection<string> DemoAddresses => _demoBackend?.Addresses ?? [];
+
+    /// <summary>
+    /// Builds the gateway from command-line arguments. <paramref name="configureServices"/>
+    /// runs after the gateway's own registrations, so what it registers wins (e.g. an
+    /// <see cref="IWireView"/>). Throws <see cref="GatewayStartupException"/> listing every
+    /// configuration problem.
+    /// </summary>
+    public static GatewayHost Create(IReadOnlyList<string> args, Action<IServiceCollection>? configureServices = null)
+    {
+        var commandLine = GatewayCommandLine.Parse(args);
+        var configPath = commandLine.ConfigPath;
+        if (ConfigFileCheck.Problem(configPath) is { } problem)
+        {
+            throw new GatewayStartupException([problem]);
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. commandLine.ConfigurationArgs] });
+        LayerConfiguration(builder.Configuration, configPath, commandLine.ConfigurationArgs);
+
+        var errors = ConfigValidator.Validate(builder.Configuration, configPath);
+        if (errors.Count > 0)
+        {
+            throw new GatewayStartupException(errors);
+        }
+
+        var headerLogging = Bind<HeaderLoggingSettings>(builder.Configuration, HeaderLoggingSettings.SectionName);
+        var telemetry = Bind<TelemetrySettings>(builder.Configuration, TelemetrySettings.SectionName);
+        var demo = Bind<DemoSettings>(builder.Configuration, DemoSettings.SectionName);
+        CheckSinkPath(telemetry, configPath);
+
+        var services = builder.Services;
+        services.Configure<KernelProbeSettings>(builder.Configuration.GetSection(KernelProbeSettings.SectionName));
+        services.Configure<HeaderLoggingSettings>(builder.Configuration.GetSection(HeaderLoggingSettings.SectionName));
+        services.AddSingleton(new HeaderCapturePolicy(headerLogging));
+        services.AddWireView();
+        AddForwarding(services, builder.Configuration);
+        services.AddGatewayTelemetry(builder.Logging, builder.Configuration, telemetry);
+        QuietFrameworkLogs(builder.Logging, builder.Configuration);
+
+        services.AddSingleton<ConnectionRecordMiddleware>();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
+            listen.Use(next => listen.ApplicationServices.GetRequiredService<ConnectionRecordMiddleware>().Wrap(next))));
+
+        configureServices?.Invoke(services);
+
+        var app = builder.Build();
+
+        // Start the probe now, before Kestrel creates its listen sockets, so that a
+        // probe that must run (KernelProbe:Mode On) and cannot is a clear startup error.
+        try
+        {
+            app.Services.GetRequiredService<IWireView>();
+        }
+        catch (KernelProbe.ProbeException e)
+        {
+            throw new GatewayStartupException(
+                [$"config file {configPath}: KernelProbe:Mode is On but {WireViewFactory.Explain(e)}"]);
+        }
+
+        app.UseMiddleware<ServerSpanMiddleware>();
+        app.UseRouting();
+        var upstream = app.Services.GetRequiredService<UpstreamSpanStep>();
+        try
+        {
+            app.MapReverseProxy(pipeline =>
+            {
+                pipeline.UseSessionAffinity();
+                pipeline.UseLoadBalancing();
+                pipeline.UsePassiveHealthChecks();
+                pipeline.Use(upstream.InvokeAsync);
+            });
+        }
+        catch (InvalidOperationException e) when (e.InnerException is not null)
+        {
+            // YARP validates ReverseProxy on first load and throws with every problem inside.
+            throw new GatewayStartupException(ReverseProxyErrors(e.InnerException, configPath));
+        }
+
+        return new GatewayHost(app, commandLine, demo);
+    }
+
+    /// <summary>Starts the demo backend (with <c>--demo</c>) and the gateway, then prints the ready line.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (CommandLine.Demo)
+        {
+            _demoBackend = await DemoBackend.StartAsync(_demo.BackendUrl, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var wire = Services.GetRequiredService<IWireView>();
+        var demo = _demoBackend is null ? "" : $"; demo backend on {string.Join(", ", _demoBackend.Addresses)}";
+        // The reason was logged once as a warning; the ready line only states the mode.
+        var wireState = wire.IsActive ? "wire view on" : "wire view off";
+        Console.Out.WriteLine($"Gateway ready: listening on {string.Join(", ", Addresses)} (config {CommandLine.ConfigPath}{demo}; {wireState})");
+        Console.Out.Flush();
+    }
+
+    /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM), then stops and flushes telemetry.</summary>
+    public async Task<int> RunAsync(CancellationToken cancellationToken = default)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        await _app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        await DisposeAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>Stops the gateway without disposing it.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <summary>Stops everything; disposing the services flushes and shuts down the telemetry providers.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            if (_demoBackend is not null)
+            {
+                await _demoBackend.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static void LayerConfiguration(ConfigurationManager configuration, string configPath, IReadOnlyList<string> args)
+    {
+        // Exactly: the file, then environment variables, then the command line. The
+        // defaults (appsettings.json, user secrets) are not part of this gateway.
+        configuration.Sources.Clear();
+        try
+        {
+            configuration.AddJsonFile(configPath, optional: false, reloadOnChange: false);
+        }
+        catch (InvalidDataException e)
+        {
+            // What the pre-check lets through, e.g. a key that appears twice.
+            throw new GatewayStartupException([$"config file {configPath}: {e.InnerException?.Message ?? e.Message}"]);
+        }
+
+        configuration.AddEnvironmentVariables("ASPNETCORE_");
+        configuration.AddEnvironmentVariables();
+        configuration.AddCommandLine([.. args]);
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section)
+        where T : new() =>
+        configuration.GetSection(section).Get<T>() ?? new T();
+
+    private static void CheckSinkPath(TelemetrySettings telemetry, string configPath)
+    {
+        var path = Path.GetFullPath(telemetry.JsonLines.Path);
+        try
+        {
+            JsonLinesExporter.Open(path).Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new GatewayStartupException(
+                [$"config file {configPath}: Telemetry:JsonLines:Path: cannot open {path} for appending ({e.Message}); choose a writable path."]);
+        }
+    }
+
+    private static void AddForwarding(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection("ReverseProxy"))
+            .AddConfigFilter<Http11ClusterFilter>()
+            .AddTransforms(transforms => transforms.AddResponseTransform(context =>
+            {
+                if (context.ProxyResponse is { } response)
+                {
+                    UpstreamConnectionJoin.Current?.SetStatusCode((int)response.StatusCode);
+                }
+
+                return ValueTask.CompletedTask;
+            }));
+
+        // YARP's session affinity protects its cookies with Data Protection. Keys held in
+        // memory: no key files written to the home directory and no warning at every start;
+        // affinity cookies then last as long as the process.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+
+        services.AddSingleton<UpstreamConnector>();
+        services.AddSingleton<UpstreamSpanStep>();
+        services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
+    }
+
+    private static void QuietFrameworkLogs(ILoggingBuilder logging, IConfiguration configuration)
+    {
+        // Per-request information lines of ASP.NET Core and YARP would drown the gateway's
+        // own one-line summaries; the file's Logging section can still ask for them.
+        foreach (var category in new[] { "Microsoft.AspNetCore", "Yarp" })
+        {
+            if (configuration[$"Logging:LogLevel:{category}"] is null)
+            {
+                logging.AddFilter(category, LogLevel.Warning);
+            }
+        }
+    }
+
+    private static List<string> ReverseProxyErrors(Exception inner, string configPath)
+    {
+        var problems = inner is AggregateException aggregate ? aggregate.InnerExceptions.Select(x => x.Message) : [inner.Message];
+        return [.. problems.Select(p => $"config file {configPath}: ReverseProxy: {p}")];
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Gateway.Correlation;
+
+namespace Gateway.Telemetry;
+
+/// <summary>
+/// The attributes of one record or span, in the order they were added. It is the log
+/// state of the gateway's records (OpenTelemetry takes an
+/// <c>IReadOnlyList&lt;KeyValuePair&lt;string, object?&gt;&gt;</c> state as the attributes)
+/// and is copied onto spans with <see cref="CopyTo"/>.
+/// </summary>
+internal sealed class AttributeList : List<KeyValuePair<string, object?>>
+{
+    /// <summary>Adds an attribute.</summary>
+    public void Add(string name, object? value) => Add(new KeyValuePair<string, object?>(name, value));
+
+    /// <summary>Adds an attribute unless <paramref name="value"/> is null or empty.</summary>
+    public void AddIfPresent(string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            Add(name, value);
+        }
+    }
+
+    /// <summary>Adds the 5-tuple attributes of a connection seen from the gateway.</summary>
+    public void AddConnection(ConnectionTuple tuple)
+    {
+        Add(SemanticConventions.NetworkPeerAddress, tuple.PeerAddress.ToString());
+        Add(SemanticConventions.NetworkPeerPort, (long)tuple.PeerPort);
+        Add(SemanticConventions.NetworkLocalAddress, tuple.LocalAddress.ToString());
+        Add(SemanticConventions.NetworkLocalPort, (long)tuple.LocalPort);
+        Add(SemanticConventions.NetworkTransport, SemanticConventions.TransportTcp);
+        Add(SemanticConventions.NetworkType, tuple.NetworkType);
+    }
+
+    /// <summary>Adds <c>wire.observed</c> and, when observed, the wire facts (handshake fields only when known).</summary>
+    public void AddWire(WireFacts? facts)
+    {
+        Add(SemanticConventions.WireObserved, facts is not null);
+        if (facts is null)
+        {
+            return;
+        }
+
+        AddIfKnown(SemanticConventions.WireIpTtl, facts.Ttl);
+        AddIfKnown(SemanticConventions.WireIpDscp, facts.Dscp);
+        AddIfKnown(SemanticConventions.WireIpEcn, facts.Ecn);
+        AddIfKnown(SemanticConventions.WireTcpWindow, facts.Window);
+        AddIfKnown(SemanticConventions.WireTcpMss, facts.Mss);
+        AddIfKnown(SemanticConventions.WireTcpWscale, facts.WindowScale);
+        AddIfPresent(SemanticConventions.WireTcpOptions, facts.Options);
+        Add(SemanticConventions.WireConnPacketsIn, facts.PacketsIn);
+        Add(SemanticConventions.WireConnPacketsOut, facts.PacketsOut);
+        Add(SemanticConventions.WireConnBytesIn, facts.BytesIn);
+        Add(SemanticConventions.WireConnBytesOut, facts.BytesOut);
+    }
+
+    /// <summary>The value of the first attribute named <paramref name="name"/>, or null.</summary>
+    public object? Find(string name)
+    {
+        foreach (var (key, value) in this)
+        {
+            if (key == name)
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Sets every attribute as a tag of <paramref name="activity"/>.</summary>
+    public void CopyTo(Activity activity)
+    {
+        foreach (var (key, value) in this)
+        {
+            activity.SetTag(key, value);
+        }
+    }
+
+    private void AddIfKnown(string name, int? value)
+    {
+        if (value is { } v)
+        {
+            Add(name, (long)v);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Net;
+using Gateway.Correlation;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Telemetry;
+
+/// <summary>
+/// Kestrel connection middleware: when a downstream connection ends, writes its
+/// <c>wire.connection</c> record with the final facts from the wire view.
+/// </summary>
+internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, RecordLogger records, ILogger<ConnectionRecordMiddleware> logger)
+{
+    /// <summary>Wraps Kestrel's connection pipeline.</summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
+    {
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            try
+            {
+                Record(connection);
+            }
+            catch (Exception e)
+            {
+                Log.TelemetryFailed(logger, e);
+            }
+        }
+    };
+
+    private void Record(ConnectionContext connection)
+    {
+        if (connection.LocalEndPoint is not IPEndPoint local || connection.RemoteEndPoint is not IPEndPoint remote)
+        {
+            return;
+        }
+
+        var tuple = new ConnectionTuple(local.Address, local.Port, remote.Address, remote.Port);
+        var facts = wireView.Complete(tuple);
+        var attributes = new AttributeList();
+        attributes.AddConnection(tuple);
+        attributes.AddWire(facts);
+
+        var body = facts is null
+            ? $"connection {tuple} closed, wire not observed"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"connection {tuple} closed, in={facts.PacketsIn}/{facts.BytesIn}B out={facts.PacketsOut}/{facts.BytesOut}B");
+        records.Connection(attributes, body);
+    }
+}

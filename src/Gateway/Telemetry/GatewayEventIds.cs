@@ -1,0 +1,35 @@
+namespace Gateway.Telemetry;
+
+/// <summary>
+/// Every event id the gateway logs with, in one place so that ids never collide.
+/// 1-99: records; 100-199: hosting and configuration; 200-299: forwarding; 300-399: telemetry.
+/// </summary>
+internal static class GatewayEventIds
+{
+    /// <summary>The per-request access record (<c>gateway.access</c>).</summary>
+    public const int Access = 1;
+
+    /// <summary>The record of a closed connection (<c>wire.connection</c>).</summary>
+    public const int Connection = 2;
+
+    /// <summary>The wire view is off; logged once at start.</summary>
+    public const int WireViewInactive = 100;
+
+    /// <summary>The wire view is on; logged once at start with the interfaces it watches.</summary>
+    public const int WireViewActive = 101;
+
+    /// <summary>The kernel probe failed after start; that connection is unobserved.</summary>
+    public const int WireViewFailed = 102;
+
+    /// <summary>An upstream connection was opened.</summary>
+    public const int UpstreamConnected = 200;
+
+    /// <summary>One address of an upstream host refused or timed out.</summary>
+    public const int UpstreamConnectAttemptFailed = 201;
+
+    /// <summary>A cluster asked for another HTTP version than the forced HTTP/1.1.</summary>
+    public const int UpstreamVersionOverridden = 202;
+
+    /// <summary>Building a request's telemetry failed; the request itself was unaffected.</summary>
+    public const int TelemetryFailed = 300;
+}

@@ -1,0 +1,146 @@
+namespace Gateway.Telemetry;
+
+/// <summary>
+/// Every attribute, event and instrumentation name the gateway emits, in one place.
+/// The names are the contract of DESIGN.md's attribute schema: change them there first.
+/// </summary>
+public static class SemanticConventions
+{
+    /// <summary>The ActivitySource name of the gateway's spans.</summary>
+    public const string ActivitySourceName = "Gateway";
+
+    /// <summary>The service name used when <c>OTEL_SERVICE_NAME</c> is not set.</summary>
+    public const string DefaultServiceName = "gateway";
+
+    /// <summary>Event name of the per-request access record.</summary>
+    public const string AccessEvent = "gateway.access";
+
+    /// <summary>Event name of the record written when a connection closes.</summary>
+    public const string ConnectionEvent = "wire.connection";
+
+    /// <summary><c>http.request.method</c>.</summary>
+    public const string HttpRequestMethod = "http.request.method";
+
+    /// <summary><c>url.scheme</c>.</summary>
+    public const string UrlScheme = "url.scheme";
+
+    /// <summary><c>url.path</c>.</summary>
+    public const string UrlPath = "url.path";
+
+    /// <summary><c>url.query</c> (without the leading <c>?</c>).</summary>
+    public const string UrlQuery = "url.query";
+
+    /// <summary><c>http.route</c>: the route template that matched.</summary>
+    public const string HttpRoute = "http.route";
+
+    /// <summary><c>http.response.status_code</c>.</summary>
+    public const string HttpResponseStatusCode = "http.response.status_code";
+
+    /// <summary><c>network.protocol.version</c> (<c>1.1</c>, <c>2</c>, <c>3</c>).</summary>
+    public const string NetworkProtocolVersion = "network.protocol.version";
+
+    /// <summary><c>user_agent.original</c>.</summary>
+    public const string UserAgentOriginal = "user_agent.original";
+
+    /// <summary><c>client.address</c>.</summary>
+    public const string ClientAddress = "client.address";
+
+    /// <summary><c>client.port</c>.</summary>
+    public const string ClientPort = "client.port";
+
+    /// <summary><c>server.address</c>.</summary>
+    public const string ServerAddress = "server.address";
+
+    /// <summary><c>server.port</c>.</summary>
+    public const string ServerPort = "server.port";
+
+    /// <summary><c>network.peer.address</c>.</summary>
+    public const string NetworkPeerAddress = "network.peer.address";
+
+    /// <summary><c>network.peer.port</c>.</summary>
+    public const string NetworkPeerPort = "network.peer.port";
+
+    /// <summary><c>network.local.address</c>.</summary>
+    public const string NetworkLocalAddress = "network.local.address";
+
+    /// <summary><c>network.local.port</c>.</summary>
+    public const string NetworkLocalPort = "network.local.port";
+
+    /// <summary><c>network.transport</c>; always <see cref="TransportTcp"/> here.</summary>
+    public const string NetworkTransport = "network.transport";
+
+    /// <summary><c>network.type</c> (<c>ipv4</c>/<c>ipv6</c>).</summary>
+    public const string NetworkType = "network.type";
+
+    /// <summary>The value of <see cref="NetworkTransport"/>.</summary>
+    public const string TransportTcp = "tcp";
+
+    /// <summary><c>error.type</c>.</summary>
+    public const string ErrorType = "error.type";
+
+    /// <summary>Prefix of a captured request header; the lower-case header name follows.</summary>
+    public const string HttpRequestHeaderPrefix = "http.request.header.";
+
+    /// <summary>Prefix of a captured response header; the lower-case header name follows.</summary>
+    public const string HttpResponseHeaderPrefix = "http.response.header.";
+
+    /// <summary>What a redacted header value is replaced with.</summary>
+    public const string RedactedValue = "[REDACTED]";
+
+    /// <summary>What is appended to a header value cut at the length limit.</summary>
+    public const string TruncatedSuffix = "…[truncated]";
+
+    /// <summary><c>gateway.route.id</c>.</summary>
+    public const string GatewayRouteId = "gateway.route.id";
+
+    /// <summary><c>gateway.cluster.id</c>.</summary>
+    public const string GatewayClusterId = "gateway.cluster.id";
+
+    /// <summary><c>gateway.destination.id</c>.</summary>
+    public const string GatewayDestinationId = "gateway.destination.id";
+
+    /// <summary>Request headers left out because of <c>HeaderLogging:MaxHeaders</c> (only when &gt; 0).</summary>
+    public const string GatewayRequestHeadersDropped = "gateway.request.headers_dropped";
+
+    /// <summary>Response headers left out because of <c>HeaderLogging:MaxHeaders</c> (only when &gt; 0).</summary>
+    public const string GatewayResponseHeadersDropped = "gateway.response.headers_dropped";
+
+    /// <summary>Time from the request's arrival to the end of the response, in milliseconds (access record only).</summary>
+    public const string GatewayRequestDurationMs = "gateway.request.duration_ms";
+
+    /// <summary><c>wire.observed</c>.</summary>
+    public const string WireObserved = "wire.observed";
+
+    /// <summary><c>wire.ip.ttl</c>.</summary>
+    public const string WireIpTtl = "wire.ip.ttl";
+
+    /// <summary><c>wire.ip.dscp</c>.</summary>
+    public const string WireIpDscp = "wire.ip.dscp";
+
+    /// <summary><c>wire.ip.ecn</c>.</summary>
+    public const string WireIpEcn = "wire.ip.ecn";
+
+    /// <summary><c>wire.tcp.window</c>.</summary>
+    public const string WireTcpWindow = "wire.tcp.window";
+
+    /// <summary><c>wire.tcp.mss</c>.</summary>
+    public const string WireTcpMss = "wire.tcp.mss";
+
+    /// <summary><c>wire.tcp.wscale</c>.</summary>
+    public const string WireTcpWscale = "wire.tcp.wscale";
+
+    /// <summary><c>wire.tcp.options</c>.</summary>
+    public const string WireTcpOptions = "wire.tcp.options";
+
+    /// <summary><c>wire.conn.packets_in</c>.</summary>
+    public const string WireConnPacketsIn = "wire.conn.packets_in";
+
+    /// <summary><c>wire.conn.packets_out</c>.</summary>
+    public const string WireConnPacketsOut = "wire.conn.packets_out";
+
+    /// <summary><c>wire.conn.bytes_in</c>.</summary>
+    public const string WireConnBytesIn = "wire.conn.bytes_in";
+
+    /// <summary><c>wire.conn.bytes_out</c>.</summary>
+    public const string WireConnBytesOut = "wire.conn.bytes_out";
+}
