@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
+# dotnet run starts in src/Gateway; keep the demo's records at the repo's logs/.
+export Telemetry__JsonLines__Path="${Telemetry__JsonLines__Path:-$PWD/logs/access.jsonl}"
 exec dotnet run --project src/Gateway -c Release -- --demo "$@"
