@@ -72,6 +72,36 @@ public sealed class LiveProbeTests : IDisposable
     }
 
     [SkippableFact]
+    public void DualStackListener_IPv4Client_IsFoundUnderItsIPv4Address()
+    {
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            using WireProbe probe = StartProbe();
+            // What Kestrel does for http://*:PORT: one IPv6 socket that also accepts IPv4.
+            using var listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+            listener.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
+            probe.AttachSocket(listener);
+            listener.Listen();
+            int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            client.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.IpTimeToLive, 55);
+            client.Connect(new IPEndPoint(IPAddress.Loopback, port));
+            using Socket server = listener.Accept();
+            client.Send(new byte[5]);
+            ReceiveExactly(server, 5);
+
+            var local = (IPEndPoint)server.LocalEndPoint!;
+            Assert.True(local.Address.IsIPv4MappedToIPv6, $"expected a mapped address, got {local.Address}");
+            FlowKey key = FlowKey.FromSocket(server)!.Value;
+            Assert.Equal(IPAddress.Loopback, key.LocalAddress);
+            FlowRecord rec = WaitForFlow(probe, key, r => r.BytesIn == 5);
+            Assert.Equal(55, rec.HandshakeTtl);
+        });
+    }
+
+    [SkippableFact]
     public void UpstreamConnection_RegisteredSocket_RecordsPeerSynAck()
     {
         using var ns = new TestNetns();
