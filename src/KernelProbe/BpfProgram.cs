@@ -20,6 +20,20 @@ public sealed unsafe class BpfProgram
     /// <summary>The program's file descriptor.</summary>
     public int Fd { get; }
 
+    /// <summary>The kernel's id of the program (what <c>tc filter show</c> and bpftool print).</summary>
+    public uint Id
+    {
+        get
+        {
+            BpfProgInfo info = default;
+            uint length = (uint)sizeof(BpfProgInfo);
+            int rc = LibBpf.ObjGetInfoByFd(Fd, &info, &length);
+            if (rc < 0)
+                throw ProbeException.FromResult($"read info of program {Name}", rc);
+            return info.Id;
+        }
+    }
+
     /// <summary>
     /// Runs the program in the kernel on <paramref name="packet"/> (an Ethernet
     /// frame) with BPF_PROG_TEST_RUN. <paramref name="context"/> optionally

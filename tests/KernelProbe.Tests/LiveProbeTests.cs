@@ -287,3 +287,28 @@ public sealed class LiveProbeTests : IDisposable
             Directory.Delete(registryDir, recursive: true);
     }
 }
+
+/// <summary>The inventory of loaded programs that the leftover check relies on.</summary>
+public sealed class ProgramInventoryTests
+{
+    [SkippableFact]
+    public void Ours_WhileObjectLoaded_ListsBothProgramsAndAfterDisposeNone()
+    {
+        uint socketId;
+        uint tcId;
+        using (BpfObject obj = KernelRequirement.LoadFresh())
+        {
+            IReadOnlyList<LoadedProgram> loaded = ProgramInventory.Ours();
+            LoadedProgram socket = Assert.Single(loaded, p => p.Name == WireProbe.SocketProgramName && p.Type == 1 && IsFd(obj.Program(WireProbe.SocketProgramName), p.Id));
+            LoadedProgram tc = Assert.Single(loaded, p => p.Name == WireProbe.TcProgramName && p.Type == 3 && IsFd(obj.Program(WireProbe.TcProgramName), p.Id));
+            socketId = socket.Id;
+            tcId = tc.Id;
+        }
+
+        // Freed once the last reference (our object) is gone; the kernel frees asynchronously.
+        SpinWait.SpinUntil(() => !ProgramInventory.All().Any(p => p.Id == socketId || p.Id == tcId), TimeSpan.FromSeconds(5));
+        Assert.DoesNotContain(ProgramInventory.All(), p => p.Id == socketId || p.Id == tcId);
+    }
+
+    private static bool IsFd(BpfProgram program, uint id) => program.Id == id;
+}
