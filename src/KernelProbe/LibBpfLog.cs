@@ -48,11 +48,15 @@ public static unsafe class LibBpfLog
         if (written <= 0)
             return 0;
         string text = Encoding.UTF8.GetString(buffer, Math.Min(written, size - 1)).TrimEnd('\n');
-        lock (Recent)
+        // Errors quote libbpf's warnings; its info and debug chatter is only for the sink.
+        if (level == (int)LibBpfLogLevel.Warning)
         {
-            Recent.Enqueue(text);
-            while (Recent.Count > Kept)
-                Recent.Dequeue();
+            lock (Recent)
+            {
+                Recent.Enqueue(text);
+                while (Recent.Count > Kept)
+                    Recent.Dequeue();
+            }
         }
         try
         {

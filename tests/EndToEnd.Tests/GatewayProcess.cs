@@ -126,6 +126,14 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 
     public Uri Url(string family) => listening.First(u => family == "ipv6" ? u.Host.StartsWith('[') : !u.Host.StartsWith('['));
 
+    /// <summary>Waits for the process to end by itself.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cts.Token);
+        return process.ExitCode;
+    }
+
     /// <summary>Sends SIGTERM and waits for the exit code.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {

@@ -35,6 +35,22 @@ public sealed class LifecycleTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Start_ModeOnWithoutBpfCapabilities_RefusesWithReasonAndExitCode2()
+    {
+        Ci.RequireRoot();
+        string[] dropCaps = ["setpriv", "--bounding-set", "-bpf,-sys_admin,-net_admin,-perfmon", "--"];
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, probeMode: "On", wrapper: dropCaps, waitReady: false);
+
+        int exit = await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("KernelProbe:Mode is On", gateway.Output, StringComparison.Ordinal);
+        Assert.Contains("CAP_BPF", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", gateway.Output, StringComparison.Ordinal);
+        Assert.Empty(RegistryFiles(gateway.Pid));
+    }
+
+    [SkippableFact]
     public async Task Sigterm_AfterTraffic_ExitsZeroAndDetachesEverything()
     {
         Ci.RequireRoot();

@@ -37,6 +37,6 @@ public static class WireViewFactory
     /// <summary>One sentence a user can act on.</summary>
     public static string Explain(ProbeException e) =>
         e.IsPermissionDenied
-            ? $"the kernel refused to load or attach the probe ({e.Message.Split('\n')[0]}); run as root or grant CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, or set KernelProbe:Mode to Off to silence this"
+            ? $"the kernel refused to load or attach the probe ({e.Message.Split('\n')[0]}); run as root or grant CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, or set KernelProbe:Mode to Off (Auto runs L7-only when the probe cannot start)"
             : $"the kernel probe could not start: {e.Message.Split('\n')[0]}";
 }

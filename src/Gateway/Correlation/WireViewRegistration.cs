@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Configuration;
+using Gateway.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,17 @@ public static class WireViewRegistration
         services.TryAddSingleton<IWireView>(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<KernelProbeSettings>>().Value;
-            var view = WireViewFactory.Create(settings);
+            IWireView view;
+            try
+            {
+                view = WireViewFactory.Create(settings);
+            }
+            catch (KernelProbe.ProbeException e)
+            {
+                // Only Mode On gets here: Auto degrades inside the factory.
+                throw new GatewayStartupException([$"KernelProbe:Mode is On but {WireViewFactory.Explain(e)}"]);
+            }
+
             if (view is KernelWireView kernel)
             {
                 var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger<KernelWireView>();

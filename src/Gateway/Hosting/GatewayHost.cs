@@ -100,17 +100,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
         var app = builder.Build();
 
-        // Start the probe now, before Kestrel creates its listen sockets, so that a
-        // probe that must run (KernelProbe:Mode On) and cannot is a clear startup error.
-        try
-        {
-            app.Services.GetRequiredService<IWireView>();
-        }
-        catch (KernelProbe.ProbeException e)
-        {
-            throw new GatewayStartupException(
-                [$"config file {configPath}: KernelProbe:Mode is On but {WireViewFactory.Explain(e)}"]);
-        }
+        // Start the probe now, before Kestrel creates its listen sockets: a probe that
+        // must run (KernelProbe:Mode On) and cannot is then a clear startup error.
+        app.Services.GetRequiredService<IWireView>();
 
         app.UseMiddleware<ServerSpanMiddleware>();
         app.UseRouting();
