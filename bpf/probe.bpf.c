@@ -21,8 +21,18 @@
  * upstream socket (its cookie in probe_sockets) sent its SYN. Everything else
  * is counted as not ours and left alone.
  *
+ * What each side measures:
+ *   ingress  the peer's handshake (TTL, TOS, DF, window, options), TTL changes
+ *            later on, zero windows the peer advertises, FIN/RST from the peer,
+ *            the handshake RTT (downstream: our SYN-ACK to its ACK; upstream:
+ *            our SYN to its SYN-ACK; the send time comes from egress).
+ *   egress   our SYN / SYN-ACK send times, retransmissions (a segment starting
+ *            below the highest sequence already sent), zero windows we
+ *            advertise, FIN/RST from the gateway.
+ *
  * Neither program ever changes a packet's fate: the socket filter returns the
- * full length, the TC program TC_ACT_OK, on every path.
+ * full length, the TC program TC_ACT_OK, on every path. Events go through a
+ * ring buffer that drops (and counts) rather than blocks when full.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -32,6 +42,7 @@
 
 #include "probe.h"
 #include "lib/packet.h"
+#include "lib/vlan.h"
 #include "lib/ipv4.h"
 #include "lib/ipv6.h"
 #include "lib/tcp.h"
@@ -53,6 +64,14 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } probe_sockets SEC(".maps");
+
+/* Accepted handshakes still waiting for the peer's ACK; user space reports the stale ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct probe_flow_key);
+	__type(value, struct probe_pending);
+} probe_pending SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -81,18 +100,37 @@ static __always_inline void stat_inc(__u32 stat)
 		*value += 1;
 }
 
+/* sequence-space comparison, modulo 2^32 */
+static __always_inline bool seq_before(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) < 0;
+}
+
 static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt)
 {
+	__u16 proto = bpf_ntohs(skb->protocol);
 	int err;
 
-	if (skb->protocol == bpf_htons(ETH_P_IP))
+	pkt->base = BPF_HDR_START_NET;
+	pkt->l3_off = 0;
+	pkt->l3_proto = proto;
+	if (eth_type_is_vlan(proto)) {
+		stat_inc(PROBE_STAT_VLAN);
+		err = vlan_parse(skb, pkt);
+		if (err)
+			return err;
+	}
+
+	if (pkt->l3_proto == ETH_P_IP)
 		err = ipv4_parse(skb, pkt);
-	else if (skb->protocol == bpf_htons(ETH_P_IPV6))
+	else if (pkt->l3_proto == ETH_P_IPV6)
 		err = ipv6_parse(skb, pkt);
 	else
 		return PARSE_FAIL(PROBE_STAT_NOT_IP);
 	if (err)
 		return err;
+	if (pkt->ipv6_ext)
+		stat_inc(PROBE_STAT_IPV6_EXTENSIONS);
 	return tcp_parse(skb, pkt);
 }
 
@@ -116,14 +154,15 @@ static __always_inline void make_key(struct probe_flow_key *key, const struct pa
 }
 
 /* GSO (egress) and GRO (ingress) hand over one skb for many segments. */
-static __always_inline __u64 segments(struct __sk_buff *skb)
+static __always_inline __u32 segments(struct __sk_buff *skb)
 {
 	__u32 segs = skb->gso_segs;
 
 	return segs ? segs : 1;
 }
 
-static __always_inline void emit_event(const struct probe_flow_key *key, __u32 kind, __u8 tcp_flags)
+static __always_inline void emit_event(struct __sk_buff *skb, const struct probe_flow_key *key,
+				       const struct packet *pkt, __u32 kind, __u8 previous_ttl)
 {
 	struct probe_event *ev = bpf_ringbuf_reserve(&probe_events, sizeof(*ev), 0);
 
@@ -131,11 +170,16 @@ static __always_inline void emit_event(const struct probe_flow_key *key, __u32 k
 		stat_inc(PROBE_STAT_EVENT_DROPPED);
 		return;
 	}
+	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->time_ns = bpf_ktime_get_ns();
 	__builtin_memcpy(&ev->key, key, sizeof(*key));
 	ev->kind = kind;
-	ev->tcp_flags = tcp_flags;
-	ev->pad[0] = ev->pad[1] = ev->pad[2] = 0;
+	ev->seq = pkt->seq;
+	ev->segments = segments(skb);
+	ev->window = pkt->window;
+	ev->tcp_flags = pkt->tcp_flags;
+	ev->ttl = pkt->ttl;
+	ev->previous_ttl = previous_ttl;
 	bpf_ringbuf_submit(ev, 0);
 }
 
@@ -152,15 +196,45 @@ static __always_inline void count(struct probe_flow_record *rec, struct __sk_buf
 	rec->last_seen_ns = now;
 }
 
-static __always_inline void mark_close(struct probe_flow_record *rec, const struct probe_flow_key *key,
-				       const struct packet *pkt, bool ingress)
+/* FIN and RST: who closed first, and an event for every reset. */
+static __always_inline void track_close(struct __sk_buff *skb, struct probe_flow_record *rec,
+					const struct probe_flow_key *key, const struct packet *pkt, bool ingress)
 {
+	__u32 closer = ingress ? PROBE_CLOSER_PEER : PROBE_CLOSER_GATEWAY;
+
+	if (!(pkt->tcp_flags & (TCP_FLAG_RST | TCP_FLAG_FIN)))
+		return;
+	__sync_val_compare_and_swap(&rec->closed_by, PROBE_CLOSER_NONE, closer);
 	if (pkt->tcp_flags & TCP_FLAG_RST) {
 		__sync_fetch_and_or(&rec->flags, ingress ? PROBE_FLOW_RST_IN : PROBE_FLOW_RST_OUT);
-		emit_event(key, ingress ? PROBE_EVENT_RST_IN : PROBE_EVENT_RST_OUT, pkt->tcp_flags);
-	}
-	if (pkt->tcp_flags & TCP_FLAG_FIN)
+		emit_event(skb, key, pkt, ingress ? PROBE_EVENT_RST_IN : PROBE_EVENT_RST_OUT, 0);
+	} else {
 		__sync_fetch_and_or(&rec->flags, ingress ? PROBE_FLOW_FIN_IN : PROBE_FLOW_FIN_OUT);
+	}
+}
+
+/* A zero-window episode starts when the window drops to zero; one event per episode. */
+static __always_inline void track_zero_window(struct __sk_buff *skb, struct probe_flow_record *rec,
+					      const struct probe_flow_key *key, const struct packet *pkt,
+					      bool ingress)
+{
+	__u32 active = ingress ? PROBE_FLOW_ZERO_WINDOW_IN : PROBE_FLOW_ZERO_WINDOW_OUT;
+
+	if (pkt->tcp_flags & (TCP_FLAG_RST | TCP_FLAG_SYN))
+		return;
+	if (pkt->window != 0) {
+		if (rec->flags & active)
+			__sync_fetch_and_and(&rec->flags, ~active);
+		return;
+	}
+	if (rec->flags & active)
+		return;
+	__sync_fetch_and_or(&rec->flags, active);
+	if (ingress)
+		__sync_fetch_and_add(&rec->zero_window_in, 1);
+	else
+		__sync_fetch_and_add(&rec->zero_window_out, 1);
+	emit_event(skb, key, pkt, ingress ? PROBE_EVENT_ZERO_WINDOW_IN : PROBE_EVENT_ZERO_WINDOW_OUT, 0);
 }
 
 static __always_inline void fill_handshake(struct probe_flow_record *rec, const struct packet *pkt,
@@ -169,11 +243,17 @@ static __always_inline void fill_handshake(struct probe_flow_record *rec, const 
 	rec->peer_isn = pkt->seq;
 	rec->hs_window = pkt->window;
 	rec->hs_ttl = pkt->ttl;
+	rec->last_ttl = pkt->ttl;
 	rec->hs_tos = pkt->tos;
 	rec->hs_mss = hs->mss;
 	rec->hs_wscale = hs->wscale;
 	rec->hs_option_count = hs->count;
 	__builtin_memcpy(rec->hs_options, hs->kinds, PROBE_MAX_OPTION_KINDS);
+}
+
+static __always_inline __u32 handshake_flags(const struct packet *pkt, const struct tcp_handshake *hs)
+{
+	return PROBE_FLOW_HANDSHAKE | hs->flags | (pkt->df ? PROBE_FLOW_DF : 0);
 }
 
 static __always_inline void store(const struct probe_flow_key *key, const struct probe_flow_record *rec)
@@ -182,6 +262,16 @@ static __always_inline void store(const struct probe_flow_key *key, const struct
 		stat_inc(PROBE_STAT_MAP_UPDATE_FAILED);
 	else
 		stat_inc(PROBE_STAT_RECORDED);
+}
+
+static __always_inline void set_rtt(struct probe_flow_record *rec, __u64 now)
+{
+	if (!rec->syn_out_ns || now < rec->syn_out_ns)
+		return;
+	__u64 us = (now - rec->syn_out_ns) / 1000;
+
+	rec->handshake_rtt_us = us > 0xffffffff ? 0xffffffff : (__u32)us;
+	__sync_fetch_and_or(&rec->flags, PROBE_FLOW_RTT);
 }
 
 /*
@@ -213,7 +303,8 @@ static __always_inline void on_peer_handshake(struct __sk_buff *skb, const struc
 	/* Our SYN went out first (upstream): complete that record in place. */
 	if (synack && rec && (rec->flags & PROBE_FLOW_SYN_OUT) && !(rec->flags & PROBE_FLOW_HANDSHAKE)) {
 		fill_handshake(rec, pkt, &hs);
-		__sync_fetch_and_or(&rec->flags, PROBE_FLOW_HANDSHAKE | hs.flags);
+		__sync_fetch_and_or(&rec->flags, handshake_flags(pkt, &hs));
+		set_rtt(rec, now);
 		count(rec, skb, pkt, true, now);
 		stat_inc(PROBE_STAT_RECORDED);
 		return;
@@ -225,9 +316,14 @@ static __always_inline void on_peer_handshake(struct __sk_buff *skb, const struc
 	fresh.last_seen_ns = now;
 	fresh.packets_in = segments(skb);
 	fresh.bytes_in = pkt->payload;
-	fresh.flags = PROBE_FLOW_HANDSHAKE | hs.flags | (synack ? PROBE_FLOW_SYN_OUT : PROBE_FLOW_SYN_IN);
+	fresh.flags = handshake_flags(pkt, &hs) | (synack ? PROBE_FLOW_SYN_OUT : PROBE_FLOW_SYN_IN);
 	fill_handshake(&fresh, pkt, &hs);
 	store(key, &fresh);
+	if (!synack) {
+		struct probe_pending pending = { .syn_ns = now };
+
+		bpf_map_update_elem(&probe_pending, key, &pending, BPF_ANY);
+	}
 }
 
 SEC("socket")
@@ -256,7 +352,23 @@ int gw_sock_ingress(struct __sk_buff *skb)
 
 	if (rec) {
 		count(rec, skb, &pkt, true, now);
-		mark_close(rec, &key, &pkt, true);
+		/* The peer's first ACK completes an accepted handshake. */
+		if ((rec->flags & (PROBE_FLOW_SYN_IN | PROBE_FLOW_ESTABLISHED)) == PROBE_FLOW_SYN_IN &&
+		    (pkt.tcp_flags & TCP_FLAG_ACK)) {
+			__sync_fetch_and_or(&rec->flags, PROBE_FLOW_ESTABLISHED);
+			if (pkt.ack_seq == rec->local_isn + 1)
+				set_rtt(rec, now);
+			bpf_map_delete_elem(&probe_pending, &key);
+		}
+		if ((rec->flags & PROBE_FLOW_HANDSHAKE) && pkt.ttl != rec->last_ttl) {
+			__u8 previous = rec->last_ttl;
+
+			rec->last_ttl = pkt.ttl;
+			__sync_fetch_and_add(&rec->ttl_changes, 1);
+			emit_event(skb, &key, &pkt, PROBE_EVENT_TTL_CHANGE, previous);
+		}
+		track_zero_window(skb, rec, &key, &pkt, true);
+		track_close(skb, rec, &key, &pkt, true);
 		stat_inc(PROBE_STAT_RECORDED);
 		return skb->len;
 	}
@@ -278,10 +390,34 @@ int gw_sock_ingress(struct __sk_buff *skb)
 	fresh.last_seen_ns = now;
 	fresh.packets_in = segments(skb);
 	fresh.bytes_in = pkt.payload;
+	fresh.last_ttl = pkt.ttl;
 	store(&key, &fresh);
-	if (pkt.tcp_flags & TCP_FLAG_RST)
-		emit_event(&key, PROBE_EVENT_RST_IN, pkt.tcp_flags);
 	return skb->len;
+}
+
+/*
+ * A segment the gateway sends with sequence space (data, SYN, FIN) that starts
+ * below the highest sequence it already sent is a retransmission.
+ */
+static __always_inline void track_sent_sequence(struct __sk_buff *skb, struct probe_flow_record *rec,
+						const struct probe_flow_key *key, const struct packet *pkt)
+{
+	__u32 len = pkt->payload + ((pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) ? 1 : 0);
+	__u32 end = pkt->seq + len;
+
+	if (len == 0)
+		return;
+	if (!(rec->flags & PROBE_FLOW_SND_MAX)) {
+		rec->snd_max = end;
+		__sync_fetch_and_or(&rec->flags, PROBE_FLOW_SND_MAX);
+		return;
+	}
+	if (seq_before(pkt->seq, rec->snd_max)) {
+		__sync_fetch_and_add(&rec->retransmits_out, segments(skb));
+		emit_event(skb, key, pkt, PROBE_EVENT_RETRANSMIT, 0);
+	}
+	if (seq_before(rec->snd_max, end))
+		rec->snd_max = end;
 }
 
 SEC("tc")
@@ -314,6 +450,8 @@ int gw_tc_egress(struct __sk_buff *skb)
 		/* A retransmitted SYN keeps its record; a new ISN is a new connection. */
 		if (rec && (rec->flags & PROBE_FLOW_SYN_OUT) && rec->local_isn == pkt.seq) {
 			count(rec, skb, &pkt, false, now);
+			track_sent_sequence(skb, rec, &key, &pkt);
+			rec->syn_out_ns = now;
 			stat_inc(PROBE_STAT_RECORDED);
 			return TC_ACT_OK;
 		}
@@ -321,10 +459,12 @@ int gw_tc_egress(struct __sk_buff *skb)
 
 		fresh.first_seen_ns = now;
 		fresh.last_seen_ns = now;
+		fresh.syn_out_ns = now;
 		fresh.packets_out = segments(skb);
 		fresh.bytes_out = pkt.payload;
 		fresh.local_isn = pkt.seq;
-		fresh.flags = PROBE_FLOW_SYN_OUT;
+		fresh.snd_max = pkt.seq + 1;
+		fresh.flags = PROBE_FLOW_SYN_OUT | PROBE_FLOW_SND_MAX;
 		store(&key, &fresh);
 		return TC_ACT_OK;
 	}
@@ -334,10 +474,20 @@ int gw_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 
-	if (pkt.tcp_flags & TCP_FLAG_SYN)
-		rec->local_isn = pkt.seq;
 	count(rec, skb, &pkt, false, now);
-	mark_close(rec, &key, &pkt, false);
+	if ((pkt.tcp_flags & TCP_FLAG_SYN) && rec->local_isn != pkt.seq) {
+		/* our first SYN-ACK of an accepted connection */
+		rec->local_isn = pkt.seq;
+		rec->syn_out_ns = now;
+		rec->snd_max = pkt.seq + 1;
+		__sync_fetch_and_or(&rec->flags, PROBE_FLOW_SND_MAX);
+	} else {
+		if (pkt.tcp_flags & TCP_FLAG_SYN)
+			rec->syn_out_ns = now; /* a SYN-ACK sent again: RTT from the latest */
+		track_sent_sequence(skb, rec, &key, &pkt);
+	}
+	track_zero_window(skb, rec, &key, &pkt, false);
+	track_close(skb, rec, &key, &pkt, false);
 	stat_inc(PROBE_STAT_RECORDED);
 	return TC_ACT_OK;
 }

@@ -47,6 +47,25 @@ enum probe_flow_flags {
 	PROBE_FLOW_FIN_OUT = 1u << 7,
 	PROBE_FLOW_RST_IN = 1u << 8,
 	PROBE_FLOW_RST_OUT = 1u << 9,
+	/* IPv4 don't-fragment bit of the peer's handshake segment */
+	PROBE_FLOW_DF = 1u << 10,
+	/* handshake_rtt_us holds a measurement */
+	PROBE_FLOW_RTT = 1u << 11,
+	/* snd_max holds the end of the highest sequence sent */
+	PROBE_FLOW_SND_MAX = 1u << 12,
+	/* the peer acknowledged the handshake (downstream) */
+	PROBE_FLOW_ESTABLISHED = 1u << 13,
+	/* the peer's latest segment advertised a zero window */
+	PROBE_FLOW_ZERO_WINDOW_IN = 1u << 14,
+	/* the gateway's latest segment advertised a zero window */
+	PROBE_FLOW_ZERO_WINDOW_OUT = 1u << 15,
+};
+
+/* probe_flow_record.closed_by: who sent the first FIN or RST */
+enum probe_closer {
+	PROBE_CLOSER_NONE = 0,
+	PROBE_CLOSER_PEER = 1,
+	PROBE_CLOSER_GATEWAY = 2,
 };
 
 struct probe_flow_record {
@@ -56,9 +75,16 @@ struct probe_flow_record {
 	__u64 packets_out; /* TCP segments sent by the gateway */
 	__u64 bytes_in; /* TCP payload bytes received */
 	__u64 bytes_out; /* TCP payload bytes sent */
+	__u64 retransmits_out; /* segments the gateway sent again (data, SYN, SYN-ACK, FIN) */
+	__u64 syn_out_ns; /* when the gateway's latest SYN or SYN-ACK left */
 	__u32 peer_isn; /* sequence number of the peer's SYN / SYN-ACK */
 	__u32 local_isn; /* sequence number of the gateway's SYN / SYN-ACK */
 	__u32 flags; /* enum probe_flow_flags */
+	__u32 handshake_rtt_us; /* downstream: SYN-ACK out to ACK in; upstream: SYN out to SYN-ACK in */
+	__u32 snd_max; /* end sequence of the highest segment the gateway sent */
+	__u32 ttl_changes; /* times the peer's TTL differed from its previous segment */
+	__u32 zero_window_in; /* times the peer's advertised window dropped to zero */
+	__u32 zero_window_out; /* times the gateway's advertised window dropped to zero */
 	__u16 hs_window; /* raw window field of the peer's handshake segment */
 	__u16 hs_mss;
 	__u8 hs_ttl; /* TTL or hop limit */
@@ -66,7 +92,9 @@ struct probe_flow_record {
 	__u8 hs_wscale;
 	__u8 hs_option_count; /* entries used in hs_options */
 	__u8 hs_options[PROBE_MAX_OPTION_KINDS]; /* option kinds in wire order */
-	__u32 pad;
+	__u8 last_ttl; /* TTL of the peer's latest segment */
+	__u8 pad[3];
+	__u32 closed_by; /* enum probe_closer; 32 bits for an atomic compare-and-swap */
 };
 
 /* Index of the per-CPU counters in the probe_stats map. */
@@ -84,6 +112,9 @@ enum probe_stat {
 	/* a payload-less segment (ACK, FIN, RST) on a gateway socket whose flow
 	 * was already closed and removed: not worth a new record */
 	PROBE_STAT_UNTRACKED,
+	PROBE_STAT_VLAN, /* packets that carried 802.1Q / 802.1ad tags in the frame */
+	PROBE_STAT_IPV6_EXTENSIONS, /* IPv6 packets whose TCP header sat behind extension headers */
+	PROBE_STAT_IPV6_CHAIN_TOO_LONG, /* more IPv6 extension headers than the walk follows */
 	PROBE_STAT_MAX,
 };
 
@@ -91,6 +122,10 @@ enum probe_stat {
 enum probe_event_kind {
 	PROBE_EVENT_RST_IN = 1,
 	PROBE_EVENT_RST_OUT = 2,
+	PROBE_EVENT_RETRANSMIT = 3, /* the gateway sent a segment again */
+	PROBE_EVENT_TTL_CHANGE = 4, /* the peer's TTL changed mid-connection */
+	PROBE_EVENT_ZERO_WINDOW_IN = 5, /* the peer advertised a zero window */
+	PROBE_EVENT_ZERO_WINDOW_OUT = 6, /* the gateway advertised a zero window */
 };
 
 /* A notable event, delivered through the probe_events ring buffer. */
@@ -98,8 +133,18 @@ struct probe_event {
 	__u64 time_ns;
 	struct probe_flow_key key;
 	__u32 kind; /* enum probe_event_kind */
+	__u32 seq; /* sequence number of the segment */
+	__u32 segments; /* segments the skb carried */
+	__u16 window; /* raw window field */
 	__u8 tcp_flags;
-	__u8 pad[3];
+	__u8 ttl; /* TTL / hop limit of the segment (for TTL_CHANGE: the new one) */
+	__u8 previous_ttl; /* TTL_CHANGE: the TTL before */
+	__u8 pad[7];
+};
+
+/* An accepted handshake that has not completed yet, keyed like the flows. */
+struct probe_pending {
+	__u64 syn_ns; /* when the peer's SYN arrived */
 };
 
 #endif /* GATEWAY_PROBE_H */

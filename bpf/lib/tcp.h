@@ -32,7 +32,7 @@ static __always_inline int tcp_parse(struct __sk_buff *skb, struct packet *pkt)
 {
 	struct tcphdr th;
 
-	if (bpf_skb_load_bytes_relative(skb, pkt->l4_off, &th, sizeof(th), BPF_HDR_START_NET))
+	if (load(skb, pkt, pkt->l4_off, &th, sizeof(th)))
 		return PARSE_FAIL(PROBE_STAT_TRUNCATED);
 	if (th.doff < 5)
 		return PARSE_FAIL(PROBE_STAT_MALFORMED);
@@ -44,6 +44,7 @@ static __always_inline int tcp_parse(struct __sk_buff *skb, struct packet *pkt)
 	pkt->sport = bpf_ntohs(th.source);
 	pkt->dport = bpf_ntohs(th.dest);
 	pkt->seq = bpf_ntohl(th.seq);
+	pkt->ack_seq = bpf_ntohl(th.ack_seq);
 	pkt->window = bpf_ntohs(th.window);
 	/* byte 13 of the header holds CWR ECE URG ACK PSH RST SYN FIN */
 	pkt->tcp_flags = ((__u8 *)&th)[13];
@@ -69,8 +70,7 @@ static __always_inline int tcp_parse_options(struct __sk_buff *skb, const struct
 		return PARSE_OK;
 	if (len > TCP_OPTIONS_MAX_LEN)
 		return PARSE_FAIL(PROBE_STAT_MALFORMED);
-	if (bpf_skb_load_bytes_relative(skb, pkt->l4_off + sizeof(struct tcphdr), opts, len,
-					BPF_HDR_START_NET))
+	if (load(skb, pkt, pkt->l4_off + sizeof(struct tcphdr), opts, len))
 		return PARSE_FAIL(PROBE_STAT_TRUNCATED);
 
 	__u32 off = 0;

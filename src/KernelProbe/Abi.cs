@@ -19,7 +19,7 @@ internal unsafe struct ProbeFlowKey
 }
 
 /// <summary>Mirror of <c>struct probe_flow_record</c>.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 88)]
+[StructLayout(LayoutKind.Sequential, Size = 128)]
 internal unsafe struct ProbeFlowRecord
 {
     public ulong FirstSeenNs;
@@ -28,9 +28,16 @@ internal unsafe struct ProbeFlowRecord
     public ulong PacketsOut;
     public ulong BytesIn;
     public ulong BytesOut;
+    public ulong RetransmitsOut;
+    public ulong SynOutNs;
     public uint PeerIsn;
     public uint LocalIsn;
     public uint Flags;
+    public uint HandshakeRttUs;
+    public uint SndMax;
+    public uint TtlChanges;
+    public uint ZeroWindowIn;
+    public uint ZeroWindowOut;
     public ushort HsWindow;
     public ushort HsMss;
     public byte HsTtl;
@@ -38,18 +45,32 @@ internal unsafe struct ProbeFlowRecord
     public byte HsWscale;
     public byte HsOptionCount;
     public fixed byte HsOptions[16];
-    public uint Pad;
+    public byte LastTtl;
+    public fixed byte Pad[3];
+    public uint ClosedBy;
 }
 
 /// <summary>Mirror of <c>struct probe_event</c>.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 56)]
+[StructLayout(LayoutKind.Sequential, Size = 72)]
 internal unsafe struct ProbeEventRaw
 {
     public ulong TimeNs;
     public ProbeFlowKey Key;
     public uint Kind;
+    public uint Seq;
+    public uint Segments;
+    public ushort Window;
     public byte TcpFlags;
-    public fixed byte Pad[3];
+    public byte Ttl;
+    public byte PreviousTtl;
+    public fixed byte Pad[7];
+}
+
+/// <summary>Mirror of <c>struct probe_pending</c>.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 8)]
+internal struct ProbePending
+{
+    public ulong SynNs;
 }
 
 /// <summary>Mirror of <c>enum probe_flow_flags</c>.</summary>
@@ -78,6 +99,29 @@ public enum FlowFlags : uint
     RstIn = 1u << 8,
     /// <summary>The gateway sent RST.</summary>
     RstOut = 1u << 9,
+    /// <summary>IPv4 don't-fragment bit on the peer's handshake segment.</summary>
+    DontFragment = 1u << 10,
+    /// <summary>The handshake RTT was measured.</summary>
+    Rtt = 1u << 11,
+    /// <summary>The highest sent sequence is known (retransmissions can be told apart).</summary>
+    SndMax = 1u << 12,
+    /// <summary>The peer acknowledged an accepted handshake.</summary>
+    Established = 1u << 13,
+    /// <summary>The peer's latest segment advertised a zero window.</summary>
+    ZeroWindowIn = 1u << 14,
+    /// <summary>The gateway's latest segment advertised a zero window.</summary>
+    ZeroWindowOut = 1u << 15,
+}
+
+/// <summary>Mirror of <c>enum probe_closer</c>: who sent the first FIN or RST.</summary>
+public enum ConnectionCloser : uint
+{
+    /// <summary>Nobody yet.</summary>
+    None = 0,
+    /// <summary>The peer.</summary>
+    Peer = 1,
+    /// <summary>The gateway.</summary>
+    Gateway = 2,
 }
 
 /// <summary>Mirror of <c>enum probe_stat</c>: why the programs did or did not record a packet.</summary>
@@ -105,6 +149,12 @@ public enum ProbeStat
     EventDropped,
     /// <summary>A payload-less segment of a flow already removed (its connection closed).</summary>
     Untracked,
+    /// <summary>Frames that carried 802.1Q / 802.1ad tags.</summary>
+    Vlan,
+    /// <summary>IPv6 packets whose TCP header sat behind extension headers.</summary>
+    IPv6Extensions,
+    /// <summary>IPv6 packets with more extension headers than the walk follows.</summary>
+    IPv6ChainTooLong,
 }
 
 /// <summary>Mirror of <c>enum probe_event_kind</c>.</summary>
@@ -114,12 +164,20 @@ public enum ProbeEventKind : uint
     ResetIn = 1,
     /// <summary>The gateway reset the connection.</summary>
     ResetOut = 2,
+    /// <summary>The gateway sent a segment again.</summary>
+    Retransmit = 3,
+    /// <summary>The peer's TTL changed mid-connection.</summary>
+    TtlChange = 4,
+    /// <summary>The peer advertised a zero window.</summary>
+    ZeroWindowIn = 5,
+    /// <summary>The gateway advertised a zero window.</summary>
+    ZeroWindowOut = 6,
 }
 
 /// <summary>Constants of probe.h.</summary>
 internal static class ProbeAbi
 {
-    internal const int StatCount = 11;
+    internal const int StatCount = 14;
     internal const byte FamilyIPv4 = 4;
     internal const byte FamilyIPv6 = 6;
     internal const int MaxOptionKinds = 16;

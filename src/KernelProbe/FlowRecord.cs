@@ -24,6 +24,44 @@ public sealed record FlowRecord
     /// <summary>Payload bytes sent.</summary>
     public ulong BytesOut { get; init; }
 
+    /// <summary>Segments the gateway sent again.</summary>
+    public ulong RetransmitsOut { get; init; }
+
+    /// <summary>Handshake RTT in microseconds (downstream: SYN-ACK to ACK; upstream: SYN to SYN-ACK); null when not measured.</summary>
+    public uint? HandshakeRttUs { get; init; }
+
+    /// <summary>Times the peer's TTL changed mid-connection.</summary>
+    public uint TtlChanges { get; init; }
+
+    /// <summary>Times the peer's advertised window dropped to zero.</summary>
+    public uint ZeroWindowIn { get; init; }
+
+    /// <summary>Times the gateway's advertised window dropped to zero.</summary>
+    public uint ZeroWindowOut { get; init; }
+
+    /// <summary>Who sent the first FIN or RST.</summary>
+    public ConnectionCloser ClosedBy { get; init; }
+
+    /// <summary>TTL of the peer's latest segment.</summary>
+    public byte LastTtl { get; init; }
+
+    /// <summary>Whether the IPv4 don't-fragment bit was set on the handshake segment (false for IPv6).</summary>
+    public bool HandshakeDontFragment => Flags.HasFlag(FlowFlags.DontFragment);
+
+    /// <summary>Who reset the connection, if anyone: the peer, the gateway, or null.</summary>
+    public ConnectionCloser? ResetBy =>
+        Flags.HasFlag(FlowFlags.RstIn) ? ConnectionCloser.Peer : Flags.HasFlag(FlowFlags.RstOut) ? ConnectionCloser.Gateway : null;
+
+    /// <summary>
+    /// JA4T-style fingerprint of the handshake, <c>window_options_mss_wscale</c>
+    /// (e.g. <c>64240_2-4-8-1-3_1460_7</c>); an absent option list, MSS or window
+    /// scale is written as 0. Null without a handshake.
+    /// </summary>
+    public string? Fingerprint => HasHandshake
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{HandshakeWindow}_{(HandshakeOptionKinds.Count == 0 ? "0" : HandshakeOptions)}_{HandshakeMss ?? 0}_{HandshakeWindowScale ?? 0}")
+        : null;
+
     /// <summary>Sequence number of the peer's handshake segment.</summary>
     public uint PeerIsn { get; init; }
 
@@ -77,6 +115,13 @@ public sealed record FlowRecord
             BytesIn = raw.BytesIn,
             BytesOut = raw.BytesOut,
             PeerIsn = raw.PeerIsn,
+            RetransmitsOut = raw.RetransmitsOut,
+            HandshakeRttUs = flags.HasFlag(FlowFlags.Rtt) ? raw.HandshakeRttUs : null,
+            TtlChanges = raw.TtlChanges,
+            ZeroWindowIn = raw.ZeroWindowIn,
+            ZeroWindowOut = raw.ZeroWindowOut,
+            ClosedBy = (ConnectionCloser)raw.ClosedBy,
+            LastTtl = raw.LastTtl,
             LocalIsn = raw.LocalIsn,
             HandshakeTtl = raw.HsTtl,
             HandshakeTos = raw.HsTos,

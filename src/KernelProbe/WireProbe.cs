@@ -20,6 +20,7 @@ public sealed class WireProbe : IDisposable
     private readonly BpfMap flows;
     private readonly BpfMap sockets;
     private readonly BpfMap stats;
+    private readonly BpfMap pending;
     private readonly List<TcAttachment> attachments = [];
     private readonly RingBufferReader? events;
     private int disposed;
@@ -32,6 +33,7 @@ public sealed class WireProbe : IDisposable
         flows = obj.Map("probe_flows");
         sockets = obj.Map("probe_sockets");
         stats = obj.Map("probe_stats");
+        pending = obj.Map("probe_pending");
         if (onEvent is not null)
         {
             events = new RingBufferReader(obj.Map("probe_events"), data =>
@@ -72,6 +74,7 @@ public sealed class WireProbe : IDisposable
             {
                 ["probe_flows"] = options.FlowTableSize,
                 ["probe_sockets"] = options.SocketTableSize,
+                ["probe_pending"] = options.PendingHandshakeTableSize,
             });
         }
         catch (ProbeException e)
@@ -136,6 +139,28 @@ public sealed class WireProbe : IDisposable
 
     /// <summary>Every flow currently in the table.</summary>
     public IReadOnlyList<FlowKey> Flows() => flows.Keys<ProbeFlowKey>().Select(k => FlowKey.FromRaw(k)).ToList();
+
+    /// <summary>
+    /// Accepted handshakes whose SYN arrived more than <paramref name="olderThan"/>
+    /// ago and that the peer never completed (scans, lost ACKs, a full backlog).
+    /// They are removed from the table as they are returned.
+    /// </summary>
+    public IReadOnlyList<(FlowKey Flow, TimeSpan Age)> TakeStaleHandshakes(TimeSpan olderThan)
+    {
+        ulong now = MonotonicClock.NowNs();
+        var stale = new List<(FlowKey, TimeSpan)>();
+        foreach (ProbeFlowKey raw in pending.Keys<ProbeFlowKey>())
+        {
+            if (!pending.TryLookup(raw, out ProbePending entry) || now < entry.SynNs)
+                continue;
+            var age = TimeSpan.FromTicks((long)((now - entry.SynNs) / 100));
+            if (age < olderThan)
+                continue;
+            if (pending.Delete(raw))
+                stale.Add((FlowKey.FromRaw(raw), age));
+        }
+        return stale;
+    }
 
     /// <summary>The per-CPU counters, summed.</summary>
     public IReadOnlyDictionary<ProbeStat, ulong> Statistics()

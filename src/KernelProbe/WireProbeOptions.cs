@@ -15,6 +15,9 @@ public sealed class WireProbeOptions
     /// <summary>Capacity of the table of registered upstream sockets.</summary>
     public uint SocketTableSize { get; set; } = 65536;
 
+    /// <summary>Capacity of the table of accepted handshakes not yet completed (LRU).</summary>
+    public uint PendingHandshakeTableSize { get; set; } = 16384;
+
     /// <summary>Where TC attachments are recorded for crash recovery; null disables the records.</summary>
     public string? RegistryDirectory { get; set; } = AttachmentRegistry.DefaultDirectory;
 }

@@ -14,6 +14,7 @@ public sealed class AbiLayoutTests
         { "probe_flow_key", typeof(ProbeFlowKey) },
         { "probe_flow_record", typeof(ProbeFlowRecord) },
         { "probe_event", typeof(ProbeEventRaw) },
+        { "probe_pending", typeof(ProbePending) },
     };
 
     [SkippableTheory]
