@@ -45,6 +45,18 @@ internal sealed class Harness : IDisposable
 
     public int FlowCount => Flows.Keys<ProbeFlowKey>().Count;
 
+    public int PendingCount => Object.Map("probe_pending").Keys<ProbeFlowKey>().Count;
+
+    /// <summary>Starts collecting the ring buffer's events; disposed with the harness.</summary>
+    public EventCollector CollectEvents()
+    {
+        var collector = new EventCollector(Object.Map("probe_events"));
+        collectors.Add(collector);
+        return collector;
+    }
+
+    private readonly List<EventCollector> collectors = [];
+
     public ulong Stat(ProbeStat stat) => Stats.SumPerCpu((uint)stat);
 
     /// <summary>A struct __sk_buff with only gso_segs set (offset 164, 192 bytes in all).</summary>
@@ -55,5 +67,34 @@ internal sealed class Harness : IDisposable
         return ctx;
     }
 
-    public void Dispose() => Object.Dispose();
+    public void Dispose()
+    {
+        foreach (EventCollector c in collectors)
+            c.Dispose();
+        Object.Dispose();
+    }
+}
+
+/// <summary>Events read from the probe's ring buffer on the reader's thread.</summary>
+internal sealed class EventCollector : IDisposable
+{
+    private readonly List<ProbeEvent> events = [];
+    private readonly RingBufferReader reader;
+
+    public EventCollector(BpfMap ring) =>
+        reader = new RingBufferReader(ring, data =>
+        {
+            if (ProbeEvent.Decode(data) is { } ev)
+                lock (events) events.Add(ev);
+        });
+
+    /// <summary>Waits (at most 5 s) until at least <paramref name="count"/> events arrived, then a little longer for strays.</summary>
+    public IReadOnlyList<ProbeEvent> WaitFor(int count)
+    {
+        SpinWait.SpinUntil(() => { lock (events) return events.Count >= count; }, TimeSpan.FromSeconds(5));
+        Thread.Sleep(100);
+        lock (events) return events.ToList();
+    }
+
+    public void Dispose() => reader.Dispose();
 }
