@@ -153,6 +153,18 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         return process.ExitCode;
     }
 
+    /// <summary>Waits until the gateway's stdout or stderr contains <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, int timeoutSeconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the gateway never printed \"{text}\"; its output:\n{Output}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Every JSON line written so far, parsed.</summary>
     public IReadOnlyList<JsonObject> Records()
     {

@@ -24,7 +24,7 @@ public static class ConfigValidator
     private const int InterfaceNameLimit = 15;
 
     private static readonly string[] HeaderLoggingKeys = ["Mode", "Allowlist", "Redact", "MaxValueLength", "MaxHeaders"];
-    private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize"];
+    private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds"];
     private static readonly string[] TelemetryKeys = ["JsonLines", "Console"];
     private static readonly string[] JsonLinesKeys = ["Path"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
@@ -65,6 +65,7 @@ public static class ConfigValidator
         CheckKnownKeys(section, KernelProbeKeys, errors);
         CheckEnum<KernelProbeMode>(section.GetSection("Mode"), errors);
         CheckInt(section.GetSection("FlowTableSize"), 1, FlowTableSizeLimit, errors);
+        CheckInt(section.GetSection("HandshakeTimeoutSeconds"), 1, 3600, errors);
 
         foreach (var entry in section.GetSection("Interfaces").GetChildren())
         {

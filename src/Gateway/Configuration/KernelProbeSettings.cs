@@ -19,6 +19,12 @@ public sealed class KernelProbeSettings
     /// <summary>Capacity of the kernel flow table (an LRU map). Default 65536.</summary>
     public int FlowTableSize { get; set; } = 65536;
 
+    /// <summary>
+    /// An accepted handshake the client has not completed after this many seconds is
+    /// reported as a <c>wire.anomaly</c> (<c>handshake_incomplete</c>). Default 10.
+    /// </summary>
+    public int HandshakeTimeoutSeconds { get; set; } = 10;
+
     /// <summary>The interfaces in force.</summary>
     public IReadOnlyList<string> EffectiveInterfaces => Interfaces ?? (IReadOnlyList<string>)DefaultInterfaces;
 }

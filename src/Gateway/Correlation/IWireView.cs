@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace Gateway.Correlation;
@@ -29,4 +30,11 @@ public interface IWireView
 
     /// <summary>Returns the final facts of a closed connection and forgets it; null when unobserved.</summary>
     WireFacts? Complete(ConnectionTuple tuple);
+
+    /// <summary>
+    /// Marks <paramref name="activity"/> as the request in flight on <paramref name="tuple"/>:
+    /// kernel events on that connection become its span events until the result is disposed.
+    /// Null when the view has no events.
+    /// </summary>
+    IDisposable? Track(ConnectionTuple tuple, Activity activity) => null;
 }

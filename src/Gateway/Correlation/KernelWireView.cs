@@ -14,10 +14,26 @@ public sealed class KernelWireView : IWireView, IDisposable
 {
     private readonly WireProbe probe;
     private readonly ConditionalWeakTable<Socket, StrongBox<ulong>> cookies = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ConnectionTuple, (WireFacts Facts, long At)> closed = new();
     private int failureReported;
 
-    /// <summary>Wraps a started probe; the view owns it from here on.</summary>
-    public KernelWireView(WireProbe probe) => this.probe = probe;
+    /// <summary>How long the final facts of a closed upstream connection stay readable.</summary>
+    /// <remarks>
+    /// A connection the pool drops because it broke (a reset mid-response) is closed
+    /// before the request that suffered it has written its span: that span must still
+    /// see what the wire saw.
+    /// </remarks>
+    public static readonly TimeSpan ClosedGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>Wraps a started probe whose events go to <paramref name="events"/>; the view owns the probe from here on.</summary>
+    public KernelWireView(WireProbe probe, WireEventRouter events)
+    {
+        this.probe = probe;
+        Events = events;
+    }
+
+    /// <summary>Where the probe's events go: span events of requests in flight, or anomalies.</summary>
+    public WireEventRouter Events { get; }
 
     /// <summary>Raised once, on the first kernel failure after start.</summary>
     public event Action<Exception>? Failed;
@@ -47,7 +63,22 @@ public sealed class KernelWireView : IWireView, IDisposable
             Guard(() => probe.ForgetSocket(cookie.Value));
         }
         if (tuple is { } t)
+        {
+            if (Lookup(t) is { } last)
+                closed[t] = (last, Environment.TickCount64);
             Guard(() => probe.RemoveFlow(ToKey(t)));
+        }
+        ForgetOldClosed();
+    }
+
+    private void ForgetOldClosed()
+    {
+        long cutoff = Environment.TickCount64 - (long)ClosedGrace.TotalMilliseconds;
+        foreach (var (key, value) in closed)
+        {
+            if (value.At < cutoff)
+                closed.TryRemove(key, out _);
+        }
     }
 
     /// <inheritdoc />
@@ -55,7 +86,9 @@ public sealed class KernelWireView : IWireView, IDisposable
     {
         FlowRecord? record = null;
         Guard(() => probe.TryGetFlow(ToKey(tuple), out record));
-        return record is null ? null : ToFacts(record);
+        if (record is null)
+            return closed.TryGetValue(tuple, out var last) ? last.Facts : null;
+        return ToFacts(record, tuple.LocalAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
     }
 
     /// <inheritdoc />
@@ -66,11 +99,14 @@ public sealed class KernelWireView : IWireView, IDisposable
         return facts;
     }
 
+    /// <inheritdoc />
+    public IDisposable? Track(ConnectionTuple tuple, System.Diagnostics.Activity activity) => Events.Track(tuple, activity);
+
     /// <summary>Detaches every program (the TC filters first) and unloads them.</summary>
     public void Dispose() => probe.Dispose();
 
     /// <summary>Maps a kernel flow record onto the <c>wire.*</c> schema.</summary>
-    public static WireFacts ToFacts(FlowRecord record)
+    public static WireFacts ToFacts(FlowRecord record, bool ipv4)
     {
         bool hs = record.HasHandshake;
         return new WireFacts
@@ -82,12 +118,29 @@ public sealed class KernelWireView : IWireView, IDisposable
             Mss = hs ? record.HandshakeMss : null,
             WindowScale = hs ? record.HandshakeWindowScale : null,
             Options = hs ? record.HandshakeOptions : null,
+            Fingerprint = record.Fingerprint,
+            DontFragment = hs && ipv4 ? record.HandshakeDontFragment : null,
+            HandshakeRttUs = record.HandshakeRttUs,
+            RetransmitsOut = (long)record.RetransmitsOut,
+            TtlChanges = record.TtlChanges,
+            ZeroWindowIn = record.ZeroWindowIn,
+            ZeroWindowOut = record.ZeroWindowOut,
+            ResetBy = Name(record.ResetBy),
+            ClosedBy = Name(record.ClosedBy),
+            DurationMs = record.LastSeenNs >= record.FirstSeenNs ? (record.LastSeenNs - record.FirstSeenNs) / 1e6 : 0,
             PacketsIn = (long)record.PacketsIn,
             PacketsOut = (long)record.PacketsOut,
             BytesIn = (long)record.BytesIn,
             BytesOut = (long)record.BytesOut,
         };
     }
+
+    private static string? Name(ConnectionCloser? closer) => closer switch
+    {
+        ConnectionCloser.Peer => "peer",
+        ConnectionCloser.Gateway => "gateway",
+        _ => null,
+    };
 
     private static FlowKey ToKey(ConnectionTuple t) => new(t.LocalAddress, t.LocalPort, t.PeerAddress, t.PeerPort);
 

@@ -28,6 +28,36 @@ public sealed record WireFacts
     /// <summary>Option kinds in wire order, dash-separated (<c>2-4-8-1-3</c>).</summary>
     public string? Options { get; init; }
 
+    /// <summary>JA4T-style fingerprint of the handshake, <c>window_options_mss_wscale</c>.</summary>
+    public string? Fingerprint { get; init; }
+
+    /// <summary>IPv4 don't-fragment bit of the peer's handshake segment; null for IPv6 or without handshake.</summary>
+    public bool? DontFragment { get; init; }
+
+    /// <summary>Handshake RTT in microseconds, measured in the kernel; null when not measured.</summary>
+    public long? HandshakeRttUs { get; init; }
+
+    /// <summary>Segments the gateway sent again on this connection so far.</summary>
+    public long RetransmitsOut { get; init; }
+
+    /// <summary>Times the peer's TTL changed mid-connection.</summary>
+    public long TtlChanges { get; init; }
+
+    /// <summary>Times the peer's advertised window dropped to zero.</summary>
+    public long ZeroWindowIn { get; init; }
+
+    /// <summary>Times the gateway's advertised window dropped to zero.</summary>
+    public long ZeroWindowOut { get; init; }
+
+    /// <summary><c>peer</c> or <c>gateway</c> when the connection was reset; null otherwise.</summary>
+    public string? ResetBy { get; init; }
+
+    /// <summary><c>peer</c> or <c>gateway</c>: who sent the first FIN or RST; null while open.</summary>
+    public string? ClosedBy { get; init; }
+
+    /// <summary>Time from the first to the latest segment the kernel recorded, in milliseconds.</summary>
+    public double DurationMs { get; init; }
+
     /// <summary>TCP segments the gateway received on this connection so far.</summary>
     public long PacketsIn { get; init; }
 

@@ -26,7 +26,8 @@ public static class WireViewFactory
 
         try
         {
-            return new KernelWireView(WireProbe.Start(options));
+            var events = new WireEventRouter();
+            return new KernelWireView(WireProbe.Start(options, events.Route), events);
         }
         catch (ProbeException e) when (settings.Mode == KernelProbeMode.Auto)
         {

@@ -50,7 +50,10 @@ public static class WireViewRegistration
                 return socket;
             };
         });
+        services.AddSingleton<WireRequestLedger>();
         services.AddHostedService<WireViewStartupReport>();
+        services.AddHostedService<Gateway.Telemetry.WireAnomalyReporter>();
+        services.AddSingleton<Gateway.Telemetry.WireMetrics>();
         return services;
     }
 }

@@ -13,6 +13,13 @@ internal sealed class UpstreamConnectionHolder
     private ConnectionTuple? _tuple;
     private int? _statusCode;
     private bool _sealed;
+    private IDisposable? _tracking;
+
+    /// <summary>
+    /// Called when the request lands on a connection: marks the request in flight there
+    /// (kernel events on it become events of the client span) until the holder is sealed.
+    /// </summary>
+    public Func<ConnectionTuple, IDisposable?>? Track { get; init; }
 
     /// <summary>The connection that carried the request; null when none was used (e.g. connect failed).</summary>
     public ConnectionTuple? Tuple
@@ -33,9 +40,11 @@ internal sealed class UpstreamConnectionHolder
         {
             // A read started for this request may complete after it ended (the pool's
             // read-ahead); once sealed, the answer is final.
-            if (!_sealed)
+            if (!_sealed && _tuple != tuple)
             {
                 _tuple = tuple;
+                _tracking?.Dispose();
+                _tracking = Track?.Invoke(tuple);
             }
         }
     }
@@ -58,6 +67,8 @@ internal sealed class UpstreamConnectionHolder
         lock (_gate)
         {
             _sealed = true;
+            _tracking?.Dispose();
+            _tracking = null;
         }
     }
 }

@@ -13,14 +13,16 @@ internal sealed class UpstreamConnectionStream : Stream
     private readonly NetworkStream _inner;
     private readonly Socket _socket;
     private readonly IWireView _wireView;
+    private readonly WireRequestLedger? _ledger;
     private int _closed;
 
     /// <summary>Wraps a connected socket; the stream owns it.</summary>
-    public UpstreamConnectionStream(Socket socket, ConnectionTuple? tuple, IWireView wireView)
+    public UpstreamConnectionStream(Socket socket, ConnectionTuple? tuple, IWireView wireView, WireRequestLedger? ledger = null)
     {
         _socket = socket;
         _inner = new NetworkStream(socket, ownsSocket: true);
         _wireView = wireView;
+        _ledger = ledger;
         Tuple = tuple;
     }
 
@@ -148,6 +150,11 @@ internal sealed class UpstreamConnectionStream : Stream
         if (Interlocked.Exchange(ref _closed, 1) == 0)
         {
             _wireView.OnUpstreamSocketClosed(_socket, Tuple);
+            if (Tuple is { } tuple)
+            {
+                _ledger?.Forget(tuple);
+            }
+
             dispose();
         }
     }

@@ -21,7 +21,7 @@ namespace Gateway.Forwarding;
 ///                                                                              └ 5. wire.* of that tuple, span ends
 /// </code>
 /// </remarks>
-internal sealed partial class UpstreamSpanStep(IWireView wireView, ILogger<UpstreamSpanStep> logger)
+internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLedger ledger, ILogger<UpstreamSpanStep> logger)
 {
     /// <summary>Forwards the request inside its client span.</summary>
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
@@ -34,9 +34,12 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, ILogger<Upstr
             return;
         }
 
-        var holder = new UpstreamConnectionHolder();
-        UpstreamConnectionJoin.Begin(holder);
         using var activity = GatewayActivitySource.Instance.StartActivity(context.Request.Method, ActivityKind.Client);
+        var holder = new UpstreamConnectionHolder
+        {
+            Track = activity is null ? null : tuple => wireView.Track(tuple, activity),
+        };
+        UpstreamConnectionJoin.Begin(holder);
         try
         {
             await next(context);
@@ -97,7 +100,14 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, ILogger<Upstr
             activity.SetStatus(ActivityStatusCode.Error);
         }
 
-        attributes.AddWire(tuple is { } t ? wireView.Lookup(t) : null);
+        var facts = tuple is { } t ? wireView.Lookup(t) : null;
+        attributes.AddWire(facts);
+        if (tuple is { } counted)
+        {
+            attributes.AddWireRequest(ledger.Next(counted, facts));
+        }
+
         attributes.CopyTo(activity);
+        WireEventRouter.Reconcile(activity, facts);
     }
 }

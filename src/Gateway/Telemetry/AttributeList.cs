@@ -50,10 +50,41 @@ internal sealed class AttributeList : List<KeyValuePair<string, object?>>
         AddIfKnown(SemanticConventions.WireTcpMss, facts.Mss);
         AddIfKnown(SemanticConventions.WireTcpWscale, facts.WindowScale);
         AddIfPresent(SemanticConventions.WireTcpOptions, facts.Options);
+        AddIfPresent(SemanticConventions.WireTcpFingerprint, facts.Fingerprint);
+        if (facts.DontFragment is { } df)
+        {
+            Add(SemanticConventions.WireIpDf, df);
+        }
+
+        if (facts.HandshakeRttUs is { } rtt)
+        {
+            Add(SemanticConventions.WireTcpHandshakeRttUs, rtt);
+        }
+
+        Add(SemanticConventions.WireIpTtlChanges, facts.TtlChanges);
+        Add(SemanticConventions.WireConnRetransmitsOut, facts.RetransmitsOut);
+        Add(SemanticConventions.WireConnZeroWindowIn, facts.ZeroWindowIn);
+        Add(SemanticConventions.WireConnZeroWindowOut, facts.ZeroWindowOut);
+        AddIfPresent(SemanticConventions.WireConnResetBy, facts.ResetBy);
         Add(SemanticConventions.WireConnPacketsIn, facts.PacketsIn);
         Add(SemanticConventions.WireConnPacketsOut, facts.PacketsOut);
         Add(SemanticConventions.WireConnBytesIn, facts.BytesIn);
         Add(SemanticConventions.WireConnBytesOut, facts.BytesOut);
+    }
+
+    /// <summary>Adds the <c>wire.request.*</c> deltas of one request, when the wire was observed.</summary>
+    public void AddWireRequest(WireRequestDelta? delta)
+    {
+        if (delta is null)
+        {
+            return;
+        }
+
+        Add(SemanticConventions.WireRequestPacketsIn, delta.PacketsIn);
+        Add(SemanticConventions.WireRequestPacketsOut, delta.PacketsOut);
+        Add(SemanticConventions.WireRequestBytesIn, delta.BytesIn);
+        Add(SemanticConventions.WireRequestBytesOut, delta.BytesOut);
+        Add(SemanticConventions.WireRequestRetransmitsOut, delta.RetransmitsOut);
     }
 
     /// <summary>The value of the first attribute named <paramref name="name"/>, or null.</summary>

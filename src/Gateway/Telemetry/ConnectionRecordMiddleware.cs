@@ -10,7 +10,7 @@ namespace Gateway.Telemetry;
 /// Kestrel connection middleware: when a downstream connection ends, writes its
 /// <c>wire.connection</c> record with the final facts from the wire view.
 /// </summary>
-internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, RecordLogger records, ILogger<ConnectionRecordMiddleware> logger)
+internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, WireRequestLedger ledger, RecordLogger records, ILogger<ConnectionRecordMiddleware> logger)
 {
     /// <summary>Wraps Kestrel's connection pipeline.</summary>
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
@@ -41,14 +41,21 @@ internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, Rec
 
         var tuple = new ConnectionTuple(local.Address, local.Port, remote.Address, remote.Port);
         var facts = wireView.Complete(tuple);
+        var requests = ledger.Forget(tuple);
         var attributes = new AttributeList();
         attributes.AddConnection(tuple);
+        attributes.Add(SemanticConventions.GatewayConnectionRequests, (long)requests);
         attributes.AddWire(facts);
+        if (facts is not null)
+        {
+            attributes.Add(SemanticConventions.WireConnDurationMs, Math.Round(facts.DurationMs, 3));
+            attributes.AddIfPresent(SemanticConventions.WireConnClosedBy, facts.ClosedBy);
+        }
 
         var body = facts is null
             ? $"connection {tuple} closed, wire not observed"
             : string.Create(CultureInfo.InvariantCulture,
-                $"connection {tuple} closed, in={facts.PacketsIn}/{facts.BytesIn}B out={facts.PacketsOut}/{facts.BytesOut}B");
+                $"connection {tuple} closed by {facts.ClosedBy ?? "nobody yet"} after {requests} request(s), in={facts.PacketsIn}/{facts.BytesIn}B out={facts.PacketsOut}/{facts.BytesOut}B retransmits={facts.RetransmitsOut}");
         records.Connection(attributes, body);
     }
 }

@@ -12,6 +12,9 @@ internal static class GatewayEventIds
     /// <summary>The record of a closed connection (<c>wire.connection</c>).</summary>
     public const int Connection = 2;
 
+    /// <summary>A wire event with no request in flight (<c>wire.anomaly</c>).</summary>
+    public const int Anomaly = 3;
+
     /// <summary>The wire view is off; logged once at start.</summary>
     public const int WireViewInactive = 100;
 
@@ -32,4 +35,7 @@ internal static class GatewayEventIds
 
     /// <summary>Building a request's telemetry failed; the request itself was unaffected.</summary>
     public const int TelemetryFailed = 300;
+
+    /// <summary>The probe's ring buffer dropped events since the last report.</summary>
+    public const int WireEventsDropped = 301;
 }

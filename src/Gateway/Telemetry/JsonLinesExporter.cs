@@ -40,7 +40,7 @@ internal sealed class JsonLinesExporter : BaseExporter<LogRecord>
 
     /// <summary>True for the records this sink writes.</summary>
     public static bool IsGatewayRecord(LogRecord record) =>
-        record.EventId.Name is SemanticConventions.AccessEvent or SemanticConventions.ConnectionEvent;
+        record.EventId.Name is SemanticConventions.AccessEvent or SemanticConventions.ConnectionEvent or SemanticConventions.AnomalyEvent;
 
     /// <inheritdoc />
     public override ExportResult Export(in Batch<LogRecord> batch)

@@ -15,5 +15,8 @@ internal sealed class OtlpSignals(IConfiguration configuration)
     /// <summary>True when log records are exported over OTLP.</summary>
     public bool Logs { get; } = IsSet(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT") || IsSet(configuration, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
 
+    /// <summary>True when metrics are exported over OTLP.</summary>
+    public bool Metrics { get; } = IsSet(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT") || IsSet(configuration, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+
     private static bool IsSet(IConfiguration configuration, string name) => !string.IsNullOrWhiteSpace(configuration[name]);
 }

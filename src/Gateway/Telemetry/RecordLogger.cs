@@ -18,6 +18,7 @@ internal sealed class RecordLogger(ILoggerFactory loggerFactory)
 
     private static readonly EventId AccessEvent = new(GatewayEventIds.Access, SemanticConventions.AccessEvent);
     private static readonly EventId ConnectionEvent = new(GatewayEventIds.Connection, SemanticConventions.ConnectionEvent);
+    private static readonly EventId AnomalyEvent = new(GatewayEventIds.Anomaly, SemanticConventions.AnomalyEvent);
 
     private readonly ILogger _logger = loggerFactory.CreateLogger(Category);
 
@@ -27,13 +28,16 @@ internal sealed class RecordLogger(ILoggerFactory loggerFactory)
     /// <summary>Writes the record of a closed connection.</summary>
     public void Connection(AttributeList attributes, string body) => Write(ConnectionEvent, attributes, body);
 
-    private void Write(EventId eventId, AttributeList attributes, string body)
+    /// <summary>Writes the record of a wire event that happened with no request in flight.</summary>
+    public void Anomaly(AttributeList attributes, string body) => Write(AnomalyEvent, attributes, body, LogLevel.Warning);
+
+    private void Write(EventId eventId, AttributeList attributes, string body, LogLevel level = LogLevel.Information)
     {
-        if (_logger.IsEnabled(LogLevel.Information))
+        if (_logger.IsEnabled(level))
         {
             // The body is passed through the formatter rather than as "{OriginalFormat}" so
             // that exporters take it verbatim instead of as a message template.
-            _logger.Log(LogLevel.Information, eventId, attributes, null, (_, _) => body);
+            _logger.Log(level, eventId, attributes, null, (_, _) => body);
         }
     }
 }

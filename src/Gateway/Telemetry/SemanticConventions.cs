@@ -143,4 +143,78 @@ public static class SemanticConventions
 
     /// <summary><c>wire.conn.bytes_out</c>.</summary>
     public const string WireConnBytesOut = "wire.conn.bytes_out";
+
+    // Wire schema v2 (issue 3): handshake, life of the connection, per request, events.
+
+    /// <summary>JA4T-style fingerprint <c>window_options_mss_wscale</c> of the peer's handshake segment.</summary>
+    public const string WireTcpFingerprint = "wire.tcp.fingerprint";
+
+    /// <summary>IPv4 don't-fragment bit of the peer's handshake segment (absent for IPv6).</summary>
+    public const string WireIpDf = "wire.ip.df";
+
+    /// <summary>Handshake RTT in microseconds, measured in the kernel.</summary>
+    public const string WireTcpHandshakeRttUs = "wire.tcp.handshake_rtt_us";
+
+    /// <summary>Segments the gateway sent again on this connection so far.</summary>
+    public const string WireConnRetransmitsOut = "wire.conn.retransmits_out";
+
+    /// <summary>Times the peer's TTL changed mid-connection.</summary>
+    public const string WireIpTtlChanges = "wire.ip.ttl_changes";
+
+    /// <summary><c>peer</c> or <c>gateway</c>, when the connection was reset.</summary>
+    public const string WireConnResetBy = "wire.conn.reset_by";
+
+    /// <summary><c>peer</c> or <c>gateway</c>: who sent the first FIN or RST (connection record).</summary>
+    public const string WireConnClosedBy = "wire.conn.closed_by";
+
+    /// <summary>Times the peer's advertised window dropped to zero.</summary>
+    public const string WireConnZeroWindowIn = "wire.conn.zero_window_in";
+
+    /// <summary>Times the gateway's advertised window dropped to zero.</summary>
+    public const string WireConnZeroWindowOut = "wire.conn.zero_window_out";
+
+    /// <summary>First to latest segment of the connection, in milliseconds (connection record).</summary>
+    public const string WireConnDurationMs = "wire.conn.duration_ms";
+
+    /// <summary>Segments received for this request.</summary>
+    public const string WireRequestPacketsIn = "wire.request.packets_in";
+
+    /// <summary>Segments sent for this request.</summary>
+    public const string WireRequestPacketsOut = "wire.request.packets_out";
+
+    /// <summary>Payload bytes received for this request.</summary>
+    public const string WireRequestBytesIn = "wire.request.bytes_in";
+
+    /// <summary>Payload bytes sent for this request.</summary>
+    public const string WireRequestBytesOut = "wire.request.bytes_out";
+
+    /// <summary>Segments sent again during this request.</summary>
+    public const string WireRequestRetransmitsOut = "wire.request.retransmits_out";
+
+    /// <summary>Span event / anomaly attribute: <c>in</c> (from the peer) or <c>out</c> (from the gateway).</summary>
+    public const string WireEventDirection = "wire.event.direction";
+
+    /// <summary>Span event / anomaly attribute: segments the event covered.</summary>
+    public const string WireEventSegments = "wire.event.segments";
+
+    /// <summary>Span event / anomaly attribute: TCP sequence number of the segment.</summary>
+    public const string WireEventSeq = "wire.event.seq";
+
+    /// <summary>Span event / anomaly attribute of a TTL change: the TTL before.</summary>
+    public const string WireEventPreviousTtl = "wire.event.previous_ttl";
+
+    /// <summary>The anomaly record's kind (<c>reset</c>, <c>retransmit</c>, <c>ttl_change</c>, <c>zero_window</c>, <c>handshake_incomplete</c>).</summary>
+    public const string WireAnomalyKind = "wire.anomaly.kind";
+
+    /// <summary>For <c>handshake_incomplete</c>: milliseconds since the SYN arrived.</summary>
+    public const string WireAnomalyHandshakeAgeMs = "wire.anomaly.handshake_age_ms";
+
+    /// <summary>Requests a connection carried (connection record).</summary>
+    public const string GatewayConnectionRequests = "gateway.connection.requests";
+
+    /// <summary>Event name of the record of a wire event with no request in flight.</summary>
+    public const string AnomalyEvent = "wire.anomaly";
+
+    /// <summary>The meter of the probe's and the wire view's metrics.</summary>
+    public const string WireMeterName = "Gateway.Wire";
 }

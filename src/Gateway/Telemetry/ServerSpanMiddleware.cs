@@ -19,6 +19,7 @@ namespace Gateway.Telemetry;
 internal sealed partial class ServerSpanMiddleware(
     RequestDelegate next,
     IWireView wireView,
+    WireRequestLedger ledger,
     HeaderCapturePolicy headerPolicy,
     RecordLogger records,
     ILogger<ServerSpanMiddleware> logger)
@@ -35,6 +36,11 @@ internal sealed partial class ServerSpanMiddleware(
         Activity.Current = null;
         using var activity = GatewayActivitySource.Instance.StartActivity(
             context.Request.Method, ActivityKind.Server, parent.ActivityContext);
+
+        // Kernel events on this connection become events of this span while it runs.
+        using var tracking = activity is not null && DownstreamTuple(context.Connection) is { } inFlight
+            ? wireView.Track(inFlight, activity)
+            : null;
 
         // Taken before forwarding: this is what the client sent, whatever transforms do later.
         var requestHeaders = new AttributeList();
@@ -111,12 +117,18 @@ internal sealed partial class ServerSpanMiddleware(
         attributes.AddIfPresent(SemanticConventions.ErrorType, errorType);
 
         // At the end of the request: the counters then include this request and its response.
-        attributes.AddWire(tuple is { } t ? wireView.Lookup(t) : null);
+        var facts = tuple is { } t ? wireView.Lookup(t) : null;
+        attributes.AddWire(facts);
+        if (tuple is { } counted)
+        {
+            attributes.AddWireRequest(ledger.Next(counted, facts));
+        }
 
         if (activity is not null)
         {
             activity.DisplayName = template is null ? request.Method : $"{request.Method} {template}";
             attributes.CopyTo(activity);
+            WireEventRouter.Reconcile(activity, facts);
             if (status >= 500 || failure is not null)
             {
                 activity.SetStatus(ActivityStatusCode.Error, forwarderError is not null ? ForwarderErrors.Describe(forwarderError) : failure?.Message);

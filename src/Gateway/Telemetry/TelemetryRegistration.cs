@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
@@ -42,6 +43,14 @@ internal static class TelemetryRegistration
                 if (otlp.Traces)
                 {
                     tracing.AddOtlpExporter();
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(SemanticConventions.WireMeterName);
+                if (otlp.Metrics)
+                {
+                    metrics.AddOtlpExporter();
                 }
             })
             .WithLogging(

@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+
+namespace Gateway.Correlation;
+
+/// <summary>
+/// Per connection (downstream or upstream): the counters at the end of its
+/// previous request and how many requests it carried. The per-request
+/// <c>wire.request.*</c> deltas and the connection record's request count come
+/// from here. Entries go when their connection closes.
+/// </summary>
+public sealed class WireRequestLedger
+{
+    private readonly ConcurrentDictionary<ConnectionTuple, Entry> entries = new();
+
+    /// <summary>Connections currently tracked.</summary>
+    public int Count => entries.Count;
+
+    /// <summary>
+    /// Counts one more request on <paramref name="tuple"/> and returns what moved
+    /// for it; null when the wire was not observed.
+    /// </summary>
+    public WireRequestDelta? Next(ConnectionTuple tuple, WireFacts? facts)
+    {
+        Entry entry = entries.GetOrAdd(tuple, _ => new Entry());
+        lock (entry)
+        {
+            entry.Requests++;
+            if (facts is null)
+                return null;
+            WireFacts? before = entry.Last;
+            entry.Last = facts;
+            return new WireRequestDelta(
+                Grown(facts.PacketsIn, before?.PacketsIn),
+                Grown(facts.PacketsOut, before?.PacketsOut),
+                Grown(facts.BytesIn, before?.BytesIn),
+                Grown(facts.BytesOut, before?.BytesOut),
+                Grown(facts.RetransmitsOut, before?.RetransmitsOut));
+        }
+    }
+
+    /// <summary>Forgets a closed connection and returns how many requests it carried.</summary>
+    public int Forget(ConnectionTuple tuple) =>
+        entries.TryRemove(tuple, out Entry? entry) ? entry.Requests : 0;
+
+    // A counter never shrinks on one connection; if it did, the flow record was
+    // evicted and restarted, and the whole new value belongs to this request.
+    private static long Grown(long now, long? before) => before is { } b && now >= b ? now - b : now;
+
+    private sealed class Entry
+    {
+        public WireFacts? Last;
+        public int Requests;
+    }
+}

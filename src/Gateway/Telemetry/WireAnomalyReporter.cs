@@ -1,0 +1,107 @@
+using System.Globalization;
+using Gateway.Configuration;
+using Gateway.Correlation;
+using KernelProbe;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Telemetry;
+
+/// <summary>
+/// Writes a <c>wire.anomaly</c> record for every kernel event that happened on a
+/// connection with no request in flight, and for every accepted handshake the
+/// client never completed (checked every few seconds). Also warns, at most
+/// every 30 s, when the probe's ring buffer dropped events.
+/// </summary>
+internal sealed partial class WireAnomalyReporter(
+    IWireView view, RecordLogger records, WireMetrics metrics, IOptions<KernelProbeSettings> settings,
+    ILogger<WireAnomalyReporter> logger) : IHostedService, IDisposable
+{
+    private readonly TimeSpan handshakeTimeout = TimeSpan.FromSeconds(settings.Value.HandshakeTimeoutSeconds);
+    private static readonly TimeSpan DropReportInterval = TimeSpan.FromSeconds(30);
+    private Timer? timer;
+    private ulong droppedReported;
+    private DateTime lastDropReport = DateTime.MinValue;
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (view is KernelWireView kernel)
+        {
+            kernel.Events.Anomaly += Report;
+            // Scanning at half the timeout reports a stuck handshake at most 1.5 timeouts late.
+            var interval = TimeSpan.FromTicks(Math.Min(handshakeTimeout.Ticks / 2, TimeSpan.FromSeconds(5).Ticks));
+            timer = new Timer(_ => Scan(kernel), null, interval, interval);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (view is KernelWireView kernel)
+        {
+            kernel.Events.Anomaly -= Report;
+        }
+
+        timer?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => timer?.Dispose();
+
+    private void Report(WireAnomaly anomaly)
+    {
+        try
+        {
+            var attributes = new AttributeList { { SemanticConventions.WireAnomalyKind, anomaly.Kind } };
+            attributes.AddConnection(anomaly.Tuple);
+            attributes.AddRange(anomaly.Details);
+            records.Anomaly(attributes, $"wire {anomaly.Kind.Replace('_', ' ')} on {anomaly.Tuple} with no request in flight");
+            metrics.Anomaly(anomaly.Kind);
+        }
+        catch (Exception e)
+        {
+            Log.ReportFailed(logger, e);
+        }
+    }
+
+    private void Scan(KernelWireView kernel)
+    {
+        try
+        {
+            foreach ((FlowKey flow, TimeSpan age) in kernel.Probe.TakeStaleHandshakes(handshakeTimeout))
+            {
+                var tuple = new ConnectionTuple(flow.LocalAddress, flow.LocalPort, flow.PeerAddress, flow.PeerPort);
+                Report(new WireAnomaly(WireEventKinds.HandshakeIncomplete, tuple,
+                    [new(SemanticConventions.WireAnomalyHandshakeAgeMs, (long)age.TotalMilliseconds)]));
+            }
+
+            ulong dropped = kernel.Probe.Statistics()[ProbeStat.EventDropped];
+            if (dropped > droppedReported && DateTime.UtcNow - lastDropReport >= DropReportInterval)
+            {
+                Log.EventsDropped(logger, dropped - droppedReported, dropped);
+                droppedReported = dropped;
+                lastDropReport = DateTime.UtcNow;
+            }
+        }
+        catch (Exception e) when (e is ProbeException or ObjectDisposedException)
+        {
+            Log.ReportFailed(logger, e);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = GatewayEventIds.TelemetryFailed, EventName = "WireAnomalyReportFailed", Level = LogLevel.Warning,
+            Message = "Writing a wire.anomaly record failed; the gateway keeps serving")]
+        public static partial void ReportFailed(ILogger logger, Exception error);
+
+        [LoggerMessage(EventId = GatewayEventIds.WireEventsDropped, EventName = nameof(GatewayEventIds.WireEventsDropped), Level = LogLevel.Warning,
+            Message = "The probe's ring buffer was full: {Dropped} kernel event(s) lost since the last report ({Total} in all; metric gateway.probe.events.dropped); counters in records are unaffected")]
+        public static partial void EventsDropped(ILogger logger, ulong dropped, ulong total);
+    }
+}
