@@ -32,6 +32,9 @@ public sealed class AttachmentRegistry(string directory)
     /// <summary>The registry directory.</summary>
     public string Directory { get; } = directory;
 
+    /// <summary>Why the latest record could not be written; null when it was.</summary>
+    public string? Problem { get; private set; }
+
     /// <summary>Writes a record and returns its file path.</summary>
     internal string? Record(AttachmentState state)
     {
@@ -41,12 +44,14 @@ public sealed class AttachmentRegistry(string directory)
             string file = Path.Combine(Directory,
                 $"tc-{state.Owner.Pid}-{state.IfIndex}-{state.Direction.ToString().ToLowerInvariant()}-{state.Handle:x}-{state.Priority}.json");
             File.WriteAllText(file, JsonSerializer.Serialize(state, Json));
+            Problem = null;
             return file;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Without a record a crash would leave the filter until the next
-            // reboot, but the gateway itself still works.
+            // reboot or a manual sweep, but the gateway itself still works.
+            Problem = $"cannot record TC attachments in {Directory} ({e.Message}); if this gateway crashes, its filters stay attached until `kernel-probe sweep` runs with access to that directory or the interface goes away";
             return null;
         }
     }

@@ -53,6 +53,9 @@ public sealed class WireProbe : IDisposable
     /// <summary>The TC filters this probe attached.</summary>
     public IReadOnlyList<TcAttachment> Attachments => attachments;
 
+    /// <summary>Why crash recovery is not possible for this probe's attachments; null when it is.</summary>
+    public string? RegistryProblem { get; private set; }
+
     /// <summary>Capacity of the flow table.</summary>
     public uint FlowTableSize => flows.MaxEntries;
 
@@ -87,7 +90,10 @@ public sealed class WireProbe : IDisposable
         {
             probe = new WireProbe(obj, onEvent);
             foreach (string name in options.Interfaces.Distinct(StringComparer.Ordinal))
+            {
                 probe.attachments.Add(TcAttachment.Attach(probe.TcProgram, name, TcDirection.Egress, registry));
+                probe.RegistryProblem ??= registry?.Problem;
+            }
             return probe;
         }
         catch (ProbeException e)

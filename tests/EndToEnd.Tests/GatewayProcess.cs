@@ -60,6 +60,8 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         bool waitReady = true)
     {
         string workDir = Directory.CreateTempSubdirectory("gateway-e2e-").FullName;
+        // A gateway started as another user (see the wrapper) must be able to write its records here.
+        File.SetUnixFileMode(workDir, (UnixFileMode)0x1ff);
         var config = new JsonObject
         {
             ["ReverseProxy"] = new JsonObject

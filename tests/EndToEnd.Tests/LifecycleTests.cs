@@ -51,6 +51,32 @@ public sealed class LifecycleTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Start_AsUnprivilegedUserWithBpfCapabilities_ObservesTheWire()
+    {
+        Ci.RequireRoot();
+        // nobody, holding only CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (ambient, so they survive exec).
+        string[] nobodyWithCaps =
+        [
+            "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            "--inh-caps=+bpf,+net_admin,+perfmon", "--ambient-caps=+bpf,+net_admin,+perfmon", "--",
+            "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
+        ];
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, probeMode: "On", wrapper: nobodyWithCaps);
+        string id = Guid.NewGuid().ToString("N");
+        using RawHttpClient client = await RawHttpClient.ConnectAsync(gateway.Url("ipv4"), ttl: 33, tos: 0, mss: 1400);
+        (int status, _) = await client.GetAsync("/caps", ("X-Test-Id", id));
+
+        Assert.Equal(200, status);
+        JsonObject record = (await gateway.WaitForRecordsAsync(r => r.Event() == Records.Access && r.HasHeader("x-test-id", id)))[0];
+        Assert.True(record.Bool("wire.observed"));
+        Assert.Equal(33, record.Long("wire.ip.ttl"));
+        // Without write access to /run it says that crash recovery is off, once.
+        Assert.Single(gateway.Output.Split('\n'), l => l.Contains("cannot record TC attachments", StringComparison.Ordinal));
+        Assert.Equal(0, await gateway.StopAsync(TimeSpan.FromSeconds(20)));
+        Assert.DoesNotContain("gw_tc_egress", Tc("filter", "show", "dev", "lo", "egress"), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task Sigterm_AfterTraffic_ExitsZeroAndDetachesEverything()
     {
         Ci.RequireRoot();

@@ -17,6 +17,10 @@ internal sealed partial class WireViewStartupReport
             Message = "Wire view on: socket filter on every listen and upstream socket, TC on {Hooks}, flow table of {FlowTableSize} entries")]
         public static partial void Active(ILogger logger, string hooks, uint flowTableSize);
 
+        [LoggerMessage(EventId = GatewayEventIds.WireViewNoCrashRecovery, EventName = nameof(GatewayEventIds.WireViewNoCrashRecovery),
+            Level = LogLevel.Warning, Message = "Wire view on, but {Problem}")]
+        public static partial void NoCrashRecovery(ILogger logger, string problem);
+
         [LoggerMessage(EventId = GatewayEventIds.WireViewFailed, EventName = nameof(GatewayEventIds.WireViewFailed),
             Level = LogLevel.Warning,
             Message = "Wire view failed after start ({Reason}); affected connections are recorded with wire.observed=false (reported once)")]

@@ -17,6 +17,10 @@ internal sealed partial class WireViewStartupReport(IWireView view, ILogger<Wire
         {
             var attached = kernel.Probe.Attachments.Select(a => $"{a.Interface} {a.Direction.ToString().ToLowerInvariant()}");
             Log.Active(logger, string.Join(", ", attached), kernel.Probe.FlowTableSize);
+            if (kernel.Probe.RegistryProblem is { } problem)
+            {
+                Log.NoCrashRecovery(logger, problem);
+            }
         }
 
         return Task.CompletedTask;

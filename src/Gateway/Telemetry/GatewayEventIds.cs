@@ -24,6 +24,9 @@ internal static class GatewayEventIds
     /// <summary>The kernel probe failed after start; that connection is unobserved.</summary>
     public const int WireViewFailed = 102;
 
+    /// <summary>TC attachments cannot be recorded for crash recovery (no access to the registry directory).</summary>
+    public const int WireViewNoCrashRecovery = 103;
+
     /// <summary>An upstream connection was opened.</summary>
     public const int UpstreamConnected = 200;
 
