@@ -36,7 +36,7 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, ILogger<Upstr
 
         var holder = new UpstreamConnectionHolder();
         UpstreamConnectionJoin.Begin(holder);
-        using var activity = GatewayActivitySource.Instance.StartActivity(context.Request.Method, ActivityKind.Client);
+        var activity = GatewayActivitySource.Instance.StartActivity(context.Request.Method, ActivityKind.Client);
         try
         {
             await next(context);
@@ -55,7 +55,26 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, ILogger<Upstr
                 {
                     Log.TelemetryFailed(logger, e);
                 }
+
+                End(context, activity);
             }
+        }
+    }
+
+    /// <summary>
+    /// Ends the span now; it is exported only once the request's sampling has decided, so that a
+    /// dropped request leaves no client span behind either.
+    /// </summary>
+    private static void End(HttpContext context, Activity activity)
+    {
+        if (context.Features.Get<RequestRecord>() is { } record)
+        {
+            activity.SetEndTime(DateTime.UtcNow);
+            record.Defer(activity);
+        }
+        else
+        {
+            activity.Stop();
         }
     }
 

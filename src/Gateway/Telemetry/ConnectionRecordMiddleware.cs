@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Gateway.Configuration;
 using Gateway.Correlation;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,7 @@ namespace Gateway.Telemetry;
 /// Kestrel connection middleware: when a downstream connection ends, writes its
 /// <c>wire.connection</c> record with the final facts from the wire view.
 /// </summary>
-internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, RecordLogger records, ILogger<ConnectionRecordMiddleware> logger)
+internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, PolicySnapshotSource policies, RecordLogger records, ILogger<ConnectionRecordMiddleware> logger)
 {
     /// <summary>Wraps Kestrel's connection pipeline.</summary>
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
@@ -41,14 +42,19 @@ internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, Rec
 
         var tuple = new ConnectionTuple(local.Address, local.Port, remote.Address, remote.Port);
         var facts = wireView.Complete(tuple);
+        var privacy = policies.Current.Anonymizer;
         var attributes = new AttributeList();
-        attributes.AddConnection(tuple);
+        attributes.AddConnection(tuple, privacy);
         attributes.AddWire(facts);
 
+        // The body names the peer too: through the same privacy setting as the attributes.
+        var shown = privacy.IsActive
+            ? $"{new IPEndPoint(tuple.LocalAddress, tuple.LocalPort)} <- {privacy.Apply(tuple.PeerAddress)}:{tuple.PeerPort}"
+            : tuple.ToString();
         var body = facts is null
-            ? $"connection {tuple} closed, wire not observed"
+            ? $"connection {shown} closed, wire not observed"
             : string.Create(CultureInfo.InvariantCulture,
-                $"connection {tuple} closed, in={facts.PacketsIn}/{facts.BytesIn}B out={facts.PacketsOut}/{facts.BytesOut}B");
+                $"connection {shown} closed, in={facts.PacketsIn}/{facts.BytesIn}B out={facts.PacketsOut}/{facts.BytesOut}B");
         records.Connection(attributes, body);
     }
 }

@@ -19,7 +19,7 @@ internal sealed class TestConfig : IDisposable
     public string JsonLinesPath { get; }
 
     /// <summary>A complete, valid configuration that proxies everything to <paramref name="backendAddress"/>.</summary>
-    public static TestConfig ForBackend(string backendAddress, string headerLogging = """{ "Mode": "All" }""") => new($$"""
+    public static TestConfig ForBackend(string backendAddress, string headerLogging = """{ "Request": { "Mode": "All" } }""") => new($$"""
         {
           "ReverseProxy": {
             "Routes": { "route1": { "ClusterId": "cluster1", "Match": { "Path": "{**catch-all}" } } },
