@@ -49,9 +49,10 @@ internal sealed partial class ServerSpanMiddleware(
             context.Request.Method, ActivityKind.Server, parent.ActivityContext);
 
         var record = new RequestRecord(policies.Current) { HeaderOrder = HeaderOrderRecorder.Take(context.Request.Protocol) };
-        var anomaly = new WireAnomalyFeature();
+        // One set by an earlier middleware (the correlation layer, a test) is kept, so that its flag counts.
+        var anomaly = context.Features.Get<IWireAnomalyFeature>() ?? new WireAnomalyFeature();
         context.Features.Set(record);
-        context.Features.Set<IWireAnomalyFeature>(anomaly);
+        context.Features.Set(anomaly);
         Exception? failure = null;
         try
         {
