@@ -204,7 +204,7 @@ public sealed class HeaderCapturePolicy
         for (var i = 0; i < result.Length; i++)
         {
             var value = info.Redacted ? SemanticConventions.RedactedValue : Limit(values[i] ?? string.Empty);
-            bytes += value.Length <= budget / 3 ? value.Length : Encoding.UTF8.GetByteCount(value);
+            bytes += Encoding.UTF8.GetByteCount(value);
             if (bytes > budget)
             {
                 return null;
