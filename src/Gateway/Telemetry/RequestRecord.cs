@@ -11,6 +11,7 @@ namespace Gateway.Telemetry;
 /// </summary>
 internal sealed class RequestRecord(PolicySnapshot snapshot)
 {
+    private readonly Lock _gate = new();
     private List<Activity>? _deferred;
 
     /// <summary>The reloadable configuration in force when the request started.</summary>
@@ -31,7 +32,7 @@ internal sealed class RequestRecord(PolicySnapshot snapshot)
     /// </summary>
     public void Defer(Activity activity)
     {
-        lock (this)
+        lock (_gate)
         {
             (_deferred ??= []).Add(activity);
         }
@@ -41,7 +42,7 @@ internal sealed class RequestRecord(PolicySnapshot snapshot)
     public void ReleaseDeferred(bool recorded)
     {
         List<Activity>? deferred;
-        lock (this)
+        lock (_gate)
         {
             deferred = _deferred;
             _deferred = null;
