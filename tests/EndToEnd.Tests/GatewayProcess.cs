@@ -50,14 +50,16 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     /// <summary>
     /// Starts the gateway in front of <paramref name="backend"/>. The probe is
     /// <c>On</c> unless told otherwise, so a kernel that cannot run it fails
-    /// the test instead of quietly degrading.
+    /// the test instead of quietly degrading. <paramref name="configure"/> may
+    /// change the configuration (routes <c>api</c>, cluster <c>backend</c>) before it is written.
     /// </summary>
     public static async Task<GatewayProcess> StartAsync(
         Uri backend,
         string probeMode = "On",
         IDictionary<string, string>? environment = null,
         string[]? wrapper = null,
-        bool waitReady = true)
+        bool waitReady = true,
+        Action<JsonObject>? configure = null)
     {
         string workDir = Directory.CreateTempSubdirectory("gateway-e2e-").FullName;
         // A gateway started as another user (see the wrapper) must be able to write its records here.
@@ -81,6 +83,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             ["KernelProbe"] = new JsonObject { ["Mode"] = probeMode, ["Interfaces"] = new JsonArray("lo") },
             ["Telemetry"] = new JsonObject { ["JsonLines"] = new JsonObject { ["Path"] = Path.Combine(workDir, "access.jsonl") } },
         };
+        configure?.Invoke(config);
         string configPath = Path.Combine(workDir, "gateway.json");
         await File.WriteAllTextAsync(configPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.CommandLine;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
 
 namespace Gateway.Configuration;
 
@@ -11,30 +13,50 @@ namespace Gateway.Configuration;
 /// </summary>
 public static class ConfigValidator
 {
-    /// <summary>Upper bound for <c>HeaderLogging:MaxValueLength</c>.</summary>
-    public const int MaxValueLengthLimit = 1024 * 1024;
-
-    /// <summary>Upper bound for <c>HeaderLogging:MaxHeaders</c>.</summary>
-    public const int MaxHeadersLimit = 10_000;
-
     /// <summary>Upper bound for <c>KernelProbe:FlowTableSize</c>.</summary>
     public const int FlowTableSizeLimit = 16 * 1024 * 1024;
+
+    /// <summary>Shortest accepted <c>ClientIdentity:HashKey</c>.</summary>
+    public const int MinHashKeyLength = 16;
 
     // Linux IFNAMSIZ is 16 including the terminating NUL.
     private const int InterfaceNameLimit = 15;
 
-    private static readonly string[] HeaderLoggingKeys = ["Mode", "Allowlist", "Redact", "MaxValueLength", "MaxHeaders"];
+    /// <summary>The top-level keys a configuration file may hold: the gateway's sections and the ASP.NET ones it honours.</summary>
+    public static readonly IReadOnlyList<string> TopLevelKeys =
+    [
+        "ReverseProxy", HeaderLoggingSettings.SectionName, SamplingSettings.SectionName, ClientIdentitySettings.SectionName,
+        KernelProbeSettings.SectionName, TelemetrySettings.SectionName, DemoSettings.SectionName, "Logging", "Urls", "AllowedHosts", "Kestrel",
+    ];
+
+    private static readonly string[] HeaderLoggingKeys =
+        ["Request", "Response", "Redact", "RedactQuery", "RedactNameParts", "Unredact", "MaxValueBytes", "MaxHeaders", "MaxTotalBytes", "HeaderOrder"];
+    private static readonly string[] HeaderCaptureKeys = ["Mode", "Allowlist"];
+    private static readonly string[] SamplingKeys = ["Ratio", "AlwaysKeep"];
+    private static readonly string[] SamplingRuleKeys = ["RouteId", "PathPrefix", "Method", "Header", "MinStatus", "MinDurationMs"];
+    private static readonly string[] ClientIdentityKeys = ["TrustedProxies", "LocalHopLimit", "Privacy", "HashKey"];
     private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds"];
     private static readonly string[] TelemetryKeys = ["JsonLines", "Console"];
     private static readonly string[] JsonLinesKeys = ["Path"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
+
+    // Settings of earlier versions: a file that still uses them gets told where they went.
+    private static readonly Dictionary<string, string> MovedHeaderLoggingKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Mode"] = "moved: set HeaderLogging:Request:Mode and HeaderLogging:Response:Mode (requests and responses are configured separately)",
+        ["Allowlist"] = "moved: set HeaderLogging:Request:Allowlist and HeaderLogging:Response:Allowlist (requests and responses are configured separately)",
+        ["MaxValueLength"] = "was renamed: use HeaderLogging:MaxValueBytes (the limit counts UTF-8 bytes)",
+    };
 
     /// <summary>Returns every problem found; an empty list means the configuration may be bound.</summary>
     public static IReadOnlyList<string> Validate(IConfigurationRoot configuration, string configFilePath)
     {
         var errors = new Errors(new SettingSource(configuration, configFilePath));
 
+        CheckTopLevel(configuration, errors);
         CheckHeaderLogging(configuration.GetSection(HeaderLoggingSettings.SectionName), errors);
+        CheckSampling(configuration.GetSection(SamplingSettings.SectionName), errors);
+        CheckClientIdentity(configuration.GetSection(ClientIdentitySettings.SectionName), errors);
         CheckKernelProbe(configuration.GetSection(KernelProbeSettings.SectionName), errors);
         CheckTelemetry(configuration.GetSection(TelemetrySettings.SectionName), errors);
         CheckDemo(configuration.GetSection(DemoSettings.SectionName), errors);
@@ -43,20 +65,139 @@ public static class ConfigValidator
         return errors.List;
     }
 
+    private static void CheckTopLevel(IConfigurationRoot configuration, Errors errors)
+    {
+        // Only the file's own keys: the environment layer brings PATH, HOME and every other variable.
+        foreach (var provider in configuration.Providers)
+        {
+            if (provider is EnvironmentVariablesConfigurationProvider or CommandLineConfigurationProvider)
+            {
+                continue;
+            }
+
+            foreach (var key in provider.GetChildKeys([], null).Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                if (!key.StartsWith('$') && !TopLevelKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
+                {
+                    errors.Add(key, "is not a known section",
+                        $"remove it or use one of {string.Join(", ", TopLevelKeys)} (keys starting with $ are ignored)");
+                }
+            }
+        }
+    }
+
     private static void CheckHeaderLogging(IConfigurationSection section, Errors errors)
     {
-        CheckKnownKeys(section, HeaderLoggingKeys, errors);
-        var mode = CheckEnum<HeaderLoggingMode>(section.GetSection("Mode"), errors);
-        var allowlist = CheckHeaderNames(section.GetSection("Allowlist"), errors);
-        CheckHeaderNames(section.GetSection("Redact"), errors);
-        CheckInt(section.GetSection("MaxValueLength"), 1, MaxValueLengthLimit, errors);
-        CheckInt(section.GetSection("MaxHeaders"), 0, MaxHeadersLimit, errors);
+        foreach (var child in section.GetChildren())
+        {
+            if (MovedHeaderLoggingKeys.TryGetValue(child.Key, out var moved))
+            {
+                errors.Add(child.Path, "is no longer a setting", moved);
+            }
+        }
 
-        if (mode == HeaderLoggingMode.Allowlist && allowlist == 0)
+        CheckKnownKeys(section, HeaderLoggingKeys, errors, MovedHeaderLoggingKeys.Keys);
+        CheckCapture(section.GetSection("Request"), errors);
+        CheckCapture(section.GetSection("Response"), errors);
+        var redact = CheckNames(section.GetSection("Redact"), errors, SettingLimits.IsHeaderName);
+        CheckNames(section.GetSection("RedactQuery"), errors, SettingLimits.IsQueryName);
+        CheckNames(section.GetSection("RedactNameParts"), errors, SettingLimits.IsQueryName);
+        var unredact = CheckNames(section.GetSection("Unredact"), errors, SettingLimits.IsQueryName);
+        CheckInt(section.GetSection("MaxValueBytes"), 1, SettingLimits.MaxValueBytes, errors);
+        CheckInt(section.GetSection("MaxHeaders"), 0, SettingLimits.MaxHeaders, errors);
+        CheckInt(section.GetSection("MaxTotalBytes"), 0, SettingLimits.MaxTotalBytes, errors);
+        CheckBool(section.GetSection("HeaderOrder"), errors);
+
+        foreach (var name in redact.Intersect(unredact, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add(section.GetSection("Unredact").Path, $"\"{name}\" is also listed in Redact",
+                "keep it in one of the two lists (Redact wins, so it stays redacted)");
+        }
+    }
+
+    private static void CheckCapture(IConfigurationSection section, Errors errors)
+    {
+        CheckKnownKeys(section, HeaderCaptureKeys, errors);
+        var mode = CheckEnum<HeaderLoggingMode>(section.GetSection("Mode"), errors);
+        var allowlist = CheckNames(section.GetSection("Allowlist"), errors, SettingLimits.IsHeaderName);
+        if (mode == HeaderLoggingMode.Allowlist && allowlist.Count == 0)
         {
             errors.Add(section.GetSection("Allowlist").Path,
                 "is empty while Mode is \"Allowlist\", so no header would be captured",
-                "list the header names to capture, e.g. [\"user-agent\", \"x-request-id\"], or set Mode to \"All\"");
+                "list the header names to capture, e.g. [\"user-agent\", \"x-request-id\"], or set Mode to \"All\" or \"None\"");
+        }
+    }
+
+    private static void CheckSampling(IConfigurationSection section, Errors errors)
+    {
+        CheckKnownKeys(section, SamplingKeys, errors);
+        CheckRatio(section.GetSection("Ratio"), errors);
+        var rules = section.GetSection("AlwaysKeep");
+        if (rules.Value is { Length: > 0 })
+        {
+            errors.Add(rules.Path, "is a single value, not a list of rules", "write a JSON array of objects, e.g. [{ \"PathPrefix\": \"/admin\" }]");
+            return;
+        }
+
+        foreach (var rule in rules.GetChildren())
+        {
+            CheckKnownKeys(rule, SamplingRuleKeys, errors);
+            if (!rule.GetChildren().Any(c => SamplingRuleKeys.Contains(c.Key, StringComparer.OrdinalIgnoreCase)))
+            {
+                errors.Add(rule.Path, "has no condition, so it would keep every request",
+                    $"give at least one of {string.Join(", ", SamplingRuleKeys)}, or set Sampling:Ratio to 1");
+            }
+
+            if (rule["PathPrefix"] is { } prefix && !prefix.StartsWith('/'))
+            {
+                errors.Add(rule.GetSection("PathPrefix").Path, $"{Quote(prefix)} does not start with /", "write a path prefix such as \"/admin\"");
+            }
+
+            if (rule["Header"] is { } header && !SettingLimits.IsHeaderName(header))
+            {
+                errors.Add(rule.GetSection("Header").Path, $"{Quote(header)} is not a header name", "use a header name such as \"x-debug\"");
+            }
+
+            if (rule["Method"] is { } method && !SettingLimits.IsHeaderName(method))
+            {
+                errors.Add(rule.GetSection("Method").Path, $"{Quote(method)} is not an HTTP method", "use a method such as \"POST\"");
+            }
+
+            CheckInt(rule.GetSection("MinStatus"), 100, 599, errors);
+            CheckDouble(rule.GetSection("MinDurationMs"), 0, double.MaxValue, errors, "a number of milliseconds, 0 or more");
+        }
+    }
+
+    private static void CheckClientIdentity(IConfigurationSection section, Errors errors)
+    {
+        CheckKnownKeys(section, ClientIdentityKeys, errors);
+        CheckInt(section.GetSection("LocalHopLimit"), 0, 254, errors);
+        var privacy = CheckEnum<ClientAddressPrivacy>(section.GetSection("Privacy"), errors);
+        var proxies = section.GetSection("TrustedProxies");
+        if (proxies.Value is { Length: > 0 } scalar)
+        {
+            errors.Add(proxies.Path, $"is a single value {Quote(scalar)}, not a list", $"write a JSON array, e.g. [\"{scalar}\"]");
+        }
+
+        foreach (var entry in proxies.GetChildren())
+        {
+            if (!ClientIdentity.TrustedProxies.TryParse(entry.Value, out _))
+            {
+                errors.Add(entry.Path, $"{Quote(entry.Value)} is not an address or CIDR range",
+                    "use an address such as \"10.0.0.7\" or a range such as \"10.0.0.0/8\" or \"fd00::/8\" (host bits of a range must be zero)");
+            }
+        }
+
+        // The key itself is never quoted: it is a secret.
+        var key = section.GetSection("HashKey");
+        if (key.Value is { } value && value.Length < MinHashKeyLength)
+        {
+            errors.Add(key.Path, $"is shorter than {MinHashKeyLength} characters",
+                $"use a random string of at least {MinHashKeyLength} characters, or remove it to get a random key per process");
+        }
+        else if (key.Value is not null && privacy is not ClientAddressPrivacy.Hash)
+        {
+            errors.Add(key.Path, "is set but ClientIdentity:Privacy is not \"Hash\"", "set Privacy to \"Hash\" or remove HashKey");
         }
     }
 
@@ -92,11 +233,7 @@ public static class ConfigValidator
                 "give a file path such as \"logs/access.jsonl\" (relative paths start at the current directory)");
         }
 
-        var console = section.GetSection("Console");
-        if (console.Value is { } flag && !bool.TryParse(flag, out _))
-        {
-            errors.Add(console.Path, $"{Quote(flag)} is not a boolean", "use true or false");
-        }
+        CheckBool(section.GetSection("Console"), errors);
     }
 
     private static void CheckDemo(IConfigurationSection section, Errors errors)
@@ -117,13 +254,21 @@ public static class ConfigValidator
             errors.Add("ReverseProxy:Routes", "no route is defined, so every request would get 404",
                 "add a route and a cluster in YARP's schema, as in the repository's config/gateway.json");
         }
+
+        foreach (var route in section.GetSection("Routes").GetChildren())
+        {
+            var metadata = route.GetSection("Metadata");
+            var entries = metadata.GetChildren().Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!);
+            RouteOverrides.Parse(entries, (key, problem, fix) => errors.Add($"{metadata.Path}:{key}", problem, fix));
+        }
     }
 
-    private static void CheckKnownKeys(IConfigurationSection section, string[] known, Errors errors)
+    private static void CheckKnownKeys(IConfigurationSection section, string[] known, Errors errors, IEnumerable<string>? reportedElsewhere = null)
     {
         foreach (var child in section.GetChildren())
         {
-            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase)
+                && reportedElsewhere?.Contains(child.Key, StringComparer.OrdinalIgnoreCase) != true)
             {
                 errors.Add(child.Path, "is not a known setting",
                     $"remove it or use one of {string.Join(", ", known.Select(k => $"{section.Path}:{k}"))}");
@@ -167,31 +312,57 @@ public static class ConfigValidator
         }
     }
 
-    private static int CheckHeaderNames(IConfigurationSection list, Errors errors)
+    private static List<string> CheckNames(IConfigurationSection list, Errors errors, Func<string?, bool> isName)
     {
         if (list.Value is { Length: > 0 } scalar)
         {
             errors.Add(list.Path, $"is a single value {Quote(scalar)}, not a list", $"write a JSON array, e.g. [\"{scalar}\"]");
-            return 1;
+            return [scalar];
         }
 
-        var count = 0;
+        var names = new List<string>();
         foreach (var entry in list.GetChildren())
         {
-            count++;
-            if (string.IsNullOrEmpty(entry.Value) || !entry.Value.All(IsTokenChar))
+            if (!isName(entry.Value))
             {
-                errors.Add(entry.Path, $"{Quote(entry.Value)} is not a header name",
-                    "use the header's name only, e.g. \"x-request-id\" (letters, digits and !#$%&'*+-.^_`|~)");
+                errors.Add(entry.Path, $"{Quote(entry.Value)} is not a valid name",
+                    "use the name only, e.g. \"x-request-id\" (letters, digits and !#$%&'*+-.^_`|~; no spaces or separators)");
+                continue;
             }
+
+            names.Add(entry.Value!);
         }
 
-        return count;
+        return names;
     }
 
-    // RFC 9110 token characters: what a header field name may consist of.
-    private static bool IsTokenChar(char c) =>
-        char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c);
+    private static void CheckBool(IConfigurationSection setting, Errors errors)
+    {
+        if (setting.Value is { } flag && !bool.TryParse(flag, out _))
+        {
+            errors.Add(setting.Path, $"{Quote(flag)} is not a boolean", "use true or false");
+        }
+    }
+
+    private static void CheckRatio(IConfigurationSection setting, Errors errors) =>
+        CheckDouble(setting, 0, 1, errors, "a number from 0 to 1, e.g. 0.1 to keep one request in ten");
+
+    private static void CheckDouble(IConfigurationSection setting, double min, double max, Errors errors, string what)
+    {
+        if (setting.Value is not { } value)
+        {
+            return;
+        }
+
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || !double.IsFinite(number))
+        {
+            errors.Add(setting.Path, $"{Quote(value)} is not a number", $"use {what}");
+        }
+        else if (number < min || number > max)
+        {
+            errors.Add(setting.Path, $"{value} is out of range", $"use {what}");
+        }
+    }
 
     private static string Quote(string? value) => value is null ? "(empty)" : $"\"{value}\"";
 

@@ -91,6 +91,14 @@ public sealed class KernelWireView : IWireView, IDisposable
         return ToFacts(record, tuple.LocalAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
     }
 
+    /// <summary>True when the gateway opened this connection (an upstream one), as the kernel recorded it.</summary>
+    public bool IsUpstream(ConnectionTuple tuple)
+    {
+        FlowRecord? record = null;
+        Guard(() => probe.TryGetFlow(ToKey(tuple), out record));
+        return record?.Flags.HasFlag(FlowFlags.SynOut) == true;
+    }
+
     /// <inheritdoc />
     public WireFacts? Complete(ConnectionTuple tuple)
     {

@@ -34,7 +34,7 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             return;
         }
 
-        using var activity = GatewayActivitySource.Instance.StartActivity(context.Request.Method, ActivityKind.Client);
+        var activity = GatewayActivitySource.Instance.StartActivity(context.Request.Method, ActivityKind.Client);
         var holder = new UpstreamConnectionHolder
         {
             Track = activity is null ? null : tuple => wireView.Track(tuple, activity),
@@ -58,7 +58,26 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
                 {
                     Log.TelemetryFailed(logger, e);
                 }
+
+                End(context, activity);
             }
+        }
+    }
+
+    /// <summary>
+    /// Ends the span now; it is exported only once the request's sampling has decided, so that a
+    /// dropped request leaves no client span behind either.
+    /// </summary>
+    private static void End(HttpContext context, Activity activity)
+    {
+        if (context.Features.Get<RequestRecord>() is { } record)
+        {
+            activity.SetEndTime(DateTime.UtcNow);
+            record.Defer(activity);
+        }
+        else
+        {
+            activity.Stop();
         }
     }
 

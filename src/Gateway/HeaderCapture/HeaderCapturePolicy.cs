@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Text;
 using Gateway.Configuration;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Primitives;
@@ -5,98 +8,255 @@ using Microsoft.Extensions.Primitives;
 namespace Gateway.HeaderCapture;
 
 /// <summary>
-/// Turns request or response headers into <c>http.request.header.*</c> /
-/// <c>http.response.header.*</c> attributes: filtered by the allowlist, redacted, and cut
-/// to size. Nothing is lost silently: a cut value ends in <c>…[truncated]</c> and headers
-/// over the count limit are counted in <c>gateway.*.headers_dropped</c>.
+/// The header policy of one route, compiled once: turns request or response headers into
+/// <c>http.request.header.*</c> / <c>http.response.header.*</c> attributes (filtered by mode
+/// and allowlist, redacted, cut to size), redacts the query string, and lists the request's
+/// header names in the order received. Nothing is lost silently: a cut value ends in
+/// <c>…[truncated]</c>, and headers over the count or byte limit are counted in
+/// <c>gateway.*.headers_dropped</c>.
 /// </summary>
 public sealed class HeaderCapturePolicy
 {
-    private readonly HeaderLoggingMode _mode;
-    private readonly HashSet<string> _allowlist;
-    private readonly HashSet<string> _redact;
-    private readonly int _maxValueLength;
-    private readonly int _maxHeaders;
+    // Names seen on this route, with everything derived from them; bounded so that a client
+    // sending random header names cannot grow it (past the bound names are derived per request).
+    private const int NameCacheLimit = 1024;
 
-    /// <summary>Builds the policy from validated settings.</summary>
+    private readonly HeaderLoggingMode _requestMode;
+    private readonly HeaderLoggingMode _responseMode;
+    private readonly FrozenSet<string> _requestAllowlist;
+    private readonly FrozenSet<string> _responseAllowlist;
+    private readonly RedactionRules _headerRedaction;
+    private readonly QueryRedactor _queryRedactor;
+    private readonly ConcurrentDictionary<string, NameInfo> _names = new(StringComparer.Ordinal);
+
+    /// <summary>Builds the global policy from validated settings.</summary>
     public HeaderCapturePolicy(HeaderLoggingSettings settings)
+        : this(settings, RouteOverrides.None)
     {
-        _mode = settings.Mode;
-        _allowlist = new HashSet<string>(settings.Allowlist ?? [], StringComparer.OrdinalIgnoreCase);
-        _redact = new HashSet<string>(settings.EffectiveRedact, StringComparer.OrdinalIgnoreCase);
-        _maxValueLength = Math.Max(1, settings.MaxValueLength);
-        _maxHeaders = Math.Max(0, settings.MaxHeaders);
     }
+
+    /// <summary>Builds the policy of a route: the global settings with the route's overrides applied.</summary>
+    public HeaderCapturePolicy(HeaderLoggingSettings settings, RouteOverrides overrides)
+    {
+        _requestMode = overrides.RequestMode ?? settings.Request.Mode;
+        _responseMode = overrides.ResponseMode ?? settings.Response.Mode;
+        _requestAllowlist = (overrides.RequestAllowlist ?? settings.Request.Allowlist ?? []).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+        _responseAllowlist = (overrides.ResponseAllowlist ?? settings.Response.Allowlist ?? []).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+        var parts = settings.RedactNameParts ?? HeaderLoggingSettings.DefaultRedactNameParts;
+        var unredact = settings.Unredact ?? [];
+        _headerRedaction = new RedactionRules(
+            [.. settings.Redact ?? [], .. overrides.Redact], HeaderLoggingSettings.DefaultRedact, parts, unredact);
+        _queryRedactor = new QueryRedactor(new RedactionRules(
+            [.. settings.RedactQuery ?? [], .. overrides.RedactQuery], HeaderLoggingSettings.DefaultRedactQuery, parts, unredact));
+
+        MaxValueBytes = Math.Max(1, overrides.MaxValueBytes ?? settings.MaxValueBytes);
+        MaxHeaders = Math.Max(0, overrides.MaxHeaders ?? settings.MaxHeaders);
+        MaxTotalBytes = Math.Max(0, overrides.MaxTotalBytes ?? settings.MaxTotalBytes);
+        RecordsHeaderOrder = settings.HeaderOrder;
+    }
+
+    /// <summary>Longest kept value in UTF-8 bytes (the truncation marker comes on top).</summary>
+    public int MaxValueBytes { get; }
+
+    /// <summary>Most headers captured per direction.</summary>
+    public int MaxHeaders { get; }
+
+    /// <summary>Most bytes of names and kept values captured per direction.</summary>
+    public int MaxTotalBytes { get; }
+
+    /// <summary>Whether <c>gateway.request.header_order</c> is recorded.</summary>
+    public bool RecordsHeaderOrder { get; }
 
     /// <summary>Adds the captured request headers to <paramref name="attributes"/>.</summary>
     public void CaptureRequest(IEnumerable<KeyValuePair<string, StringValues>> headers, ICollection<KeyValuePair<string, object?>> attributes) =>
-        Capture(headers, SemanticConventions.HttpRequestHeaderPrefix, SemanticConventions.GatewayRequestHeadersDropped, attributes);
+        Capture(headers, request: true, attributes);
 
     /// <summary>Adds the captured response headers to <paramref name="attributes"/>.</summary>
     public void CaptureResponse(IEnumerable<KeyValuePair<string, StringValues>> headers, ICollection<KeyValuePair<string, object?>> attributes) =>
-        Capture(headers, SemanticConventions.HttpResponseHeaderPrefix, SemanticConventions.GatewayResponseHeadersDropped, attributes);
+        Capture(headers, request: false, attributes);
 
-    /// <summary>True when values of <paramref name="headerName"/> are replaced by <c>[REDACTED]</c>.</summary>
-    public bool IsRedacted(string headerName) => _redact.Contains(headerName);
+    /// <summary>True when values of the header <paramref name="headerName"/> are replaced by <c>[REDACTED]</c>.</summary>
+    public bool IsRedacted(string headerName) => Info(headerName).Redacted;
 
-    /// <summary>Cuts <paramref name="value"/> to the length limit, marking the cut.</summary>
+    /// <summary>The query string (without <c>?</c>) with the values of redacted parameters replaced.</summary>
+    public string RedactQuery(string query) => _queryRedactor.Redact(query);
+
+    /// <summary>
+    /// Adds <c>gateway.request.header_order</c>: the lower-case names in the order received, at
+    /// most <see cref="MaxHeaders"/> of them (the rest counted in <c>gateway.request.header_order_dropped</c>).
+    /// </summary>
+    public void AddHeaderOrder(IReadOnlyList<string>? names, ICollection<KeyValuePair<string, object?>> attributes)
+    {
+        if (!RecordsHeaderOrder || names is null || names.Count == 0)
+        {
+            return;
+        }
+
+        var kept = Math.Min(names.Count, MaxHeaders);
+        var order = new string[kept];
+        for (var i = 0; i < kept; i++)
+        {
+            order[i] = Limit(Info(names[i]).Lower);
+        }
+
+        attributes.Add(new(SemanticConventions.GatewayRequestHeaderOrder, order));
+        if (names.Count > kept)
+        {
+            attributes.Add(new(SemanticConventions.GatewayRequestHeaderOrderDropped, (long)(names.Count - kept)));
+        }
+    }
+
+    /// <summary>Cuts <paramref name="value"/> to <see cref="MaxValueBytes"/> UTF-8 bytes at a character boundary, marking the cut.</summary>
     public string Limit(string value)
     {
-        if (value.Length <= _maxValueLength)
+        // Every UTF-16 code unit takes at most 3 UTF-8 bytes (a surrogate pair takes 4 for 2 units).
+        if (value.Length <= MaxValueBytes / 3 || Encoding.UTF8.GetByteCount(value) <= MaxValueBytes)
         {
             return value;
         }
 
-        // Never end on the first half of a surrogate pair: that would make an invalid string.
-        var cut = _maxValueLength;
-        if (char.IsHighSurrogate(value[cut - 1]))
+        var bytes = 0;
+        var cut = 0;
+        while (cut < value.Length)
         {
-            cut--;
+            int size;
+            int units;
+            var c = value[cut];
+            if (char.IsHighSurrogate(c) && cut + 1 < value.Length && char.IsLowSurrogate(value[cut + 1]))
+            {
+                (size, units) = (4, 2);
+            }
+            else
+            {
+                (size, units) = (c < 0x80 ? 1 : c < 0x800 ? 2 : 3, 1);
+            }
+
+            if (bytes + size > MaxValueBytes)
+            {
+                break;
+            }
+
+            bytes += size;
+            cut += units;
         }
 
         return string.Concat(value.AsSpan(0, cut), SemanticConventions.TruncatedSuffix);
     }
 
-    private void Capture(
-        IEnumerable<KeyValuePair<string, StringValues>> headers,
-        string prefix,
-        string droppedAttribute,
-        ICollection<KeyValuePair<string, object?>> attributes)
+    private void Capture(IEnumerable<KeyValuePair<string, StringValues>> headers, bool request, ICollection<KeyValuePair<string, object?>> attributes)
     {
+        var mode = request ? _requestMode : _responseMode;
+        if (mode == HeaderLoggingMode.None)
+        {
+            return;
+        }
+
         var captured = 0;
         var dropped = 0;
+        var totalBytes = 0;
+        var full = false;
         foreach (var (name, values) in headers)
         {
-            if (_mode == HeaderLoggingMode.Allowlist && !_allowlist.Contains(name))
+            var info = Info(name);
+            if (mode == HeaderLoggingMode.Allowlist && !(request ? info.RequestAllowed : info.ResponseAllowed))
             {
                 continue;
             }
 
-            if (captured >= _maxHeaders)
+            if (full || captured >= MaxHeaders)
             {
                 dropped++;
                 continue;
             }
 
+            var kept = Values(info, values, MaxTotalBytes - totalBytes - info.NameBytes, out var valueBytes);
+            if (kept is null)
+            {
+                // Over the byte budget: this header and every later one are counted, not captured,
+                // so that the record never shows a later, smaller header as if it were all there was.
+                full = true;
+                dropped++;
+                continue;
+            }
+
+            totalBytes += info.NameBytes + valueBytes;
             captured++;
-            attributes.Add(new(prefix + name.ToLowerInvariant(), Values(name, values)));
+            attributes.Add(new(request ? info.RequestAttribute : info.ResponseAttribute, kept));
         }
 
         if (dropped > 0)
         {
-            attributes.Add(new(droppedAttribute, (long)dropped));
+            attributes.Add(new(request ? SemanticConventions.GatewayRequestHeadersDropped : SemanticConventions.GatewayResponseHeadersDropped, (long)dropped));
         }
     }
 
-    private string[] Values(string name, StringValues values)
+    /// <summary>The values to record, or null when they would not fit in <paramref name="budget"/> bytes.</summary>
+    private string[]? Values(NameInfo info, StringValues values, int budget, out int bytes)
     {
-        var redact = IsRedacted(name);
+        bytes = 0;
+        if (budget < 0)
+        {
+            return null;
+        }
+
         var result = new string[values.Count];
         for (var i = 0; i < result.Length; i++)
         {
-            result[i] = redact ? SemanticConventions.RedactedValue : Limit(values[i] ?? string.Empty);
+            var value = info.Redacted ? SemanticConventions.RedactedValue : Limit(values[i] ?? string.Empty);
+            bytes += Encoding.UTF8.GetByteCount(value);
+            if (bytes > budget)
+            {
+                return null;
+            }
+
+            result[i] = value;
         }
 
         return result;
+    }
+
+    private NameInfo Info(string name)
+    {
+        if (_names.TryGetValue(name, out var info))
+        {
+            return info;
+        }
+
+        info = new NameInfo(name, this);
+        if (_names.Count < NameCacheLimit)
+        {
+            _names.TryAdd(name, info);
+        }
+
+        return info;
+    }
+
+    private sealed class NameInfo
+    {
+        public NameInfo(string name, HeaderCapturePolicy policy)
+        {
+            Lower = name.ToLowerInvariant();
+            NameBytes = Encoding.UTF8.GetByteCount(Lower);
+            RequestAttribute = SemanticConventions.HttpRequestHeaderPrefix + Lower;
+            ResponseAttribute = SemanticConventions.HttpResponseHeaderPrefix + Lower;
+            Redacted = policy._headerRedaction.IsRedacted(name);
+            RequestAllowed = policy._requestAllowlist.Contains(name);
+            ResponseAllowed = policy._responseAllowlist.Contains(name);
+        }
+
+        public string Lower { get; }
+
+        public int NameBytes { get; }
+
+        public string RequestAttribute { get; }
+
+        public string ResponseAttribute { get; }
+
+        public bool Redacted { get; }
+
+        public bool RequestAllowed { get; }
+
+        public bool ResponseAllowed { get; }
     }
 }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,14 +33,18 @@ public sealed class GatewayHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly DemoSettings _demo;
+    private readonly ValidatedJsonConfigurationSource _fileSource;
+    private readonly PolicySnapshotSource _policies;
     private DemoBackend? _demoBackend;
     private bool _disposed;
 
-    private GatewayHost(WebApplication app, GatewayCommandLine commandLine, DemoSettings demo)
+    private GatewayHost(WebApplication app, GatewayCommandLine commandLine, DemoSettings demo, ValidatedJsonConfigurationSource fileSource, PolicySnapshotSource policies)
     {
         _app = app;
         CommandLine = commandLine;
         _demo = demo;
+        _fileSource = fileSource;
+        _policies = policies;
     }
 
     /// <summary>The parsed command line (config path, demo flag).</summary>
@@ -50,6 +55,12 @@ public sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>The addresses Kestrel listens on, once started (port 0 resolved to the real port).</summary>
     public IReadOnlyList<string> Addresses => [.. _app.Urls];
+
+    /// <summary>The configuration file's provider: <see cref="ValidatedJsonConfigurationProvider.ReloadNow"/> applies a change without waiting for the file watcher.</summary>
+    public ValidatedJsonConfigurationProvider ConfigFile => _fileSource.Provider!;
+
+    /// <summary>The reloadable policies in force.</summary>
+    public PolicySnapshotSource Policies => _policies;
 
     /// <summary>The demo backend's addresses when started with <c>--demo</c>; empty otherwise.</summary>
     public IReadOnlyCollection<string> DemoAddresses => _demoBackend?.Addresses ?? [];
@@ -70,35 +81,47 @@ public sealed class GatewayHost : IAsyncDisposable
         }
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. commandLine.ConfigurationArgs] });
-        LayerConfiguration(builder.Configuration, configPath, commandLine.ConfigurationArgs);
+        var fileSource = LayerConfiguration(builder.Configuration, configPath, commandLine.ConfigurationArgs);
 
         var errors = ConfigValidator.Validate(builder.Configuration, configPath);
         if (errors.Count > 0)
         {
+            fileSource.Provider?.Dispose();
             throw new GatewayStartupException(errors);
         }
 
-        var headerLogging = Bind<HeaderLoggingSettings>(builder.Configuration, HeaderLoggingSettings.SectionName);
         var telemetry = Bind<TelemetrySettings>(builder.Configuration, TelemetrySettings.SectionName);
         var demo = Bind<DemoSettings>(builder.Configuration, DemoSettings.SectionName);
         CheckSinkPath(telemetry, configPath);
 
         var services = builder.Services;
         services.Configure<KernelProbeSettings>(builder.Configuration.GetSection(KernelProbeSettings.SectionName));
-        services.Configure<HeaderLoggingSettings>(builder.Configuration.GetSection(HeaderLoggingSettings.SectionName));
-        services.AddSingleton(new HeaderCapturePolicy(headerLogging));
+        var policies = new PolicySnapshotSource(builder.Configuration);
+        services.AddSingleton(policies);
         services.AddWireView();
         AddForwarding(services, builder.Configuration);
         services.AddGatewayTelemetry(builder.Logging, builder.Configuration, telemetry);
         QuietFrameworkLogs(builder.Logging, builder.Configuration);
 
         services.AddSingleton<ConnectionRecordMiddleware>();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
-            listen.Use(next => listen.ApplicationServices.GetRequiredService<ConnectionRecordMiddleware>().Wrap(next))));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            HeaderOrderRecorder.Install(kestrel);
+            kestrel.ConfigureEndpointDefaults(listen =>
+            {
+                listen.Use(next => listen.ApplicationServices.GetRequiredService<ConnectionRecordMiddleware>().Wrap(next));
+                listen.Use(HeaderOrderRecorder.Wrap);
+            });
+        });
 
         configureServices?.Invoke(services);
 
         var app = builder.Build();
+        var reporter = ActivatorUtilities.CreateInstance<ConfigReloadReporter>(app.Services);
+        if (fileSource.Provider is { } provider)
+        {
+            provider.Reloaded += reporter.Report;
+        }
 
         // Start the probe now, before Kestrel creates its listen sockets: a probe that
         // must run (KernelProbe:Mode On) and cannot is then a clear startup error.
@@ -106,6 +129,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
         app.UseMiddleware<ServerSpanMiddleware>();
         app.UseRouting();
+        app.UseMiddleware<RequestHeaderCaptureMiddleware>();
         var upstream = app.Services.GetRequiredService<UpstreamSpanStep>();
         try
         {
@@ -123,7 +147,7 @@ public sealed class GatewayHost : IAsyncDisposable
             throw new GatewayStartupException(ReverseProxyErrors(e.InnerException, configPath));
         }
 
-        return new GatewayHost(app, commandLine, demo);
+        return new GatewayHost(app, commandLine, demo, fileSource, policies);
     }
 
     /// <summary>Starts the demo backend (with <c>--demo</c>) and the gateway, then prints the ready line.</summary>
@@ -171,6 +195,8 @@ public sealed class GatewayHost : IAsyncDisposable
         }
         finally
         {
+            _policies.Dispose();
+            _fileSource.Provider?.Dispose();
             await _app.DisposeAsync().ConfigureAwait(false);
             if (_demoBackend is not null)
             {
@@ -179,21 +205,32 @@ public sealed class GatewayHost : IAsyncDisposable
         }
     }
 
-    private static void LayerConfiguration(ConfigurationManager configuration, string configPath, IReadOnlyList<string> args)
+    private static ValidatedJsonConfigurationSource LayerConfiguration(ConfigurationManager configuration, string configPath, IReadOnlyList<string> args)
     {
         // Exactly: the file, then environment variables, then the command line. The
         // defaults (appsettings.json, user secrets) are not part of this gateway.
         configuration.Sources.Clear();
-        try
+        var file = new ValidatedJsonConfigurationSource
         {
-            configuration.AddJsonFile(configPath, optional: false, reloadOnChange: false);
-        }
-        catch (InvalidDataException e)
-        {
-            // What the pre-check lets through, e.g. a key that appears twice.
-            throw new GatewayStartupException([$"config file {configPath}: {e.InnerException?.Message ?? e.Message}"]);
-        }
+            FilePath = configPath,
+            // A changed file is checked the way a start would check it: layered under the same
+            // environment and command line, so an override that still wins is taken into account.
+            Validate = candidate => ConfigValidator.Validate(Layer(new MemoryConfigurationSource { InitialData = candidate }, args), configPath),
+        };
+        ((IConfigurationBuilder)configuration).Add(file);
+        AddOverrides(configuration, args);
+        return file;
+    }
 
+    private static IConfigurationRoot Layer(IConfigurationSource file, IReadOnlyList<string> args)
+    {
+        var builder = new ConfigurationBuilder().Add(file);
+        AddOverrides(builder, args);
+        return builder.Build();
+    }
+
+    private static void AddOverrides(IConfigurationBuilder configuration, IReadOnlyList<string> args)
+    {
         configuration.AddEnvironmentVariables("ASPNETCORE_");
         configuration.AddEnvironmentVariables();
         configuration.AddCommandLine([.. args]);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.ClientIdentity;
 using Gateway.Correlation;
 
 namespace Gateway.Telemetry;
@@ -23,10 +24,13 @@ internal sealed class AttributeList : List<KeyValuePair<string, object?>>
         }
     }
 
-    /// <summary>Adds the 5-tuple attributes of a connection seen from the gateway.</summary>
-    public void AddConnection(ConnectionTuple tuple)
+    /// <summary>
+    /// Adds the 5-tuple attributes of a connection seen from the gateway; <paramref name="peerPrivacy"/>,
+    /// when given, writes the peer's address (a downstream client's) as the privacy setting asks.
+    /// </summary>
+    public void AddConnection(ConnectionTuple tuple, ClientAddressAnonymizer? peerPrivacy = null)
     {
-        Add(SemanticConventions.NetworkPeerAddress, tuple.PeerAddress.ToString());
+        Add(SemanticConventions.NetworkPeerAddress, peerPrivacy?.Apply(tuple.PeerAddress) ?? tuple.PeerAddress.ToString());
         Add(SemanticConventions.NetworkPeerPort, (long)tuple.PeerPort);
         Add(SemanticConventions.NetworkLocalAddress, tuple.LocalAddress.ToString());
         Add(SemanticConventions.NetworkLocalPort, (long)tuple.LocalPort);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Gateway.Configuration;
 using Gateway.Correlation;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,7 @@ namespace Gateway.Telemetry;
 /// Kestrel connection middleware: when a downstream connection ends, writes its
 /// <c>wire.connection</c> record with the final facts from the wire view.
 /// </summary>
-internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, WireRequestLedger ledger, RecordLogger records, ILogger<ConnectionRecordMiddleware> logger)
+internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, WireRequestLedger ledger, PolicySnapshotSource policies, RecordLogger records, ILogger<ConnectionRecordMiddleware> logger)
 {
     /// <summary>Wraps Kestrel's connection pipeline.</summary>
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
@@ -42,8 +43,9 @@ internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, Wir
         var tuple = new ConnectionTuple(local.Address, local.Port, remote.Address, remote.Port);
         var facts = wireView.Complete(tuple);
         var requests = ledger.Forget(tuple);
+        var privacy = policies.Current.Anonymizer;
         var attributes = new AttributeList();
-        attributes.AddConnection(tuple);
+        attributes.AddConnection(tuple, privacy);
         attributes.Add(SemanticConventions.GatewayConnectionRequests, (long)requests);
         attributes.AddWire(facts);
         if (facts is not null)
@@ -52,10 +54,14 @@ internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, Wir
             attributes.AddIfPresent(SemanticConventions.WireConnClosedBy, facts.ClosedBy);
         }
 
+        // The body names the peer too: through the same privacy setting as the attributes.
+        var shown = privacy.IsActive
+            ? $"{new IPEndPoint(tuple.LocalAddress, tuple.LocalPort)} <- {privacy.Apply(tuple.PeerAddress)}:{tuple.PeerPort}"
+            : tuple.ToString();
         var body = facts is null
-            ? $"connection {tuple} closed, wire not observed"
+            ? $"connection {shown} closed, wire not observed"
             : string.Create(CultureInfo.InvariantCulture,
-                $"connection {tuple} closed by {facts.ClosedBy ?? "nobody yet"} after {requests} request(s), in={facts.PacketsIn}/{facts.BytesIn}B out={facts.PacketsOut}/{facts.BytesOut}B retransmits={facts.RetransmitsOut}");
+                $"connection {shown} closed by {facts.ClosedBy ?? "nobody yet"} after {requests} request(s), in={facts.PacketsIn}/{facts.BytesIn}B out={facts.PacketsOut}/{facts.BytesOut}B retransmits={facts.RetransmitsOut}");
         records.Connection(attributes, body);
     }
 }

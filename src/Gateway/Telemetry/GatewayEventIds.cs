@@ -24,8 +24,17 @@ internal static class GatewayEventIds
     /// <summary>The kernel probe failed after start; that connection is unobserved.</summary>
     public const int WireViewFailed = 102;
 
+    /// <summary>A changed configuration file was validated and applied.</summary>
+    public const int ConfigReloaded = 103;
+
+    /// <summary>A changed configuration file was refused; the running configuration keeps serving.</summary>
+    public const int ConfigReloadRefused = 104;
+
+    /// <summary>A changed setting takes effect only after a restart.</summary>
+    public const int ConfigRestartRequired = 105;
+
     /// <summary>TC attachments cannot be recorded for crash recovery (no access to the registry directory).</summary>
-    public const int WireViewNoCrashRecovery = 103;
+    public const int WireViewNoCrashRecovery = 106;
 
     /// <summary>An upstream connection was opened.</summary>
     public const int UpstreamConnected = 200;

@@ -105,6 +105,18 @@ public static class SemanticConventions
     /// <summary>Response headers left out because of <c>HeaderLogging:MaxHeaders</c> (only when &gt; 0).</summary>
     public const string GatewayResponseHeadersDropped = "gateway.response.headers_dropped";
 
+    /// <summary>Request header names (lower-case) in the order received, names only: a client fingerprint.</summary>
+    public const string GatewayRequestHeaderOrder = "gateway.request.header_order";
+
+    /// <summary>Header names left out of <see cref="GatewayRequestHeaderOrder"/> by <c>HeaderLogging:MaxHeaders</c> (only when &gt; 0).</summary>
+    public const string GatewayRequestHeaderOrderDropped = "gateway.request.header_order_dropped";
+
+    /// <summary>Present when the request carried <c>Forwarded</c> or <c>X-Forwarded-For</c>: whether a trusted proxy sent it and it was used.</summary>
+    public const string GatewayForwardedTrusted = "gateway.forwarded.trusted";
+
+    /// <summary>Present when a forwarding claim is contradicted: comma-separated reasons (<c>untrusted-peer</c>, <c>malformed</c>, <c>ttl-far</c>).</summary>
+    public const string GatewayForwardedMismatch = "gateway.forwarded.mismatch";
+
     /// <summary>Time from the request's arrival to the end of the response, in milliseconds (access record only).</summary>
     public const string GatewayRequestDurationMs = "gateway.request.duration_ms";
 

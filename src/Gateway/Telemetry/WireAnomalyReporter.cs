@@ -16,7 +16,7 @@ namespace Gateway.Telemetry;
 /// </summary>
 internal sealed partial class WireAnomalyReporter(
     IWireView view, RecordLogger records, WireMetrics metrics, IOptions<KernelProbeSettings> settings,
-    ILogger<WireAnomalyReporter> logger) : IHostedService, IDisposable
+    PolicySnapshotSource policies, ILogger<WireAnomalyReporter> logger) : IHostedService, IDisposable
 {
     private readonly TimeSpan handshakeTimeout = TimeSpan.FromSeconds(settings.Value.HandshakeTimeoutSeconds);
     private static readonly TimeSpan DropReportInterval = TimeSpan.FromSeconds(30);
@@ -57,10 +57,16 @@ internal sealed partial class WireAnomalyReporter(
     {
         try
         {
+            // A client's address goes through the privacy setting; a backend's is the operator's own.
+            var tuple = anomaly.Tuple;
+            var privacy = view is KernelWireView kernel && kernel.IsUpstream(tuple) ? null : policies.Current.Anonymizer;
             var attributes = new AttributeList { { SemanticConventions.WireAnomalyKind, anomaly.Kind } };
-            attributes.AddConnection(anomaly.Tuple);
+            attributes.AddConnection(tuple, privacy);
             attributes.AddRange(anomaly.Details);
-            records.Anomaly(attributes, $"wire {anomaly.Kind.Replace('_', ' ')} on {anomaly.Tuple} with no request in flight");
+            var shown = privacy is { IsActive: true }
+                ? $"{tuple.LocalAddress}:{tuple.LocalPort} <- {privacy.Apply(tuple.PeerAddress)}:{tuple.PeerPort}"
+                : tuple.ToString();
+            records.Anomaly(attributes, $"wire {anomaly.Kind.Replace('_', ' ')} on {shown} with no request in flight");
             metrics.Anomaly(anomaly.Kind);
         }
         catch (Exception e)

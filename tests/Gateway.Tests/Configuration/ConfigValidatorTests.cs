@@ -30,15 +30,15 @@ public sealed class ConfigValidatorTests
         var e = Refused($$"""
             {
               {{Proxy}},
-              "HeaderLogging": { "Mode": "Sometimes", "MaxValueLength": -1, "MaxHeaders": -5 },
+              "HeaderLogging": { "Request": { "Mode": "Sometimes" }, "MaxValueBytes": -1, "MaxHeaders": -5 },
               "KernelProbe": { "Mode": "Maybe", "FlowTableSize": -1 },
               "Telemetry": { "JsonLines": { "Path": "%JSONL%" }, "Console": "yes" }
             }
             """);
 
         Assert.Equal(6, e.Errors.Count);
-        Assert.Contains("\"All\", \"Allowlist\"", ErrorFor(e, "HeaderLogging:Mode"), StringComparison.Ordinal);
-        Assert.Contains("-1 is out of range; use a number from 1", ErrorFor(e, "HeaderLogging:MaxValueLength"), StringComparison.Ordinal);
+        Assert.Contains("\"All\", \"Allowlist\", \"None\"", ErrorFor(e, "HeaderLogging:Request:Mode"), StringComparison.Ordinal);
+        Assert.Contains("-1 is out of range; use a number from 1", ErrorFor(e, "HeaderLogging:MaxValueBytes"), StringComparison.Ordinal);
         Assert.Contains("-5 is out of range; use a number from 0", ErrorFor(e, "HeaderLogging:MaxHeaders"), StringComparison.Ordinal);
         Assert.Contains("\"Auto\", \"On\", \"Off\"", ErrorFor(e, "KernelProbe:Mode"), StringComparison.Ordinal);
         Assert.Contains("out of range", ErrorFor(e, "KernelProbe:FlowTableSize"), StringComparison.Ordinal);
@@ -48,17 +48,17 @@ public sealed class ConfigValidatorTests
     [Fact]
     public void Create_AllowlistModeWithEmptyList_SaysNothingWouldBeCaptured()
     {
-        var e = Refused($$"""{ {{Proxy}}, "HeaderLogging": { "Mode": "Allowlist" } }""");
+        var e = Refused($$"""{ {{Proxy}}, "HeaderLogging": { "Response": { "Mode": "Allowlist" } } }""");
 
-        Assert.Contains("no header would be captured", ErrorFor(e, "HeaderLogging:Allowlist"), StringComparison.Ordinal);
+        Assert.Contains("no header would be captured", ErrorFor(e, "HeaderLogging:Response:Allowlist"), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Create_MisspelledSetting_IsReportedWithTheKnownNames()
     {
-        var e = Refused($$"""{ {{Proxy}}, "HeaderLogging": { "MaxValueLenght": 10 } }""");
+        var e = Refused($$"""{ {{Proxy}}, "HeaderLogging": { "MaxValueBytse": 10 } }""");
 
-        Assert.Contains("HeaderLogging:MaxValueLength", ErrorFor(e, "HeaderLogging:MaxValueLenght"), StringComparison.Ordinal);
+        Assert.Contains("HeaderLogging:MaxValueBytes", ErrorFor(e, "HeaderLogging:MaxValueBytse"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class ConfigValidatorTests
     {
         var e = Refused($$"""{ {{Proxy}}, "HeaderLogging": { "Redact": [ "x y" ] }, "KernelProbe": { "Interfaces": [ "a/very/long/interface" ] } }""");
 
-        Assert.Contains("not a header name", ErrorFor(e, "HeaderLogging:Redact:0"), StringComparison.Ordinal);
+        Assert.Contains("not a valid name", ErrorFor(e, "HeaderLogging:Redact:0"), StringComparison.Ordinal);
         Assert.Contains("not a network interface name", ErrorFor(e, "KernelProbe:Interfaces:0"), StringComparison.Ordinal);
     }
 
@@ -114,5 +114,77 @@ public sealed class ConfigValidatorTests
         await using var gateway = GatewayHost.Create(["--config", config.ConfigPath]);
 
         Assert.NotNull(gateway);
+    }
+
+    [Fact]
+    public void Create_SettingsOfTheEarlierSchema_SayWhereTheyMoved()
+    {
+        var e = Refused($$"""{ {{Proxy}}, "HeaderLogging": { "Mode": "All", "Allowlist": [ "a" ], "MaxValueLength": 10 } }""");
+
+        Assert.Equal(3, e.Errors.Count);
+        Assert.Contains("HeaderLogging:Request:Mode and HeaderLogging:Response:Mode", ErrorFor(e, "HeaderLogging:Mode"), StringComparison.Ordinal);
+        Assert.Contains("HeaderLogging:Request:Allowlist", ErrorFor(e, "HeaderLogging:Allowlist"), StringComparison.Ordinal);
+        Assert.Contains("HeaderLogging:MaxValueBytes", ErrorFor(e, "HeaderLogging:MaxValueLength"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_UnknownTopLevelSection_IsReportedButDollarKeysAreNot()
+    {
+        var e = Refused($$"""{ "$schema": "x", {{Proxy}}, "HeaderLoging": { } , "Sampling": { "Ratio": 1 } }""");
+
+        Assert.Contains("is not a known section", ErrorFor(e, "HeaderLoging"), StringComparison.Ordinal);
+        Assert.Single(e.Errors);
+    }
+
+    [Fact]
+    public void Create_BadSamplingAndClientIdentity_NameEverySetting()
+    {
+        var e = Refused($$"""
+            {
+              {{Proxy}},
+              "Sampling": { "Ratio": 1.5, "AlwaysKeep": [ { }, { "PathPrefix": "admin", "MinStatus": 42, "Header": "x y" } ] },
+              "ClientIdentity": { "TrustedProxies": [ "10.0.0.1/8", "not-an-ip" ], "LocalHopLimit": 300, "Privacy": "Blur", "HashKey": "short-SECRETKEY" }
+            }
+            """);
+
+        Assert.Contains("use a number from 0 to 1", ErrorFor(e, "Sampling:Ratio"), StringComparison.Ordinal);
+        Assert.Contains("has no condition", ErrorFor(e, "Sampling:AlwaysKeep:0"), StringComparison.Ordinal);
+        Assert.Contains("does not start with /", ErrorFor(e, "Sampling:AlwaysKeep:1:PathPrefix"), StringComparison.Ordinal);
+        Assert.Contains("out of range", ErrorFor(e, "Sampling:AlwaysKeep:1:MinStatus"), StringComparison.Ordinal);
+        Assert.Contains("is not a header name", ErrorFor(e, "Sampling:AlwaysKeep:1:Header"), StringComparison.Ordinal);
+        Assert.Contains("host bits of a range must be zero", ErrorFor(e, "ClientIdentity:TrustedProxies:0"), StringComparison.Ordinal);
+        Assert.Contains("not an address or CIDR range", ErrorFor(e, "ClientIdentity:TrustedProxies:1"), StringComparison.Ordinal);
+        Assert.Contains("out of range", ErrorFor(e, "ClientIdentity:LocalHopLimit"), StringComparison.Ordinal);
+        Assert.Contains("\"None\", \"Hash\", \"Truncate\"", ErrorFor(e, "ClientIdentity:Privacy"), StringComparison.Ordinal);
+        Assert.Contains("shorter than 16", ErrorFor(e, "ClientIdentity:HashKey"), StringComparison.Ordinal);
+        Assert.DoesNotContain(e.Errors, error => error.Contains("SECRETKEY", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Create_BadRouteMetadata_NamesTheRouteAndKey()
+    {
+        var e = Refused("""
+            {
+              "ReverseProxy": {
+                "Routes": { "r": { "ClusterId": "c", "Match": { "Path": "{**catch-all}" },
+                  "Metadata": { "HeaderLogging.Request.Mode": "Some", "HeaderLogging.MaxHeaders": "-1", "HeaderLogging.Colour": "red", "Sampling.Ratio": "2", "Other.Key": "left alone" } } },
+                "Clusters": { "c": { "Destinations": { "d": { "Address": "http://127.0.0.1:1/" } } } }
+              }
+            }
+            """);
+
+        Assert.Equal(4, e.Errors.Count);
+        Assert.Contains("\"Some\" is not a valid value", ErrorFor(e, "ReverseProxy:Routes:r:Metadata:HeaderLogging.Request.Mode"), StringComparison.Ordinal);
+        Assert.Contains("from 0 to", ErrorFor(e, "ReverseProxy:Routes:r:Metadata:HeaderLogging.MaxHeaders"), StringComparison.Ordinal);
+        Assert.Contains("HeaderLogging.Request.Allowlist", ErrorFor(e, "ReverseProxy:Routes:r:Metadata:HeaderLogging.Colour"), StringComparison.Ordinal);
+        Assert.Contains("not a ratio", ErrorFor(e, "ReverseProxy:Routes:r:Metadata:Sampling.Ratio"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_NameBothRedactedAndUnredacted_IsRefused()
+    {
+        var e = Refused($$"""{ {{Proxy}}, "HeaderLogging": { "Redact": [ "x-a" ], "Unredact": [ "X-A" ] } }""");
+
+        Assert.Contains("also listed in Redact", ErrorFor(e, "HeaderLogging:Unredact"), StringComparison.Ordinal);
     }
 }

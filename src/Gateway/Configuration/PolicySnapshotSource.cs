@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Primitives;
+
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Holds the current <see cref="PolicySnapshot"/> and replaces it whenever the configuration
+/// reloads. The configuration only reloads after the new file passed validation, so the
+/// binding here does not fail; if it ever did, the previous snapshot stays.
+/// </summary>
+public sealed class PolicySnapshotSource : IDisposable
+{
+    private readonly IConfiguration _configuration;
+    private readonly IDisposable? _subscription;
+    private volatile PolicySnapshot _current;
+
+    /// <summary>Builds the first snapshot and, when <paramref name="watch"/> is true, follows reloads.</summary>
+    public PolicySnapshotSource(IConfiguration configuration, bool watch = true)
+    {
+        _configuration = configuration;
+        _current = Build(configuration);
+        if (watch)
+        {
+            _subscription = ChangeToken.OnChange(configuration.GetReloadToken, Rebuild);
+        }
+    }
+
+    /// <summary>Raised after a new snapshot took over; the argument is the exception when rebuilding failed.</summary>
+    public event Action<Exception?>? Rebuilt;
+
+    /// <summary>The snapshot in force.</summary>
+    public PolicySnapshot Current => _current;
+
+    /// <summary>Binds the three reloadable sections and compiles them.</summary>
+    public static PolicySnapshot Build(IConfiguration configuration) => new(
+        Bind<HeaderLoggingSettings>(configuration, HeaderLoggingSettings.SectionName),
+        Bind<SamplingSettings>(configuration, SamplingSettings.SectionName),
+        Bind<ClientIdentitySettings>(configuration, ClientIdentitySettings.SectionName));
+
+    /// <inheritdoc />
+    public void Dispose() => _subscription?.Dispose();
+
+    private void Rebuild()
+    {
+        try
+        {
+            _current = Build(_configuration);
+            Rebuilt?.Invoke(null);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
+        {
+            Rebuilt?.Invoke(e);
+        }
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section)
+        where T : new() =>
+        configuration.GetSection(section).Get<T>() ?? new T();
+}

@@ -1,0 +1,35 @@
+using Gateway.Telemetry;
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.HeaderCapture;
+
+/// <summary>
+/// Runs right after routing, before the proxy pipeline: the route is known, so its policy
+/// (the YARP route's <c>Metadata</c> overrides) applies, and the headers are still exactly what
+/// the client sent, whatever transforms do later.
+/// </summary>
+internal sealed class RequestHeaderCaptureMiddleware(RequestDelegate next)
+{
+    /// <summary>Captures, then continues.</summary>
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (context.Features.Get<RequestRecord>() is { RequestHeaders: null } record)
+        {
+            var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config;
+            record.Policy = record.Snapshot.For(route);
+            record.RequestHeaders = Capture(record, context.Request.Headers);
+        }
+
+        return next(context);
+    }
+
+    /// <summary>The request header attributes under the record's current policy.</summary>
+    internal static AttributeList Capture(RequestRecord record, IHeaderDictionary headers)
+    {
+        var attributes = new AttributeList();
+        record.Policy.Capture.CaptureRequest(headers, attributes);
+        record.Policy.Capture.AddHeaderOrder(record.HeaderOrder, attributes);
+        return attributes;
+    }
+}

@@ -1,0 +1,20 @@
+namespace Gateway.Sampling;
+
+/// <summary>Why a request was recorded or not.</summary>
+public enum SamplingDecision
+{
+    /// <summary>Dropped by the ratio.</summary>
+    Dropped,
+
+    /// <summary>Kept by the ratio.</summary>
+    Ratio,
+
+    /// <summary>Kept because the status was 500 or above.</summary>
+    ServerError,
+
+    /// <summary>Kept because <see cref="IWireAnomalyFeature.Anomaly"/> was set.</summary>
+    WireAnomaly,
+
+    /// <summary>Kept because a <c>Sampling:AlwaysKeep</c> rule matched.</summary>
+    Rule,
+}

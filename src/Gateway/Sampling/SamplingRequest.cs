@@ -1,0 +1,35 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Sampling;
+
+/// <summary>What the sampling decision looks at, once the response has ended.</summary>
+public readonly record struct SamplingRequest
+{
+    /// <summary>The request's trace id; the ratio decision is a function of it, so every gateway of a trace agrees.</summary>
+    public ActivityTraceId TraceId { get; init; }
+
+    /// <summary>The YARP route id, or null when no route matched.</summary>
+    public string? RouteId { get; init; }
+
+    /// <summary>The route's own ratio (metadata <c>Sampling.Ratio</c>), or null for the global one.</summary>
+    public double? RouteRatio { get; init; }
+
+    /// <summary>Request method.</summary>
+    public required string Method { get; init; }
+
+    /// <summary>Request path.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>Request headers.</summary>
+    public required IHeaderDictionary Headers { get; init; }
+
+    /// <summary>Status sent to the client.</summary>
+    public int Status { get; init; }
+
+    /// <summary>Duration in milliseconds.</summary>
+    public double DurationMs { get; init; }
+
+    /// <summary>The explicit anomaly flag of the request.</summary>
+    public bool WireAnomaly { get; init; }
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using Gateway.Configuration;
+using Gateway.Sampling;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Tests.Sampling;
+
+public sealed class SamplingPolicyTests
+{
+    private static SamplingRequest Request(int status = 200, bool anomaly = false, string path = "/", string method = "GET", double ms = 1, ActivityTraceId traceId = default) => new()
+    {
+        TraceId = traceId == default ? ActivityTraceId.CreateRandom() : traceId,
+        RouteId = "r1",
+        Method = method,
+        Path = path,
+        Headers = new HeaderDictionary(),
+        Status = status,
+        DurationMs = ms,
+        WireAnomaly = anomaly,
+    };
+
+    [Fact]
+    public void Decide_RatioZero_OrdinaryRequestIsDropped()
+    {
+        Assert.Equal(SamplingDecision.Dropped, new SamplingPolicy(new SamplingSettings { Ratio = 0 }).Decide(Request()));
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(502)]
+    [InlineData(599)]
+    public void Decide_RatioZeroServerError_IsKept(int status)
+    {
+        Assert.Equal(SamplingDecision.ServerError, new SamplingPolicy(new SamplingSettings { Ratio = 0 }).Decide(Request(status)));
+    }
+
+    [Fact]
+    public void Decide_RatioZeroWireAnomaly_IsKept()
+    {
+        Assert.Equal(SamplingDecision.WireAnomaly, new SamplingPolicy(new SamplingSettings { Ratio = 0 }).Decide(Request(anomaly: true)));
+    }
+
+    [Fact]
+    public void Decide_RatioZeroMatchingRule_IsKeptAndEveryConditionMustMatch()
+    {
+        var policy = new SamplingPolicy(new SamplingSettings
+        {
+            Ratio = 0,
+            AlwaysKeep = [new SamplingRule { PathPrefix = "/admin", Method = "post" }, new SamplingRule { MinDurationMs = 500 }, new SamplingRule { MinStatus = 400, RouteId = "r1" }],
+        });
+
+        Assert.Equal(SamplingDecision.Rule, policy.Decide(Request(path: "/Admin/users", method: "POST")));
+        Assert.Equal(SamplingDecision.Dropped, policy.Decide(Request(path: "/admin/users", method: "GET")));
+        Assert.Equal(SamplingDecision.Rule, policy.Decide(Request(ms: 900)));
+        Assert.Equal(SamplingDecision.Rule, policy.Decide(Request(status: 404)));
+    }
+
+    [Fact]
+    public void Decide_RouteRatioOne_OverridesGlobalZero()
+    {
+        var request = Request() with { RouteRatio = 1 };
+
+        Assert.Equal(SamplingDecision.Ratio, new SamplingPolicy(new SamplingSettings { Ratio = 0 }).Decide(request));
+    }
+
+    [Fact]
+    public void ByRatio_SameTraceId_SameDecisionAndAboutTheRatioOverManyTraces()
+    {
+        var random = new Random(4);
+        var kept = 0;
+        for (var i = 0; i < 4000; i++)
+        {
+            var bytes = new byte[16];
+            random.NextBytes(bytes);
+            var traceId = ActivityTraceId.CreateFromBytes(bytes);
+            var decision = SamplingPolicy.ByRatio(traceId, 0.25);
+            Assert.Equal(decision, SamplingPolicy.ByRatio(traceId, 0.25));
+            kept += decision ? 1 : 0;
+        }
+
+        Assert.InRange(kept, 850, 1150);
+    }
+}
