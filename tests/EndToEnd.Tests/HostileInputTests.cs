@@ -93,7 +93,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         await receiver.WaitForLogAsync(l => l.EventName == Records.Access && Flatten(l.Attributes).Contains($"/secrets/{run}", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
         await receiver.WaitForLogAsync(l => l.EventName == Records.Access && Flatten(l.Attributes).Contains($"/down/{run}", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
         Assert.Single(backend.Requests, r => r.Path.Contains(run, StringComparison.Ordinal)); // only the 200 reached the backend
-        await gateway.StopAsync(TimeSpan.FromSeconds(15));
+        await gateway.StopAsync(TimeSpan.FromSeconds(30));
 
         // The test means something: the values were there to leak, and the records say [REDACTED].
         var okRecord = records.Single(r => ((string?)r["body"])!.Contains("/secrets/", StringComparison.Ordinal));
@@ -154,7 +154,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.Contains("\r\nGET /forged", record.Str("url.path"), StringComparison.Ordinal);
 
         // Console: the request's line is one line with the CR LF shown escaped, and no forged line exists.
-        await gateway.StopAsync(TimeSpan.FromSeconds(15));
+        await gateway.StopAsync(TimeSpan.FromSeconds(30));
         string[] lines = gateway.Output.Split('\n');
         string line = Assert.Single(lines, l => l.Contains($"/hostile/{run}", StringComparison.Ordinal));
         Assert.Contains(@"\x0D\x0AGET /forged", line, StringComparison.Ordinal);
@@ -202,7 +202,7 @@ public sealed class HostileInputTests : IAsyncLifetime
             "the backend got both Content-Length and Transfer-Encoding");
 
         // The refused ones have no access record, yet the file stays valid and their connections are recorded.
-        await gateway.StopAsync(TimeSpan.FromSeconds(15));
+        await gateway.StopAsync(TimeSpan.FromSeconds(30));
         var all = gateway.Records();
         Assert.Single(all, r => r.Event() == Records.Access && ((string?)r["body"])!.Contains(run, StringComparison.Ordinal));
         Assert.True(all.Count(r => r.Event() == "wire.connection") >= 4);

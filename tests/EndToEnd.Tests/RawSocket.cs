@@ -18,7 +18,7 @@ internal static class RawSocket
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (DateTime.UtcNow < deadline)
         {
-            using var wait = new CancellationTokenSource(quiet ?? TimeSpan.FromSeconds(2));
+            using var wait = new CancellationTokenSource(quiet ?? TimeSpan.FromSeconds(10));
             int n;
             try
             {

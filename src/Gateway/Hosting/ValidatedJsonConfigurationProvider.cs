@@ -21,6 +21,8 @@ public sealed class ValidatedJsonConfigurationProvider : ConfigurationProvider, 
     private readonly ValidatedJsonConfigurationSource _source;
     private readonly Lock _gate = new();
     private readonly Timer _debounce;
+    private readonly Timer _poll;
+    private (DateTime Written, long Length) _stamp;
     private PhysicalFileProvider? _files;
     private IDisposable? _watch;
     private bool _disposed;
@@ -29,6 +31,7 @@ public sealed class ValidatedJsonConfigurationProvider : ConfigurationProvider, 
     {
         _source = source;
         _debounce = new Timer(_ => ReloadNow(), null, Timeout.Infinite, Timeout.Infinite);
+        _poll = new Timer(_ => Poll(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
     /// <summary>Raised after every change of the file was handled, applied or refused.</summary>
@@ -37,12 +40,17 @@ public sealed class ValidatedJsonConfigurationProvider : ConfigurationProvider, 
     /// <summary>Reads the file at start; throws <see cref="GatewayStartupException"/> when it cannot be read.</summary>
     public override void Load()
     {
+        _stamp = Stamp(_source.FilePath);
         Data = Read(_source.FilePath, out var problem) ?? throw new GatewayStartupException([problem!]);
         if (_source.ReloadOnChange && _watch is null && Path.GetDirectoryName(_source.FilePath) is { } directory)
         {
             _files = new PhysicalFileProvider(directory, ExclusionFilters.None);
             var name = Path.GetFileName(_source.FilePath);
             _watch = ChangeToken.OnChange(() => _files.Watch(name), () => _debounce.Change(_source.ReloadDelay, Timeout.InfiniteTimeSpan));
+
+            // inotify misses some ways a file changes (a Kubernetes ConfigMap swaps a symlinked
+            // directory, some network and overlay file systems): a cheap stat now and then catches them.
+            _poll.Change(_source.PollInterval, _source.PollInterval);
         }
     }
 
@@ -57,6 +65,7 @@ public sealed class ValidatedJsonConfigurationProvider : ConfigurationProvider, 
                 return new ConfigReloadOutcome(_source.FilePath, false, [], []);
             }
 
+            _stamp = Stamp(_source.FilePath);
             var candidate = Read(_source.FilePath, out var problem);
             if (candidate is null)
             {
@@ -104,6 +113,41 @@ public sealed class ValidatedJsonConfigurationProvider : ConfigurationProvider, 
         _watch?.Dispose();
         _files?.Dispose();
         _debounce.Dispose();
+        _poll.Dispose();
+    }
+
+    private void Poll()
+    {
+        var stamp = Stamp(_source.FilePath);
+        bool changed;
+        lock (_gate)
+        {
+            changed = !_disposed && stamp != _stamp;
+        }
+
+        if (changed)
+        {
+            _debounce.Change(_source.ReloadDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private static (DateTime, long) Stamp(string path)
+    {
+        try
+        {
+            // The file the name finally points to: a symlink's own time never changes when its target does.
+            var info = new FileInfo(path);
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target)
+            {
+                info = target;
+            }
+
+            return info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return default;
+        }
     }
 
     /// <summary>Flattens the file the way the JSON configuration provider does; null and a reason when it cannot.</summary>

@@ -20,6 +20,9 @@ public sealed class ValidatedJsonConfigurationSource : IConfigurationSource
     /// <summary>Quiet time after the last change before the file is read (editors write in several steps). Default 250 ms.</summary>
     public TimeSpan ReloadDelay { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How often the file's size and time are checked besides the file watcher. Default 2 s.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The provider, once built.</summary>
     public ValidatedJsonConfigurationProvider? Provider { get; private set; }
 
