@@ -153,12 +153,16 @@ static __always_inline void make_key(struct probe_flow_key *key, const struct pa
 	key->protocol = IPPROTO_TCP;
 }
 
-/* GSO (egress) and GRO (ingress) hand over one skb for many segments. */
-static __always_inline __u32 segments(struct __sk_buff *skb)
+/*
+ * GSO (egress) and GRO (ingress) hand over one skb for many segments. Read once
+ * at entry: a context field read later, from a pointer the compiler has offset,
+ * is refused by the verifier ("dereference of modified ctx ptr").
+ */
+static __always_inline void read_segments(struct __sk_buff *skb, struct packet *pkt)
 {
 	__u32 segs = skb->gso_segs;
 
-	return segs ? segs : 1;
+	pkt->segs = segs ? segs : 1;
 }
 
 static __always_inline void emit_event(struct __sk_buff *skb, const struct probe_flow_key *key,
@@ -175,7 +179,7 @@ static __always_inline void emit_event(struct __sk_buff *skb, const struct probe
 	__builtin_memcpy(&ev->key, key, sizeof(*key));
 	ev->kind = kind;
 	ev->seq = pkt->seq;
-	ev->segments = segments(skb);
+	ev->segments = pkt->segs;
 	ev->window = pkt->window;
 	ev->tcp_flags = pkt->tcp_flags;
 	ev->ttl = pkt->ttl;
@@ -187,10 +191,10 @@ static __always_inline void count(struct probe_flow_record *rec, struct __sk_buf
 				  const struct packet *pkt, bool ingress, __u64 now)
 {
 	if (ingress) {
-		__sync_fetch_and_add(&rec->packets_in, segments(skb));
+		__sync_fetch_and_add(&rec->packets_in, pkt->segs);
 		__sync_fetch_and_add(&rec->bytes_in, pkt->payload);
 	} else {
-		__sync_fetch_and_add(&rec->packets_out, segments(skb));
+		__sync_fetch_and_add(&rec->packets_out, pkt->segs);
 		__sync_fetch_and_add(&rec->bytes_out, pkt->payload);
 	}
 	rec->last_seen_ns = now;
@@ -314,7 +318,7 @@ static __always_inline void on_peer_handshake(struct __sk_buff *skb, const struc
 
 	fresh.first_seen_ns = now;
 	fresh.last_seen_ns = now;
-	fresh.packets_in = segments(skb);
+	fresh.packets_in = pkt->segs;
 	fresh.bytes_in = pkt->payload;
 	fresh.flags = handshake_flags(pkt, &hs) | (synack ? PROBE_FLOW_SYN_OUT : PROBE_FLOW_SYN_IN);
 	fill_handshake(&fresh, pkt, &hs);
@@ -335,6 +339,7 @@ int gw_sock_ingress(struct __sk_buff *skb)
 	int err;
 
 	stat_inc(PROBE_STAT_SEEN);
+	read_segments(skb, &pkt);
 	err = parse(skb, &pkt);
 	if (err) {
 		stat_inc((__u32)-err);
@@ -342,19 +347,23 @@ int gw_sock_ingress(struct __sk_buff *skb)
 	}
 
 	make_key(&key, &pkt, true);
-	now = bpf_ktime_get_ns();
 	struct probe_flow_record *rec = bpf_map_lookup_elem(&probe_flows, &key);
 
 	if (pkt.tcp_flags & TCP_FLAG_SYN) {
-		on_peer_handshake(skb, &key, &pkt, rec, now);
+		on_peer_handshake(skb, &key, &pkt, rec, bpf_ktime_get_ns());
 		return skb->len;
 	}
 
 	if (rec) {
+		/* The clock is read precisely only where an RTT is measured; elsewhere
+		 * last_seen needs no better than the coarse clock, which costs less. */
+		bool completes = (rec->flags & (PROBE_FLOW_SYN_IN | PROBE_FLOW_ESTABLISHED)) == PROBE_FLOW_SYN_IN &&
+				 (pkt.tcp_flags & TCP_FLAG_ACK);
+
+		now = completes ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
 		count(rec, skb, &pkt, true, now);
 		/* The peer's first ACK completes an accepted handshake. */
-		if ((rec->flags & (PROBE_FLOW_SYN_IN | PROBE_FLOW_ESTABLISHED)) == PROBE_FLOW_SYN_IN &&
-		    (pkt.tcp_flags & TCP_FLAG_ACK)) {
+		if (completes) {
 			__sync_fetch_and_or(&rec->flags, PROBE_FLOW_ESTABLISHED);
 			if (pkt.ack_seq == rec->local_isn + 1)
 				set_rtt(rec, now);
@@ -386,9 +395,10 @@ int gw_sock_ingress(struct __sk_buff *skb)
 	/* The entry was evicted (LRU): count from here on, without handshake facts. */
 	struct probe_flow_record fresh = {};
 
+	now = bpf_ktime_get_coarse_ns();
 	fresh.first_seen_ns = now;
 	fresh.last_seen_ns = now;
-	fresh.packets_in = segments(skb);
+	fresh.packets_in = pkt.segs;
 	fresh.bytes_in = pkt.payload;
 	fresh.last_ttl = pkt.ttl;
 	store(&key, &fresh);
@@ -413,7 +423,7 @@ static __always_inline void track_sent_sequence(struct __sk_buff *skb, struct pr
 		return;
 	}
 	if (seq_before(pkt->seq, rec->snd_max)) {
-		__sync_fetch_and_add(&rec->retransmits_out, segments(skb));
+		__sync_fetch_and_add(&rec->retransmits_out, pkt->segs);
 		emit_event(skb, key, pkt, PROBE_EVENT_RETRANSMIT, 0);
 	}
 	if (seq_before(rec->snd_max, end))
@@ -429,6 +439,7 @@ int gw_tc_egress(struct __sk_buff *skb)
 	int err;
 
 	stat_inc(PROBE_STAT_SEEN);
+	read_segments(skb, &pkt);
 	err = parse(skb, &pkt);
 	if (err) {
 		stat_inc((__u32)-err);
@@ -436,7 +447,8 @@ int gw_tc_egress(struct __sk_buff *skb)
 	}
 
 	make_key(&key, &pkt, false);
-	now = bpf_ktime_get_ns();
+	/* precise time only for SYN / SYN-ACK: the send time of a handshake RTT */
+	now = (pkt.tcp_flags & TCP_FLAG_SYN) ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
 	struct probe_flow_record *rec = bpf_map_lookup_elem(&probe_flows, &key);
 	bool syn_only = (pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
 
@@ -460,7 +472,7 @@ int gw_tc_egress(struct __sk_buff *skb)
 		fresh.first_seen_ns = now;
 		fresh.last_seen_ns = now;
 		fresh.syn_out_ns = now;
-		fresh.packets_out = segments(skb);
+		fresh.packets_out = pkt.segs;
 		fresh.bytes_out = pkt.payload;
 		fresh.local_isn = pkt.seq;
 		fresh.snd_max = pkt.seq + 1;

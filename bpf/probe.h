@@ -69,8 +69,8 @@ enum probe_closer {
 };
 
 struct probe_flow_record {
-	__u64 first_seen_ns; /* bpf_ktime_get_ns() of the first segment */
-	__u64 last_seen_ns;
+	__u64 first_seen_ns; /* CLOCK_MONOTONIC of the first segment (coarse clock outside handshakes) */
+	__u64 last_seen_ns; /* of the latest segment, coarse clock (a few ms resolution) */
 	__u64 packets_in; /* TCP segments received by the gateway (GSO/GRO counted per segment) */
 	__u64 packets_out; /* TCP segments sent by the gateway */
 	__u64 bytes_in; /* TCP payload bytes received */

@@ -43,6 +43,7 @@ struct packet {
 	__u16 window;
 	__u16 tcp_hlen;
 	__u32 payload; /* TCP payload bytes */
+	__u32 segs; /* segments this skb carries (GSO/GRO), at least 1 */
 };
 
 /* Result of a parser: 0, or the negated probe_stat that explains why not. */

@@ -67,7 +67,7 @@ public sealed unsafe class BpfObject : IDisposable
                 if (loaded < 0)
                 {
                     string? verifier = Marshal.PtrToStringUTF8((nint)log);
-                    string? detail = string.IsNullOrWhiteSpace(verifier) ? LibBpfLog.TakeRecent() : "verifier log:\n" + Tail(verifier, 8000);
+                    string? detail = string.IsNullOrWhiteSpace(verifier) ? LibBpfLog.TakeRecent() : ProbeException.VerifierLogHeading + "\n" + Tail(verifier, 8000);
                     throw ProbeException.FromResult($"load BPF object {System.IO.Path.GetFileName(path)}", loaded, detail);
                 }
             }

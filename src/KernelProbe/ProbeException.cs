@@ -35,8 +35,17 @@ public sealed class ProbeException : Exception
     /// <summary>Extra text such as the verifier log; null when none.</summary>
     public string? Detail { get; }
 
-    /// <summary>True when the failure means missing privileges (EPERM, EACCES).</summary>
-    public bool IsPermissionDenied => Errno is Errnos.EPERM or Errnos.EACCES;
+    /// <summary>True when the verifier refused a program; <see cref="Detail"/> then holds its log.</summary>
+    public bool IsVerifierRejection => Detail?.StartsWith(VerifierLogHeading, StringComparison.Ordinal) == true;
+
+    /// <summary>
+    /// True when the failure means missing privileges (EPERM, EACCES). The verifier
+    /// also answers EACCES when it refuses a program: that is a defect of the program,
+    /// never a reason to degrade quietly, so it does not count here.
+    /// </summary>
+    public bool IsPermissionDenied => Errno is Errnos.EPERM or Errnos.EACCES && !IsVerifierRejection;
+
+    internal const string VerifierLogHeading = "verifier log:";
 
     /// <summary>Wraps this failure in an outer operation, keeping the errno.</summary>
     public ProbeException In(string outerOperation) => new(outerOperation, this);

@@ -218,6 +218,19 @@ public sealed class LiveProbeTests : IDisposable
         });
     }
 
+    [SkippableFact]
+    public void Load_ProgramTheVerifierRefuses_CarriesVerifierLogAndIsNoPermissionProblem()
+    {
+        ProbeException e = Assert.Throws<ProbeException>(() => BpfObject.Load(Path.Combine(AppContext.BaseDirectory, "bpf", "rejected.bpf.o")));
+
+        Skip.If(e.Errno == 1 && !e.IsVerifierRejection && !KernelRequirement.InCi, "loading BPF needs CAP_BPF");
+        Assert.True(e.IsVerifierRejection, e.Message);
+        Assert.False(e.IsPermissionDenied);
+        Assert.Contains("load BPF object rejected.bpf.o", e.Message, StringComparison.Ordinal);
+        Assert.Contains("verifier log:", e.Message, StringComparison.Ordinal);
+        Assert.Matches("(invalid|unbounded|variable)", e.Detail!);
+    }
+
     [Fact]
     public void Load_MissingObject_NamesThePath()
     {
