@@ -11,6 +11,20 @@ namespace Gateway.Telemetry;
 /// </summary>
 internal sealed class AttributeList : List<KeyValuePair<string, object?>>
 {
+    /// <summary>Attributes of a server span or access record besides the captured headers: the fixed ones and the wire.* ones.</summary>
+    public const int RecordCapacity = 40;
+
+    /// <summary>An empty list.</summary>
+    public AttributeList()
+    {
+    }
+
+    /// <summary>An empty list with room for <paramref name="capacity"/> attributes, so that a record is built without regrowing.</summary>
+    public AttributeList(int capacity)
+        : base(capacity)
+    {
+    }
+
     /// <summary>Adds an attribute.</summary>
     public void Add(string name, object? value) => Add(new KeyValuePair<string, object?>(name, value));
 
