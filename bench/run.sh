@@ -29,7 +29,7 @@ usage() {
     cat <<'EOF'
 usage: bench/run.sh [--quick] [options]
 
-  --quick            about 2 minutes: 2 rounds x 3 s, short warm-up, no micro-benchmarks
+  --quick            2-3 minutes: 2 rounds x 3 s, short warm-up, no allocation pass or micro-benchmarks
   --rounds N         rounds per row and connection mode (default 5)
   --duration S       seconds per wrk run (default 5)
   --warmup S         seconds of warm-up per row and mode, not measured (default 3)
@@ -45,7 +45,7 @@ EOF
 rounds=5 duration=5 warmup=3 warmup_max=45 connections=32 pin=1 alloc=1 bpf=1 micro=1 quick=0
 while [ $# -gt 0 ]; do
     case "$1" in
-        --quick) quick=1 rounds=2 duration=3 warmup=1 warmup_max=10 micro=0 ;;
+        --quick) quick=1 rounds=2 duration=3 warmup=1 warmup_max=10 alloc=0 micro=0 ;;
         --rounds) rounds=$2; shift ;;
         --duration) duration=$2; shift ;;
         --warmup) warmup=$2; shift ;;
