@@ -33,7 +33,8 @@ usage: bench/run.sh [--quick] [options]
   --rounds N         rounds per row and connection mode (default 5)
   --duration S       seconds per wrk run (default 5)
   --warmup S         seconds of warm-up per row and mode, not measured (default 3)
-  --warmup-max S     .NET rows: keep-alive warm-up until steady, at most S seconds (default 45)
+  --warmup-min S     .NET rows: keep-alive warm-up of at least S seconds (default 20)
+  --warmup-max S     .NET rows: then on until steady, at most S seconds (default 45)
   --connections N    wrk connections (default 32)
   --no-pin           do not pin proxies and load generator to separate cores
   --no-alloc         skip the allocation pass (dotnet-counters)
@@ -42,13 +43,14 @@ usage: bench/run.sh [--quick] [options]
 EOF
 }
 
-rounds=5 duration=5 warmup=3 warmup_max=45 connections=32 pin=1 alloc=1 bpf=1 micro=1 quick=0
+rounds=5 duration=5 warmup=3 warmup_min=20 warmup_max=45 connections=32 pin=1 alloc=1 bpf=1 micro=1 quick=0
 while [ $# -gt 0 ]; do
     case "$1" in
-        --quick) quick=1 rounds=2 duration=3 warmup=1 warmup_max=10 alloc=0 micro=0 ;;
+        --quick) quick=1 rounds=2 duration=3 warmup=1 warmup_min=5 warmup_max=10 alloc=0 micro=0 ;;
         --rounds) rounds=$2; shift ;;
         --duration) duration=$2; shift ;;
         --warmup) warmup=$2; shift ;;
+        --warmup-min) warmup_min=$2; shift ;;
         --warmup-max) warmup_max=$2; shift ;;
         --connections) connections=$2; shift ;;
         --no-pin) pin=0 ;;
@@ -60,7 +62,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for n in "$rounds" "$duration" "$warmup" "$warmup_max" "$connections"; do
+for n in "$rounds" "$duration" "$warmup" "$warmup_min" "$warmup_max" "$connections"; do
     [[ "$n" =~ ^[0-9]+$ ]] || { echo "bench: not a number: $n" >&2; exit 2; }
 done
 
@@ -504,8 +506,9 @@ rate() { awk -v r="$(field requests "$1")" -v d="$(field duration_us "$1")" 'BEG
 # the runtime then delays tiered compilation (its single-processor multiplier): under
 # full load the gateway takes tens of seconds to reach optimized code (2.4k -> 11k
 # req/s over 70 s in one trace). So the .NET rows are driven in 5 s keep-alive chunks
-# until two chunks in a row agree within 5% (at most --warmup-max s); every row then
-# gets --warmup s per mode.
+# for at least --warmup-min s (on a loaded machine a stalled tier-up once looked steady
+# after 15 s) and until two chunks in a row agree within 5% (at most --warmup-max s);
+# every row then gets --warmup s per mode.
 declare -A warmup_note=()
 warm_dotnet() {
     local row=$1 spent=0 previous=0 current trail=""
@@ -514,7 +517,7 @@ warm_dotnet() {
         spent=$((spent + 5))
         current=$(rate "$tmp/warmup.out")
         trail="$trail $current"
-        if [ "$previous" -gt 0 ] && awk -v a="$previous" -v b="$current" 'BEGIN { d = (b - a) / a; exit !(d < 0.05 && d > -0.05) }'; then
+        if [ "$spent" -ge "$warmup_min" ] && [ "$previous" -gt 0 ] && awk -v a="$previous" -v b="$current" 'BEGIN { d = (b - a) / a; exit !(d < 0.05 && d > -0.05) }'; then
             break
         fi
         previous=$current
@@ -524,7 +527,7 @@ warm_dotnet() {
 }
 
 modes=(keepalive close)
-say "warm-up: .NET rows until steady (at most ${warmup_max} s each), then ${warmup} s per row and mode; not measured"
+say "warm-up: .NET rows until steady (${warmup_min}-${warmup_max} s each), then ${warmup} s per row and mode; not measured"
 for row in yarp gw-l7 gw-all; do
     if [ -n "${row_pid[$row]:-}" ] && [ "$warmup_max" -gt 0 ]; then warm_dotnet "$row"; fi
 done
