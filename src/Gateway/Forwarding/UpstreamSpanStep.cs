@@ -83,7 +83,7 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
 
     private void Complete(HttpContext context, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, Activity activity)
     {
-        var attributes = new AttributeList { { SemanticConventions.HttpRequestMethod, context.Request.Method } };
+        var attributes = new AttributeList(AttributeList.RecordCapacity) { { SemanticConventions.HttpRequestMethod, context.Request.Method } };
 
         if (proxy.ProxiedDestination?.Model?.Config.Address is { } address
             && Uri.TryCreate(address, UriKind.Absolute, out var destination))
