@@ -386,9 +386,10 @@ declare -A row_url=(
     [nginx]="http://127.0.0.1:$nginx_port/api/bench"
     [haproxy]="http://127.0.0.1:$haproxy_port/api/bench"
 )
+# Row 4 exports its records over OTLP only (the gateway writes JSON lines only when
+# no OTLP endpoint is set, unless Telemetry:JsonLines:Enabled says otherwise).
 declare -A row_log=(
     [gw-l7]="$tmp/logs/gw-l7.jsonl"
-    [gw-all]="$tmp/logs/gw-all.jsonl"
     [nginx]="$tmp/logs/nginx-access.log"
     [haproxy]="$tmp/logs/haproxy.log"
 )

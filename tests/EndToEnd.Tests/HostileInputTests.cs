@@ -43,6 +43,8 @@ public sealed class HostileInputTests : IAsyncLifetime
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
+            // Both sinks at once: the test compares what each carries.
+            ["Telemetry__JsonLines__Enabled"] = "true",
         },
         configure: config =>
         {

@@ -74,6 +74,9 @@ public sealed class OtlpExportTests : IAsyncLifetime
         Assert.Equal(64L, upstream.Attributes["wire.ip.ttl"]);
         Assert.True((long)upstream.Attributes["wire.tcp.mss"]! > 0);
         Assert.True((long)upstream.Attributes["wire.conn.bytes_out"]! > 0);
+
+        // With OTLP on, the embedded sink stays off unless asked for: records are serialized once.
+        Assert.Empty(gateway.Records());
     }
 
     private static bool HasHeader(IReadOnlyDictionary<string, object?> attributes, string id) =>

@@ -37,7 +37,7 @@ public static class ConfigValidator
     private static readonly string[] ClientIdentityKeys = ["TrustedProxies", "LocalHopLimit", "Privacy", "HashKey"];
     private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds"];
     private static readonly string[] TelemetryKeys = ["JsonLines", "Console"];
-    private static readonly string[] JsonLinesKeys = ["Path"];
+    private static readonly string[] JsonLinesKeys = ["Path", "Enabled"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
 
     // Settings of earlier versions: a file that still uses them gets told where they went.
@@ -234,6 +234,7 @@ public static class ConfigValidator
         }
 
         CheckBool(section.GetSection("Console"), errors);
+        CheckBool(jsonLines.GetSection("Enabled"), errors);
     }
 
     private static void CheckDemo(IConfigurationSection section, Errors errors)

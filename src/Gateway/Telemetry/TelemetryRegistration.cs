@@ -56,7 +56,12 @@ internal static class TelemetryRegistration
             .WithLogging(
                 logs =>
                 {
-                    logs.AddProcessor(_ => Batch(new JsonLinesExporter(settings.JsonLines.Path)));
+                    // DESIGN: OTLP when configured, otherwise the embedded sink (unless asked for both).
+                    if (settings.JsonLines.Enabled ?? !otlp.Logs)
+                    {
+                        logs.AddProcessor(_ => Batch(new JsonLinesExporter(settings.JsonLines.Path)));
+                    }
+
                     if (settings.Console)
                     {
                         logs.AddProcessor(_ => Batch(new ConsoleLineExporter(Console.Out)));
