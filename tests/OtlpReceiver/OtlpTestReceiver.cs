@@ -55,7 +55,13 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
     public IReadOnlyList<string> MetricNames => _sink.MetricNames;
 
     /// <summary>Starts a receiver on 127.0.0.1 with OS-chosen ports.</summary>
-    public static async Task<OtlpTestReceiver> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<OtlpTestReceiver> StartAsync(CancellationToken cancellationToken = default) => StartAsync(0, cancellationToken);
+
+    /// <summary>
+    /// Starts a receiver on 127.0.0.1 whose gRPC listener takes <paramref name="grpcPort"/> (0: OS-chosen),
+    /// e.g. to bring back a collector on the port an exporter was already sending to.
+    /// </summary>
+    public static async Task<OtlpTestReceiver> StartAsync(int grpcPort, CancellationToken cancellationToken = default)
     {
         var sink = new ExportSink();
 
@@ -78,7 +84,7 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
         ListenOptions? httpListen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            kestrel.Listen(IPAddress.Loopback, grpcPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 grpcListen = listen;

@@ -36,7 +36,7 @@ public static class ConfigValidator
     private static readonly string[] SamplingRuleKeys = ["RouteId", "PathPrefix", "Method", "Header", "MinStatus", "MinDurationMs"];
     private static readonly string[] ClientIdentityKeys = ["TrustedProxies", "LocalHopLimit", "Privacy", "HashKey"];
     private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds"];
-    private static readonly string[] TelemetryKeys = ["JsonLines", "Console"];
+    private static readonly string[] TelemetryKeys = ["JsonLines", "Console", "LossReportIntervalSeconds"];
     private static readonly string[] JsonLinesKeys = ["Path"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
 
@@ -234,6 +234,7 @@ public static class ConfigValidator
         }
 
         CheckBool(section.GetSection("Console"), errors);
+        CheckInt(section.GetSection("LossReportIntervalSeconds"), 1, 3600, errors);
     }
 
     private static void CheckDemo(IConfigurationSection section, Errors errors)

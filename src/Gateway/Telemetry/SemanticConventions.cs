@@ -229,4 +229,25 @@ public static class SemanticConventions
 
     /// <summary>The meter of the probe's and the wire view's metrics.</summary>
     public const string WireMeterName = "Gateway.Wire";
+
+    /// <summary>The meter of the telemetry pipelines' own health (what was exported, what was dropped).</summary>
+    public const string TelemetryMeterName = "Gateway.Telemetry";
+
+    /// <summary>Metric: items dropped, by <see cref="TelemetrySignal"/>, <see cref="TelemetryExporter"/> and <see cref="TelemetryReason"/>.</summary>
+    public const string MetricTelemetryDropped = "gateway.telemetry.dropped";
+
+    /// <summary>Metric: failed export calls, by signal and exporter.</summary>
+    public const string MetricTelemetryExportFailures = "gateway.telemetry.export.failures";
+
+    /// <summary>Metric: items exported successfully, by signal and exporter.</summary>
+    public const string MetricTelemetryExported = "gateway.telemetry.exported";
+
+    /// <summary>Metric attribute: <c>traces</c>, <c>logs</c> or <c>metrics</c>.</summary>
+    public const string TelemetrySignal = "signal";
+
+    /// <summary>Metric attribute: <c>otlp</c>, <c>jsonl</c> or <c>console</c>.</summary>
+    public const string TelemetryExporter = "exporter";
+
+    /// <summary>Metric attribute: <c>queue_full</c> or <c>export_failed</c>.</summary>
+    public const string TelemetryReason = "reason";
 }
