@@ -26,7 +26,7 @@ public static class ConfigValidator
     public static readonly IReadOnlyList<string> TopLevelKeys =
     [
         "ReverseProxy", HeaderLoggingSettings.SectionName, SamplingSettings.SectionName, ClientIdentitySettings.SectionName,
-        KernelProbeSettings.SectionName, TelemetrySettings.SectionName, DemoSettings.SectionName, "Logging", "Urls", "AllowedHosts", "Kestrel",
+        KernelProbeSettings.SectionName, TelemetrySettings.SectionName, DemoSettings.SectionName, UpstreamSettings.SectionName, "Logging", "Urls", "AllowedHosts", "Kestrel",
     ];
 
     private static readonly string[] HeaderLoggingKeys =
@@ -39,6 +39,7 @@ public static class ConfigValidator
     private static readonly string[] TelemetryKeys = ["JsonLines", "Console", "LossReportIntervalSeconds"];
     private static readonly string[] JsonLinesKeys = ["Path"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
+    private static readonly string[] UpstreamKeys = ["ConnectTimeoutSeconds"];
 
     // Settings of earlier versions: a file that still uses them gets told where they went.
     private static readonly Dictionary<string, string> MovedHeaderLoggingKeys = new(StringComparer.OrdinalIgnoreCase)
@@ -60,6 +61,9 @@ public static class ConfigValidator
         CheckKernelProbe(configuration.GetSection(KernelProbeSettings.SectionName), errors);
         CheckTelemetry(configuration.GetSection(TelemetrySettings.SectionName), errors);
         CheckDemo(configuration.GetSection(DemoSettings.SectionName), errors);
+        var upstream = configuration.GetSection(UpstreamSettings.SectionName);
+        CheckKnownKeys(upstream, UpstreamKeys, errors);
+        CheckInt(upstream.GetSection("ConnectTimeoutSeconds"), 1, 300, errors);
         CheckReverseProxy(configuration.GetSection("ReverseProxy"), errors);
 
         return errors.List;

@@ -274,6 +274,8 @@ public sealed class GatewayHost : IAsyncDisposable
         // affinity cookies then last as long as the process.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
 
+        services.Configure<UpstreamSettings>(configuration.GetSection(UpstreamSettings.SectionName));
+        services.AddSingleton<FailedConnectLog>();
         services.AddSingleton<UpstreamConnector>();
         services.AddSingleton<UpstreamSpanStep>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();

@@ -159,6 +159,10 @@ internal sealed partial class ServerSpanMiddleware(
             : status >= 500 ? status.ToString(CultureInfo.InvariantCulture)
             : null;
         attributes.AddIfPresent(SemanticConventions.ErrorType, errorType);
+        if (context.Features.Get<Forwarding.UpstreamOutcome>() is { } upstream)
+        {
+            attributes.AddUpstreamOutcome(upstream);
+        }
 
         attributes.AddWire(wire);
         var delta = tuple is { } counted ? ledger.Next(counted, wire) : null;
