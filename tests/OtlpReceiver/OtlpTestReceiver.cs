@@ -54,6 +54,9 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
     /// <summary>A snapshot of the metric names received so far (one entry per metric per request).</summary>
     public IReadOnlyList<string> MetricNames => _sink.MetricNames;
 
+    /// <summary>The latest exported value of each Sum or Gauge metric, summed over its attribute sets.</summary>
+    public IReadOnlyDictionary<string, double> MetricTotals => _sink.MetricTotals;
+
     /// <summary>Starts a receiver on 127.0.0.1 with OS-chosen ports.</summary>
     public static Task<OtlpTestReceiver> StartAsync(CancellationToken cancellationToken = default) => StartAsync(0, cancellationToken);
 

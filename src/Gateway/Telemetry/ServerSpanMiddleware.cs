@@ -34,6 +34,7 @@ internal sealed partial class ServerSpanMiddleware(
     WireRequestLedger ledger,
     PolicySnapshotSource policies,
     RecordLogger records,
+    WireMetrics wireMetrics,
     ILogger<ServerSpanMiddleware> logger)
 {
     /// <summary>Runs the request inside its server span and writes the access record.</summary>
@@ -103,6 +104,12 @@ internal sealed partial class ServerSpanMiddleware(
 
         // At the end of the request: the counters then include this request and its response.
         var wire = tuple is { } t ? wireView.Lookup(t) : null;
+        if (tuple is not null && wireView.IsActive)
+        {
+            // The table is an LRU of bounded size: under pressure a flow is evicted and counted
+            // again from mid-connection (no handshake facts), or not found at all. Count both.
+            wireMetrics.Incomplete(wire is null ? WireMetrics.NoFlow : wire.Ttl is null ? WireMetrics.NoHandshake : null);
+        }
 
         var attributes = new AttributeList
         {
