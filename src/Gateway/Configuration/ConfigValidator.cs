@@ -65,6 +65,10 @@ public static class ConfigValidator
         CheckKnownKeys(upstream, UpstreamKeys, errors);
         CheckInt(upstream.GetSection("ConnectTimeoutSeconds"), 1, 300, errors);
         CheckReverseProxy(configuration.GetSection("ReverseProxy"), errors);
+        foreach (var (path, reason, fix) in Hosting.KestrelLimits.Problems(configuration))
+        {
+            errors.Add(path, reason, fix);
+        }
 
         return errors.List;
     }

@@ -104,8 +104,10 @@ public sealed class GatewayHost : IAsyncDisposable
         QuietFrameworkLogs(builder.Logging, builder.Configuration);
 
         services.AddSingleton<ConnectionRecordMiddleware>();
+        var configuration = builder.Configuration;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            KestrelLimits.Apply(kestrel.Limits, configuration);
             HeaderOrderRecorder.Install(kestrel);
             kestrel.ConfigureEndpointDefaults(listen =>
             {
