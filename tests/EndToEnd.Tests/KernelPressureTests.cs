@@ -119,6 +119,62 @@ public sealed class KernelPressureTests(ITestOutputHelper output) : IAsyncLifeti
         output.WriteLine($"flows after {open + churn} closed connections: {flows}");
     }
 
+    [SkippableFact]
+    public async Task EventStorm_SmallRingBuffer_KeepsServingAndEveryResetIsRecordedOrCounted()
+    {
+        Ci.RequireRoot();
+        const int resets = 3000;
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, environment: MetricsTo(receiver),
+            configure: c =>
+            {
+                c["KernelProbe"]!["EventBufferBytes"] = 4096;
+                c["Telemetry"]!["Console"] = false;
+            });
+        var endpoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, gateway.Url("ipv4").Port);
+
+        // The storm: connections reset by the client right after the handshake, from 8 workers.
+        int next = -1;
+        var watch = Stopwatch.StartNew();
+        var storm = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) < resets && watch.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(endpoint);
+                socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+            }
+        })).ToList();
+        using var http = new HttpClient { BaseAddress = gateway.Url("ipv4"), Timeout = TimeSpan.FromSeconds(5) };
+        int served = 0;
+        while (storm.Any(t => !t.IsCompleted) && served < 5000)
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"/storm/{served}")).StatusCode);
+            served++;
+        }
+        await Task.WhenAll(storm);
+        int sent = Math.Min(next, resets);
+        Assert.Equal(resets, sent);
+
+        // Every reset is either a wire.anomaly record or counted as lost (ring buffer, or the sink's queue).
+        var settle = Stopwatch.StartNew();
+        int records = 0;
+        double eventsDropped = 0, telemetryDropped = 0;
+        while (settle.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            records = gateway.Records().Count(r => r.Event() == "wire.anomaly" && (string?)r.Attributes()["wire.anomaly.kind"] == "reset");
+            eventsDropped = receiver.MetricTotals.GetValueOrDefault("gateway.probe.events.dropped");
+            telemetryDropped = receiver.MetricTotals.GetValueOrDefault("gateway.telemetry.dropped");
+            if (records + eventsDropped + telemetryDropped >= sent)
+                break;
+            await Task.Delay(250);
+        }
+        output.WriteLine($"{sent} resets in {watch.Elapsed.TotalSeconds:F1} s with a 4 KiB ring buffer: {records} reset records, {eventsDropped} events dropped (counted), {telemetryDropped} records dropped; {served} requests served meanwhile");
+        Assert.True(served > 0);
+        Assert.True(records + eventsDropped + telemetryDropped >= sent,
+            $"{sent} resets but {records} records + {eventsDropped} dropped events + {telemetryDropped} dropped records");
+        Assert.False(gateway.HasExited);
+    }
+
     private static Dictionary<string, string> MetricsTo(OtlpTestReceiver receiver) => new()
     {
         ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = receiver.GrpcEndpoint.ToString(),

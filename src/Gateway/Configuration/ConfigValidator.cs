@@ -35,7 +35,7 @@ public static class ConfigValidator
     private static readonly string[] SamplingKeys = ["Ratio", "AlwaysKeep"];
     private static readonly string[] SamplingRuleKeys = ["RouteId", "PathPrefix", "Method", "Header", "MinStatus", "MinDurationMs"];
     private static readonly string[] ClientIdentityKeys = ["TrustedProxies", "LocalHopLimit", "Privacy", "HashKey"];
-    private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds"];
+    private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds", "EventBufferBytes"];
     private static readonly string[] TelemetryKeys = ["JsonLines", "Console", "LossReportIntervalSeconds"];
     private static readonly string[] JsonLinesKeys = ["Path"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
@@ -215,6 +215,12 @@ public static class ConfigValidator
         CheckEnum<KernelProbeMode>(section.GetSection("Mode"), errors);
         CheckInt(section.GetSection("FlowTableSize"), 1, FlowTableSizeLimit, errors);
         CheckInt(section.GetSection("HandshakeTimeoutSeconds"), 1, 3600, errors);
+        var buffer = section.GetSection("EventBufferBytes");
+        CheckInt(buffer, 4096, 64 << 20, errors);
+        if (int.TryParse(buffer.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes) && bytes > 0 && (bytes & (bytes - 1)) != 0)
+        {
+            errors.Add(buffer.Path, $"{bytes} is not a power of two", "use e.g. 4096, 65536 or 262144 (the kernel's ring buffer needs a power of two)");
+        }
 
         foreach (var entry in section.GetSection("Interfaces").GetChildren())
         {
