@@ -39,6 +39,8 @@ public class AccessRecordBenchmarks
     private AttributeList _recordAttributes = null!;
     private ArrayBufferWriter<byte> _line = null!;
 
+    private WireMetrics _metrics = null!;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -59,10 +61,11 @@ public class AccessRecordBenchmarks
             return Task.CompletedTask;
         };
         var off = new DisabledWireView("benchmark");
+        _metrics = new WireMetrics(off);
         var on = new FixedWireView(Requests.Facts);
-        _noRecord = new ServerSpanMiddleware(next, off, new WireRequestLedger(), policies, new RecordLogger(NullLoggerFactory.Instance), NullLogger<ServerSpanMiddleware>.Instance);
-        _probeOff = new ServerSpanMiddleware(next, off, new WireRequestLedger(), policies, new RecordLogger(_logging), NullLogger<ServerSpanMiddleware>.Instance);
-        _probeOn = new ServerSpanMiddleware(next, on, new WireRequestLedger(), policies, new RecordLogger(_logging), NullLogger<ServerSpanMiddleware>.Instance);
+        _noRecord = new ServerSpanMiddleware(next, off, new WireRequestLedger(), policies, new RecordLogger(NullLoggerFactory.Instance), _metrics, NullLogger<ServerSpanMiddleware>.Instance);
+        _probeOff = new ServerSpanMiddleware(next, off, new WireRequestLedger(), policies, new RecordLogger(_logging), _metrics, NullLogger<ServerSpanMiddleware>.Instance);
+        _probeOn = new ServerSpanMiddleware(next, on, new WireRequestLedger(), policies, new RecordLogger(_logging), _metrics, NullLogger<ServerSpanMiddleware>.Instance);
 
         _context = new DefaultHttpContext();
         _context.Request.Method = "GET";
@@ -85,7 +88,7 @@ public class AccessRecordBenchmarks
         using (var capture = new CapturingProcessorScope(_recordAttributes))
         {
             var logging = LoggerFactory.Create(builder => builder.AddOpenTelemetry(o => o.AddProcessor(capture.Processor)));
-            var middleware = new ServerSpanMiddleware(next, on, new WireRequestLedger(), policies, new RecordLogger(logging), NullLogger<ServerSpanMiddleware>.Instance);
+            var middleware = new ServerSpanMiddleware(next, on, new WireRequestLedger(), policies, new RecordLogger(logging), _metrics, NullLogger<ServerSpanMiddleware>.Instance);
             middleware.InvokeAsync(_context).GetAwaiter().GetResult();
             logging.Dispose();
         }

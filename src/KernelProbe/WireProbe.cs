@@ -78,6 +78,7 @@ public sealed class WireProbe : IDisposable
                 ["probe_flows"] = options.FlowTableSize,
                 ["probe_sockets"] = options.SocketTableSize,
                 ["probe_pending"] = options.PendingHandshakeTableSize,
+                ["probe_events"] = options.EventBufferSize,
             });
         }
         catch (ProbeException e)

@@ -18,6 +18,13 @@ public sealed class WireProbeOptions
     /// <summary>Capacity of the table of accepted handshakes not yet completed (LRU).</summary>
     public uint PendingHandshakeTableSize { get; set; } = 16384;
 
+    /// <summary>
+    /// Size in bytes of the ring buffer that carries kernel events to user space (a power of
+    /// two, at least one page). When it is full the programs drop the event and count it
+    /// (<see cref="ProbeStat.EventDropped"/>). Default 256 KiB.
+    /// </summary>
+    public uint EventBufferSize { get; set; } = 256 * 1024;
+
     /// <summary>Where TC attachments are recorded for crash recovery; null disables the records.</summary>
     public string? RegistryDirectory { get; set; } = AttachmentRegistry.DefaultDirectory;
 }

@@ -54,8 +54,17 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
     /// <summary>A snapshot of the metric names received so far (one entry per metric per request).</summary>
     public IReadOnlyList<string> MetricNames => _sink.MetricNames;
 
+    /// <summary>The latest exported value of each Sum or Gauge metric, summed over its attribute sets.</summary>
+    public IReadOnlyDictionary<string, double> MetricTotals => _sink.MetricTotals;
+
     /// <summary>Starts a receiver on 127.0.0.1 with OS-chosen ports.</summary>
-    public static async Task<OtlpTestReceiver> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<OtlpTestReceiver> StartAsync(CancellationToken cancellationToken = default) => StartAsync(0, cancellationToken);
+
+    /// <summary>
+    /// Starts a receiver on 127.0.0.1 whose gRPC listener takes <paramref name="grpcPort"/> (0: OS-chosen),
+    /// e.g. to bring back a collector on the port an exporter was already sending to.
+    /// </summary>
+    public static async Task<OtlpTestReceiver> StartAsync(int grpcPort, CancellationToken cancellationToken = default)
     {
         var sink = new ExportSink();
 
@@ -78,7 +87,7 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
         ListenOptions? httpListen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            kestrel.Listen(IPAddress.Loopback, grpcPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 grpcListen = listen;

@@ -26,7 +26,7 @@ public static class ConfigValidator
     public static readonly IReadOnlyList<string> TopLevelKeys =
     [
         "ReverseProxy", HeaderLoggingSettings.SectionName, SamplingSettings.SectionName, ClientIdentitySettings.SectionName,
-        KernelProbeSettings.SectionName, TelemetrySettings.SectionName, DemoSettings.SectionName, "Logging", "Urls", "AllowedHosts", "Kestrel",
+        KernelProbeSettings.SectionName, TelemetrySettings.SectionName, DemoSettings.SectionName, UpstreamSettings.SectionName, "Logging", "Urls", "AllowedHosts", "Kestrel",
     ];
 
     private static readonly string[] HeaderLoggingKeys =
@@ -35,10 +35,11 @@ public static class ConfigValidator
     private static readonly string[] SamplingKeys = ["Ratio", "AlwaysKeep"];
     private static readonly string[] SamplingRuleKeys = ["RouteId", "PathPrefix", "Method", "Header", "MinStatus", "MinDurationMs"];
     private static readonly string[] ClientIdentityKeys = ["TrustedProxies", "LocalHopLimit", "Privacy", "HashKey"];
-    private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds"];
-    private static readonly string[] TelemetryKeys = ["JsonLines", "Console"];
+    private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds", "EventBufferBytes"];
+    private static readonly string[] TelemetryKeys = ["JsonLines", "Console", "LossReportIntervalSeconds"];
     private static readonly string[] JsonLinesKeys = ["Path", "Enabled"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
+    private static readonly string[] UpstreamKeys = ["ConnectTimeoutSeconds"];
 
     // Settings of earlier versions: a file that still uses them gets told where they went.
     private static readonly Dictionary<string, string> MovedHeaderLoggingKeys = new(StringComparer.OrdinalIgnoreCase)
@@ -60,7 +61,14 @@ public static class ConfigValidator
         CheckKernelProbe(configuration.GetSection(KernelProbeSettings.SectionName), errors);
         CheckTelemetry(configuration.GetSection(TelemetrySettings.SectionName), errors);
         CheckDemo(configuration.GetSection(DemoSettings.SectionName), errors);
+        var upstream = configuration.GetSection(UpstreamSettings.SectionName);
+        CheckKnownKeys(upstream, UpstreamKeys, errors);
+        CheckInt(upstream.GetSection("ConnectTimeoutSeconds"), 1, 300, errors);
         CheckReverseProxy(configuration.GetSection("ReverseProxy"), errors);
+        foreach (var (path, reason, fix) in Hosting.KestrelLimits.Problems(configuration))
+        {
+            errors.Add(path, reason, fix);
+        }
 
         return errors.List;
     }
@@ -207,6 +215,12 @@ public static class ConfigValidator
         CheckEnum<KernelProbeMode>(section.GetSection("Mode"), errors);
         CheckInt(section.GetSection("FlowTableSize"), 1, FlowTableSizeLimit, errors);
         CheckInt(section.GetSection("HandshakeTimeoutSeconds"), 1, 3600, errors);
+        var buffer = section.GetSection("EventBufferBytes");
+        CheckInt(buffer, 4096, 64 << 20, errors);
+        if (int.TryParse(buffer.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes) && bytes > 0 && (bytes & (bytes - 1)) != 0)
+        {
+            errors.Add(buffer.Path, $"{bytes} is not a power of two", "use e.g. 4096, 65536 or 262144 (the kernel's ring buffer needs a power of two)");
+        }
 
         foreach (var entry in section.GetSection("Interfaces").GetChildren())
         {
@@ -235,6 +249,7 @@ public static class ConfigValidator
 
         CheckBool(section.GetSection("Console"), errors);
         CheckBool(jsonLines.GetSection("Enabled"), errors);
+        CheckInt(section.GetSection("LossReportIntervalSeconds"), 1, 3600, errors);
     }
 
     private static void CheckDemo(IConfigurationSection section, Errors errors)

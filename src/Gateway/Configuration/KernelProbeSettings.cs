@@ -25,6 +25,14 @@ public sealed class KernelProbeSettings
     /// </summary>
     public int HandshakeTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Size in bytes of the ring buffer that carries kernel events (resets, retransmissions,
+    /// TTL changes, zero windows) to the gateway: a power of two from 4096 to 67108864. When
+    /// an event storm fills it, events are dropped and counted (<c>gateway.probe.events.dropped</c>);
+    /// the per-connection counters in records are unaffected. Default 262144 (256 KiB).
+    /// </summary>
+    public int EventBufferBytes { get; set; } = 256 * 1024;
+
     /// <summary>The interfaces in force.</summary>
     public IReadOnlyList<string> EffectiveInterfaces => Interfaces ?? (IReadOnlyList<string>)DefaultInterfaces;
 }

@@ -14,4 +14,10 @@ public sealed class TelemetrySettings
 
     /// <summary>Whether one short human line per request goes to standard output. Default true.</summary>
     public bool Console { get; set; } = true;
+
+    /// <summary>
+    /// Dropped telemetry is reported by a warning at most once per this many seconds
+    /// (1 to 3600). Default 30.
+    /// </summary>
+    public int LossReportIntervalSeconds { get; set; } = 30;
 }

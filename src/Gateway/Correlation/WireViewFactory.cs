@@ -20,6 +20,7 @@ public static class WireViewFactory
         {
             Interfaces = settings.EffectiveInterfaces.ToList(),
             FlowTableSize = (uint)settings.FlowTableSize,
+            EventBufferSize = (uint)settings.EventBufferBytes,
         };
         if (objectPath is not null)
             options.ObjectPath = objectPath;

@@ -1,4 +1,6 @@
+using Gateway.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;
@@ -9,7 +11,7 @@ namespace Gateway.Forwarding;
 /// <c>traceparent</c> sent upstream names the gateway's client span, and the handlers'
 /// pooled connections are closed when the gateway stops.
 /// </summary>
-internal sealed class GatewayHttpClientFactory(UpstreamConnector connector, ILogger<ForwarderHttpClientFactory> logger)
+internal sealed class GatewayHttpClientFactory(UpstreamConnector connector, IOptionsMonitor<UpstreamSettings> upstream, ILogger<ForwarderHttpClientFactory> logger)
     : ForwarderHttpClientFactory(logger), IDisposable
 {
     private readonly Lock _gate = new();
@@ -42,6 +44,7 @@ internal sealed class GatewayHttpClientFactory(UpstreamConnector connector, ILog
     {
         base.ConfigureHandler(context, handler);
         handler.ConnectCallback = connector.ConnectAsync;
+        handler.ConnectTimeout = TimeSpan.FromSeconds(upstream.CurrentValue.ConnectTimeoutSeconds);
         if (handler.ActivityHeadersPropagator is { } propagator)
         {
             handler.ActivityHeadersPropagator = new ClientSpanPropagator(propagator);

@@ -12,6 +12,7 @@ internal sealed class UpstreamConnectionHolder
     private readonly Lock _gate = new();
     private ConnectionTuple? _tuple;
     private int? _statusCode;
+    private FailedConnect? _failedConnect;
     private bool _sealed;
     private IDisposable? _tracking;
 
@@ -31,6 +32,24 @@ internal sealed class UpstreamConnectionHolder
     public int? StatusCode
     {
         get { lock (_gate) { return _statusCode; } }
+    }
+
+    /// <summary>A connect attempt made on this request's flow that failed; null when none did (or it ran on another flow).</summary>
+    public FailedConnect? FailedConnect
+    {
+        get { lock (_gate) { return _failedConnect; } }
+    }
+
+    /// <summary>Records a failed connect attempt made for this request.</summary>
+    public void ConnectFailed(FailedConnect attempt)
+    {
+        lock (_gate)
+        {
+            if (!_sealed)
+            {
+                _failedConnect = attempt;
+            }
+        }
     }
 
     /// <summary>Records that <paramref name="tuple"/> carried bytes of this request.</summary>

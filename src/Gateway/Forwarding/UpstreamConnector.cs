@@ -10,7 +10,7 @@ namespace Gateway.Forwarding;
 /// gateway makes the socket itself so the wire view sees it before its SYN leaves and so
 /// the connection's 5-tuple is known.
 /// </summary>
-internal sealed partial class UpstreamConnector(IWireView wireView, WireRequestLedger ledger, ILogger<UpstreamConnector> logger)
+internal sealed partial class UpstreamConnector(IWireView wireView, WireRequestLedger ledger, FailedConnectLog failures, ILogger<UpstreamConnector> logger)
 {
     /// <summary>Connects to the endpoint SocketsHttpHandler asks for and returns the wrapped stream.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
@@ -50,14 +50,28 @@ internal sealed partial class UpstreamConnector(IWireView wireView, WireRequestL
         // failed connect makes .NET swap the socket's descriptor, losing what the wire view
         // attached to the first one. Hence: no multi-address connect on one socket.
         var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        IPEndPoint? local = null;
         try
         {
             wireView.OnUpstreamSocketCreated(socket);
-            await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+            var connect = socket.ConnectAsync(remote, cancellationToken);
+            // The SYN has left: the kernel chose the local port. Read now, while .NET still
+            // holds the descriptor it sent the SYN from, so a failure can be named by its tuple.
+            local = SocketLocalAddress.Of(socket);
+            await connect.ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
-            wireView.OnUpstreamSocketClosed(socket, null);
+            ConnectionTuple? attempt = local is null ? null : new ConnectionTuple(local.Address, local.Port, remote.Address, remote.Port);
+            if (attempt is { } failedTuple)
+            {
+                var failed = new FailedConnect(failedTuple, Classify(e, cancellationToken), Environment.TickCount64);
+                failures.Add(failed);
+                UpstreamConnectionJoin.Current?.ConnectFailed(failed);
+            }
+
+            // With the tuple, the wire view keeps what the kernel saw for a short grace and frees the flow.
+            wireView.OnUpstreamSocketClosed(socket, attempt);
             socket.Dispose();
             throw;
         }
@@ -66,4 +80,14 @@ internal sealed partial class UpstreamConnector(IWireView wireView, WireRequestL
         Log.Connected(logger, tuple?.ToString() ?? remote.ToString());
         return new UpstreamConnectionStream(socket, tuple, wireView, ledger);
     }
+
+    /// <summary>The <c>gateway.upstream.error</c> value of a failed connect.</summary>
+    internal static string Classify(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        SocketException { SocketErrorCode: SocketError.ConnectionRefused } => UpstreamErrors.ConnectionRefused,
+        SocketException { SocketErrorCode: SocketError.TimedOut } => UpstreamErrors.ConnectTimeout,
+        SocketException socket => UpstreamErrors.Snake(socket.SocketErrorCode.ToString()),
+        OperationCanceledException when cancellationToken.IsCancellationRequested => UpstreamErrors.ConnectTimeout,
+        _ => UpstreamErrors.ConnectFailed,
+    };
 }

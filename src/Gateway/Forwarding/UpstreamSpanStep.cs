@@ -21,7 +21,7 @@ namespace Gateway.Forwarding;
 ///                                                                              └ 5. wire.* of that tuple, span ends
 /// </code>
 /// </remarks>
-internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLedger ledger, ILogger<UpstreamSpanStep> logger)
+internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLedger ledger, FailedConnectLog failures, ILogger<UpstreamSpanStep> logger)
 {
     /// <summary>Forwards the request inside its client span.</summary>
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
@@ -40,6 +40,7 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             Track = activity is null ? null : tuple => wireView.Track(tuple, activity),
         };
         UpstreamConnectionJoin.Begin(holder);
+        long started = Environment.TickCount64;
         try
         {
             await next(context);
@@ -48,11 +49,15 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
         {
             // YARP has finished copying the response body when next() returns.
             holder.Seal();
-            if (activity is not null)
+            if (activity is null)
+            {
+                Describe(context, proxy, holder, started, out _, out _);
+            }
+            else
             {
                 try
                 {
-                    Complete(context, proxy, holder, activity);
+                    Complete(context, proxy, holder, activity, started);
                 }
                 catch (Exception e)
                 {
@@ -81,8 +86,42 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
         }
     }
 
-    private void Complete(HttpContext context, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, Activity activity)
+    /// <summary>
+    /// Finds the connection of the request (or, when connecting failed, the failed attempt) and,
+    /// when forwarding failed, records an <see cref="UpstreamOutcome"/> for the access record.
+    /// </summary>
+    private UpstreamOutcome? Describe(HttpContext context, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, long started,
+        out ConnectionTuple? tuple, out WireFacts? facts)
     {
+        tuple = holder.Tuple;
+        var error = ForwarderErrors.Of(context);
+        FailedConnect? attempt = null;
+        if (tuple is null && error is not null)
+        {
+            attempt = holder.FailedConnect;
+            if (attempt is null && proxy.ProxiedDestination?.Model?.Config.Address is { } address
+                && Uri.TryCreate(address, UriKind.Absolute, out var destination))
+            {
+                attempt = failures.Latest(destination.Host, destination.Port, started);
+            }
+
+            tuple = attempt?.Tuple;
+        }
+
+        facts = tuple is { } t ? wireView.Lookup(t) : null;
+        if (error is null)
+        {
+            return null;
+        }
+
+        var outcome = new UpstreamOutcome(UpstreamErrors.Of(error, attempt), tuple, facts);
+        context.Features.Set(outcome);
+        return outcome;
+    }
+
+    private void Complete(HttpContext context, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, Activity activity, long started)
+    {
+        var outcome = Describe(context, proxy, holder, started, out var tuple, out var facts);
         var attributes = new AttributeList(AttributeList.RecordCapacity) { { SemanticConventions.HttpRequestMethod, context.Request.Method } };
 
         if (proxy.ProxiedDestination?.Model?.Config.Address is { } address
@@ -92,7 +131,6 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             attributes.Add(SemanticConventions.ServerPort, (long)destination.Port);
         }
 
-        var tuple = holder.Tuple;
         if (tuple is { } connection)
         {
             attributes.AddConnection(connection);
@@ -111,6 +149,7 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
         if (error is not null)
         {
             attributes.Add(SemanticConventions.ErrorType, ForwarderErrors.ErrorType(error));
+            attributes.AddIfPresent(SemanticConventions.GatewayUpstreamError, outcome?.Error);
             activity.SetStatus(ActivityStatusCode.Error, ForwarderErrors.Describe(error));
         }
         else if (holder.StatusCode >= 500)
@@ -119,9 +158,8 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             activity.SetStatus(ActivityStatusCode.Error);
         }
 
-        var facts = tuple is { } t ? wireView.Lookup(t) : null;
         attributes.AddWire(facts);
-        if (tuple is { } counted)
+        if (holder.Tuple is { } counted)
         {
             attributes.AddWireRequest(ledger.Next(counted, facts));
         }

@@ -104,8 +104,10 @@ public sealed class GatewayHost : IAsyncDisposable
         QuietFrameworkLogs(builder.Logging, builder.Configuration);
 
         services.AddSingleton<ConnectionRecordMiddleware>();
+        var configuration = builder.Configuration;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            KestrelLimits.Apply(kestrel.Limits, configuration);
             HeaderOrderRecorder.Install(kestrel);
             kestrel.ConfigureEndpointDefaults(listen =>
             {
@@ -274,6 +276,8 @@ public sealed class GatewayHost : IAsyncDisposable
         // affinity cookies then last as long as the process.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
 
+        services.Configure<UpstreamSettings>(configuration.GetSection(UpstreamSettings.SectionName));
+        services.AddSingleton<FailedConnectLog>();
         services.AddSingleton<UpstreamConnector>();
         services.AddSingleton<UpstreamSpanStep>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();

@@ -38,6 +38,24 @@ internal sealed class AttributeList : List<KeyValuePair<string, object?>>
         }
     }
 
+    /// <summary>What went wrong upstream and what the kernel saw on that connection or attempt (access record).</summary>
+    public void AddUpstreamOutcome(Gateway.Forwarding.UpstreamOutcome outcome)
+    {
+        Add(SemanticConventions.GatewayUpstreamError, outcome.Error);
+        if (outcome.Tuple is { } tuple)
+        {
+            Add(SemanticConventions.GatewayUpstreamLocalPort, (long)tuple.LocalPort);
+        }
+
+        if (outcome.Facts is { } facts)
+        {
+            Add(SemanticConventions.GatewayUpstreamPacketsOut, facts.PacketsOut);
+            Add(SemanticConventions.GatewayUpstreamPacketsIn, facts.PacketsIn);
+            Add(SemanticConventions.GatewayUpstreamRetransmitsOut, facts.RetransmitsOut);
+            AddIfPresent(SemanticConventions.GatewayUpstreamResetBy, facts.ResetBy);
+        }
+    }
+
     /// <summary>
     /// Adds the 5-tuple attributes of a connection seen from the gateway; <paramref name="peerPrivacy"/>,
     /// when given, writes the peer's address (a downstream client's) as the privacy setting asks.

@@ -50,4 +50,10 @@ internal static class GatewayEventIds
 
     /// <summary>The probe's ring buffer dropped events since the last report.</summary>
     public const int WireEventsDropped = 301;
+
+    /// <summary>Telemetry (spans, records, metrics) was dropped since the last report; at most one per report interval.</summary>
+    public const int TelemetryDropped = 302;
+
+    /// <summary>An exporter that had failed delivers again.</summary>
+    public const int TelemetryExportResumed = 303;
 }

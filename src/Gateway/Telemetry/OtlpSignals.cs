@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using OpenTelemetry.Exporter;
 
 namespace Gateway.Telemetry;
 
@@ -9,6 +11,8 @@ namespace Gateway.Telemetry;
 /// </summary>
 internal sealed class OtlpSignals(IConfiguration configuration)
 {
+    private readonly IConfiguration configuration = configuration;
+
     /// <summary>True when spans are exported over OTLP.</summary>
     public bool Traces { get; } = IsSet(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT") || IsSet(configuration, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
 
@@ -17,6 +21,31 @@ internal sealed class OtlpSignals(IConfiguration configuration)
 
     /// <summary>True when metrics are exported over OTLP.</summary>
     public bool Metrics { get; } = IsSet(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT") || IsSet(configuration, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+
+    /// <summary>OTEL_METRIC_EXPORT_INTERVAL: milliseconds between metric exports. Default 60000.</summary>
+    public int MetricIntervalMilliseconds { get; } =
+        int.TryParse(configuration["OTEL_METRIC_EXPORT_INTERVAL"], NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0 ? ms : 60_000;
+
+    /// <summary>
+    /// The exporter options of one signal: the standard variables, read by the exporter's own
+    /// options, and the signal-specific endpoint (used as it is, as the specification says) when set.
+    /// </summary>
+    public OtlpExporterOptions Options(TelemetrySignal signal)
+    {
+        var options = new OtlpExporterOptions();
+        var specific = signal switch
+        {
+            TelemetrySignal.Traces => configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"],
+            TelemetrySignal.Logs => configuration["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"],
+            _ => configuration["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"],
+        };
+        if (!string.IsNullOrWhiteSpace(specific) && Uri.TryCreate(specific, UriKind.Absolute, out var endpoint))
+        {
+            options.Endpoint = endpoint;
+        }
+
+        return options;
+    }
 
     private static bool IsSet(IConfiguration configuration, string name) => !string.IsNullOrWhiteSpace(configuration[name]);
 }

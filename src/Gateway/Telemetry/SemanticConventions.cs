@@ -229,4 +229,43 @@ public static class SemanticConventions
 
     /// <summary>The meter of the probe's and the wire view's metrics.</summary>
     public const string WireMeterName = "Gateway.Wire";
+
+    /// <summary>The meter of the telemetry pipelines' own health (what was exported, what was dropped).</summary>
+    public const string TelemetryMeterName = "Gateway.Telemetry";
+
+    /// <summary>Metric: items dropped, by <see cref="TelemetrySignal"/>, <see cref="TelemetryExporter"/> and <see cref="TelemetryReason"/>.</summary>
+    public const string MetricTelemetryDropped = "gateway.telemetry.dropped";
+
+    /// <summary>Metric: failed export calls, by signal and exporter.</summary>
+    public const string MetricTelemetryExportFailures = "gateway.telemetry.export.failures";
+
+    /// <summary>Metric: items exported successfully, by signal and exporter.</summary>
+    public const string MetricTelemetryExported = "gateway.telemetry.exported";
+
+    /// <summary>Metric attribute: <c>traces</c>, <c>logs</c> or <c>metrics</c>.</summary>
+    public const string TelemetrySignal = "signal";
+
+    /// <summary>Metric attribute: <c>otlp</c>, <c>jsonl</c> or <c>console</c>.</summary>
+    public const string TelemetryExporter = "exporter";
+
+    /// <summary>Metric attribute: <c>queue_full</c> or <c>export_failed</c>.</summary>
+    public const string TelemetryReason = "reason";
+
+    /// <summary>Access record: what went wrong upstream (<c>connection_refused</c>, <c>connect_timeout</c>, <c>connection_reset</c>, <c>response_timeout</c>, ...).</summary>
+    public const string GatewayUpstreamError = "gateway.upstream.error";
+
+    /// <summary>Access record: the gateway's local port of the upstream connection (or failed attempt) of the request.</summary>
+    public const string GatewayUpstreamLocalPort = "gateway.upstream.local_port";
+
+    /// <summary>Access record: segments the gateway sent on that upstream connection (SYNs, for a failed connect).</summary>
+    public const string GatewayUpstreamPacketsOut = "gateway.upstream.packets_out";
+
+    /// <summary>Access record: segments the gateway received on that upstream connection (a RST, for a refused connect).</summary>
+    public const string GatewayUpstreamPacketsIn = "gateway.upstream.packets_in";
+
+    /// <summary>Access record: segments the gateway sent again on that upstream connection (SYN retransmissions).</summary>
+    public const string GatewayUpstreamRetransmitsOut = "gateway.upstream.retransmits_out";
+
+    /// <summary>Access record: <c>peer</c> or <c>gateway</c> when the upstream connection was reset.</summary>
+    public const string GatewayUpstreamResetBy = "gateway.upstream.reset_by";
 }

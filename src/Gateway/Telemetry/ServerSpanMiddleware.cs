@@ -34,6 +34,7 @@ internal sealed partial class ServerSpanMiddleware(
     WireRequestLedger ledger,
     PolicySnapshotSource policies,
     RecordLogger records,
+    WireMetrics wireMetrics,
     ILogger<ServerSpanMiddleware> logger)
 {
     /// <summary>Runs the request inside its server span and writes the access record.</summary>
@@ -103,6 +104,12 @@ internal sealed partial class ServerSpanMiddleware(
 
         // At the end of the request: the counters then include this request and its response.
         var wire = tuple is { } t ? wireView.Lookup(t) : null;
+        if (tuple is not null && wireView.IsActive)
+        {
+            // The table is an LRU of bounded size: under pressure a flow is evicted and counted
+            // again from mid-connection (no handshake facts), or not found at all. Count both.
+            wireMetrics.Incomplete(wire is null ? WireMetrics.NoFlow : wire.Ttl is null ? WireMetrics.NoHandshake : null);
+        }
 
         // Sized once: growing a list past 40 entries step by step left ~1 KB of garbage per request.
         var attributes = new AttributeList(AttributeList.RecordCapacity + (record.RequestHeaders?.Count ?? 0) + context.Response.Headers.Count)
@@ -160,6 +167,10 @@ internal sealed partial class ServerSpanMiddleware(
             : status >= 500 ? status.ToString(CultureInfo.InvariantCulture)
             : null;
         attributes.AddIfPresent(SemanticConventions.ErrorType, errorType);
+        if (context.Features.Get<Forwarding.UpstreamOutcome>() is { } upstream)
+        {
+            attributes.AddUpstreamOutcome(upstream);
+        }
 
         attributes.AddWire(wire);
         var delta = tuple is { } counted ? ledger.Next(counted, wire) : null;

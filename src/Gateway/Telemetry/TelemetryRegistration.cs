@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -24,10 +25,17 @@ internal static class TelemetryRegistration
     public static void AddGatewayTelemetry(this IServiceCollection services, ILoggingBuilder logging, IConfiguration configuration, TelemetrySettings settings)
     {
         services.AddSingleton<RecordLogger>();
+        services.AddSingleton<TelemetryLoss>();
+        services.AddSingleton(settings);
+        services.AddHostedService<TelemetryLossReporter>();
 
         // The sink prints its own one-line summary; the default console logger would repeat each record on two lines.
         logging.AddFilter<ConsoleLoggerProvider>(RecordLogger.Category, LogLevel.None);
 
+        // Every exporter sits behind a bounded queue (the SDK's batch processors: OTEL_BSP_MAX_QUEUE_SIZE
+        // and OTEL_BLRP_MAX_QUEUE_SIZE, 2048 by default; the sinks' 8192), so a collector that is down,
+        // slow or failing costs at most that many items of memory per signal and never blocks a request;
+        // what does not fit, or fails to export, is counted (TelemetryLoss) instead of vanishing.
         var otlp = new OtlpSignals(configuration);
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource
@@ -42,15 +50,20 @@ internal static class TelemetryRegistration
                 tracing.AddSource(SemanticConventions.ActivitySourceName);
                 if (otlp.Traces)
                 {
-                    tracing.AddOtlpExporter();
+                    tracing.AddProcessor(sp => new CountingActivityProcessor(
+                        Counted(new OtlpTraceExporter(otlp.Options(TelemetrySignal.Traces)), sp, TelemetrySignal.Traces, Otlp),
+                        new BatchExportActivityProcessorOptions(), sp.GetRequiredService<TelemetryLoss>()));
                 }
             })
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(SemanticConventions.WireMeterName);
+                metrics.AddMeter(SemanticConventions.TelemetryMeterName);
                 if (otlp.Metrics)
                 {
-                    metrics.AddOtlpExporter();
+                    metrics.AddReader(sp => new PeriodicExportingMetricReader(
+                        Counted(new OtlpMetricExporter(otlp.Options(TelemetrySignal.Metrics)), sp, TelemetrySignal.Metrics, Otlp),
+                        otlp.MetricIntervalMilliseconds));
                 }
             })
             .WithLogging(
@@ -59,17 +72,19 @@ internal static class TelemetryRegistration
                     // DESIGN: OTLP when configured, otherwise the embedded sink (unless asked for both).
                     if (settings.JsonLines.Enabled ?? !otlp.Logs)
                     {
-                        logs.AddProcessor(_ => Batch(new JsonLinesExporter(settings.JsonLines.Path)));
+                        logs.AddProcessor(sp => Batch(Counted(new JsonLinesExporter(settings.JsonLines.Path), sp, TelemetrySignal.Logs, "jsonl"), sp, SinkOptions()));
                     }
 
                     if (settings.Console)
                     {
-                        logs.AddProcessor(_ => Batch(new ConsoleLineExporter(Console.Out)));
+                        logs.AddProcessor(sp => Batch(Counted(new ConsoleLineExporter(Console.Out), sp, TelemetrySignal.Logs, "console"), sp, SinkOptions()));
                     }
 
                     if (otlp.Logs)
                     {
-                        logs.AddOtlpExporter();
+                        logs.AddProcessor(sp => Batch(
+                            Counted(new OtlpLogExporter(otlp.Options(TelemetrySignal.Logs)), sp, TelemetrySignal.Logs, Otlp),
+                            sp, new BatchExportLogRecordProcessorOptions()));
                     }
                 },
                 options =>
@@ -79,7 +94,20 @@ internal static class TelemetryRegistration
                 });
     }
 
-    private static BatchLogRecordExportProcessor Batch(BaseExporter<LogRecord> exporter) =>
-        new(exporter, maxQueueSize: 8192, scheduledDelayMilliseconds: SinkDelayMilliseconds,
-            exporterTimeoutMilliseconds: 30_000, maxExportBatchSize: 512);
+    private const string Otlp = "otlp";
+
+    private static CountingExporter<T> Counted<T>(BaseExporter<T> exporter, IServiceProvider services, TelemetrySignal signal, string name)
+        where T : class =>
+        new(exporter, services.GetRequiredService<TelemetryLoss>(), signal, name);
+
+    private static CountingLogRecordProcessor Batch(CountingExporter<LogRecord> exporter, IServiceProvider services, BatchExportProcessorOptions<LogRecord> options) =>
+        new(exporter, options, services.GetRequiredService<TelemetryLoss>());
+
+    private static BatchExportLogRecordProcessorOptions SinkOptions() => new()
+    {
+        MaxQueueSize = 8192,
+        ScheduledDelayMilliseconds = SinkDelayMilliseconds,
+        ExporterTimeoutMilliseconds = 30_000,
+        MaxExportBatchSize = 512,
+    };
 }

@@ -13,11 +13,20 @@ internal sealed class WireMetrics : IDisposable
 {
     private readonly Meter meter = new(SemanticConventions.WireMeterName);
     private readonly Counter<long> anomalies;
+    private readonly Counter<long> incomplete;
+
+    /// <summary><c>reason</c> of <c>gateway.wire.incomplete</c>: the flow was not in the table at the end of the request.</summary>
+    public const string NoFlow = "no_flow";
+
+    /// <summary><c>reason</c> of <c>gateway.wire.incomplete</c>: the flow was recounted mid-connection (evicted before), without handshake facts.</summary>
+    public const string NoHandshake = "no_handshake";
 
     public WireMetrics(IWireView view)
     {
         anomalies = meter.CreateCounter<long>("gateway.wire.anomalies", unit: "{record}",
             description: "wire.anomaly records written: kernel events on connections with no request in flight");
+        incomplete = meter.CreateCounter<long>("gateway.wire.incomplete", unit: "{record}",
+            description: "Access records whose downstream wire facts are incomplete because the flow table (an LRU) evicted the flow, by reason (no_flow, no_handshake)");
         if (view is not KernelWireView kernel)
         {
             return;
@@ -33,6 +42,15 @@ internal sealed class WireMetrics : IDisposable
 
     /// <summary>Counts one anomaly record of <paramref name="kind"/>.</summary>
     public void Anomaly(string kind) => anomalies.Add(1, new KeyValuePair<string, object?>(SemanticConventions.WireAnomalyKind, kind));
+
+    /// <summary>Counts one access record with incomplete wire facts; <paramref name="reason"/> null means complete.</summary>
+    public void Incomplete(string? reason)
+    {
+        if (reason is not null)
+        {
+            incomplete.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        }
+    }
 
     public void Dispose() => meter.Dispose();
 

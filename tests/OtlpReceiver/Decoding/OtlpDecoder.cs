@@ -95,6 +95,25 @@ internal static class OtlpDecoder
             .Select(m => m.Name)
             .ToList();
 
+    /// <summary>
+    /// Per metric name, the sum over its data points (all attribute sets) of a Sum or Gauge with
+    /// integer or double points, as exported in this request.
+    /// </summary>
+    public static List<(string Name, double Total)> MetricTotals(ExportMetricsServiceRequest request) =>
+        request.ResourceMetrics
+            .SelectMany(r => r.ScopeMetrics)
+            .SelectMany(s => s.Metrics)
+            .Select(m => (m.Name, m.DataCase switch
+            {
+                Protocol.Metrics.Metric.DataOneofCase.Sum => m.Sum.DataPoints.Sum(Value),
+                Protocol.Metrics.Metric.DataOneofCase.Gauge => m.Gauge.DataPoints.Sum(Value),
+                _ => double.NaN,
+            }))
+            .ToList();
+
+    private static double Value(Protocol.Metrics.NumberDataPoint point) =>
+        point.ValueCase == Protocol.Metrics.NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble;
+
     /// <summary>Lower-case hex; an absent id (zero-length bytes) becomes the empty string.</summary>
     public static string Hex(ByteString bytes) => bytes.IsEmpty ? "" : Convert.ToHexStringLower(bytes.Span);
 

@@ -15,6 +15,7 @@ internal sealed class ExportSink
     private readonly List<ReceivedSpan> _spans = [];
     private readonly List<ReceivedLog> _logs = [];
     private readonly List<string> _metricNames = [];
+    private readonly Dictionary<string, double> _metricTotals = [];
 
     // [signal, transport]: transport 0 = grpc, 1 = http.
     private readonly int[,] _requests = new int[3, 2];
@@ -49,6 +50,18 @@ internal sealed class ExportSink
             lock (_gate)
             {
                 return _logs.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The latest exported total of each metric (see <see cref="OtlpDecoder.MetricTotals"/>).</summary>
+    public IReadOnlyDictionary<string, double> MetricTotals
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, double>(_metricTotals);
             }
         }
     }
@@ -128,9 +141,14 @@ internal sealed class ExportSink
     public void Record(ExportMetricsServiceRequest request)
     {
         var names = OtlpDecoder.MetricNames(request);
+        var totals = OtlpDecoder.MetricTotals(request);
         lock (_gate)
         {
             _metricNames.AddRange(names);
+            foreach (var (name, total) in totals)
+            {
+                _metricTotals[name] = total;
+            }
         }
 
         Pulse();
@@ -143,6 +161,7 @@ internal sealed class ExportSink
             _spans.Clear();
             _logs.Clear();
             _metricNames.Clear();
+            _metricTotals.Clear();
             for (var signal = 0; signal < _requests.GetLength(0); signal++)
             {
                 Interlocked.Exchange(ref _requests[signal, 0], 0);
