@@ -49,6 +49,8 @@ public sealed partial class TelemetryFaultTests(ITestOutputHelper output) : IAsy
                 ["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"] = "16",
                 ["OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"] = "16",
                 ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+                // The test counts records in the local file while OTLP is failing: keep both sinks.
+                ["Telemetry__JsonLines__Enabled"] = "true",
             };
             await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, environment: env,
                 configure: c => c["Telemetry"]!["LossReportIntervalSeconds"] = 1);
