@@ -12,6 +12,9 @@ internal enum BackendFault
 
     /// <summary>Reads the request and never answers (the connection stays open).</summary>
     Silent,
+
+    /// <summary>Reads the request, waits 2 s, then answers 200 with a small body.</summary>
+    SlowAnswer,
 }
 
 /// <summary>A raw TCP backend on 127.0.0.1 that misbehaves in one chosen way; every connection it accepted is closed on dispose.</summary>
@@ -75,6 +78,11 @@ internal sealed class FaultyBackend : IAsyncDisposable
                 // Linger 0: close sends a RST instead of a FIN.
                 client.LingerState = new LingerOption(true, 0);
                 client.Close();
+            }
+            else if (fault == BackendFault.SlowAnswer)
+            {
+                await Task.Delay(2000, stop.Token);
+                await client.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nslow"));
             }
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)

@@ -72,12 +72,12 @@ public sealed partial class TelemetryFaultTests(ITestOutputHelper output) : IAsy
             output.WriteLine($"collector {fault}: p50 {faulty.P50:F2} ms p99 {faulty.P99:F2} ms; healthy p50 {healthy?.P50:F2} ms p99 {healthy?.P99:F2} ms; RSS {rssBefore >> 20} -> {rssAfter >> 20} MB");
 
             // Requests do not wait for telemetry: same latency class as with a healthy collector.
-            // Bounds are generous (a loaded 2-core CI machine) but far below one export timeout (1 s).
+            // Bounds are generous (a loaded 2-core CI machine) but far below the one-second export timeout a blocked request would wait.
             Assert.Equal(0, faulty.Failed);
             if (healthy is { } h)
             {
                 Assert.True(faulty.P50 <= h.P50 * 3 + 20, $"p50 {faulty.P50:F1} ms with the collector {fault}, {h.P50:F1} ms healthy");
-                Assert.True(faulty.P99 <= h.P99 * 3 + 150, $"p99 {faulty.P99:F1} ms with the collector {fault}, {h.P99:F1} ms healthy");
+                Assert.True(faulty.P99 <= h.P99 * 3 + 250, $"p99 {faulty.P99:F1} ms with the collector {fault}, {h.P99:F1} ms healthy");
             }
             else
             {
@@ -88,11 +88,12 @@ public sealed partial class TelemetryFaultTests(ITestOutputHelper output) : IAsy
             Assert.True(rssAfter - rssBefore < 64L << 20, $"RSS grew by {(rssAfter - rssBefore) >> 20} MB during {Requests} requests");
 
             // Counted and visible: a periodic warning with the counts (the same as the metric's).
-            await gateway.WaitForOutputAsync("Telemetry dropped:", 20);
+            // 2 spans + 1 record per request cannot fit a 48-item gate per signal while nothing is
+            // delivered; the warnings (one a second here) catch up with the total.
+            await WaitUntil(() => DroppedInWarnings(gateway.Output) >= Requests, TimeSpan.FromSeconds(20),
+                () => $"{DroppedInWarnings(gateway.Output)} items reported dropped after {Requests} requests; output:\n{gateway.Output}");
             long dropped = DroppedInWarnings(gateway.Output);
-            // 2 spans + 1 record per request cannot fit a 48-item gate per signal while nothing is delivered.
             output.WriteLine($"dropped items reported: {dropped}");
-            Assert.True(dropped >= Requests, $"{dropped} items reported dropped; output:\n{gateway.Output}");
 
             // The embedded sink is a separate pipeline: every access record is there.
             await gateway.WaitForRecordsAsync(r => r.Event() == Records.Access && r.Str("url.path").StartsWith("/faulty/", StringComparison.Ordinal), Requests);
@@ -120,8 +121,9 @@ public sealed partial class TelemetryFaultTests(ITestOutputHelper output) : IAsy
                 }
             }
             Assert.True(span is not null, $"no span arrived within {deadline.Elapsed} after the collector came back; {receiver}\n{gateway.Output}");
-            await WaitUntil(() => receiver.MetricNames.Contains("gateway.telemetry.dropped"), TimeSpan.FromSeconds(15),
-                () => $"gateway.telemetry.dropped never exported; metrics seen: {string.Join(", ", receiver.MetricNames.Distinct())}");
+            // The metric carries at least what the warning reported (it is cumulative, read later).
+            await WaitUntil(() => receiver.MetricTotals.GetValueOrDefault("gateway.telemetry.dropped") >= dropped, TimeSpan.FromSeconds(15),
+                () => $"gateway.telemetry.dropped exported as {receiver.MetricTotals.GetValueOrDefault("gateway.telemetry.dropped")}, the warning said {dropped}; metrics seen: {string.Join(", ", receiver.MetricNames.Distinct())}");
             await gateway.WaitForOutputAsync("Telemetry export delivers again", 15);
         }
         finally
