@@ -102,7 +102,10 @@ public sealed unsafe class TcAttachment : IDisposable
         if (Interlocked.Exchange(ref disposed, 1) != 0)
             return;
         Detach(IfIndex, Direction, Handle, Priority, ProgramId);
-        if (CreatedHook)
+        // Another running gateway on this interface may be between creating its filter
+        // and our emptiness check: while one is recorded, the qdisc stays.
+        bool othersLive = registry?.List().Any(r => r.File != stateFile && r.State.IfIndex == IfIndex && r.State.Owner.IsAlive()) == true;
+        if (CreatedHook && !othersLive)
             DestroyHookIfEmpty(Interface, IfIndex);
         if (stateFile is not null)
             registry?.Forget(stateFile);
