@@ -8,9 +8,11 @@ namespace Gateway.Forwarding;
 /// most <see cref="MaxAge"/>), so the request that the attempt was made for can name it.
 /// </summary>
 /// <remarks>
-/// SocketsHttpHandler connects on a flow of its own: the request's
-/// <see cref="UpstreamConnectionJoin"/> holder is not visible in the connect callback, so
-/// the request finds its failed attempt by destination and time instead.
+/// The connect callback usually runs on the flow of the request that caused the connection,
+/// so the attempt is stamped on that request's <see cref="UpstreamConnectionJoin"/> holder
+/// directly (tested: the refused-backend test passes on that path alone). But the pool may
+/// start a connection for one request and hand it to, or fail, another waiting request; this
+/// log lets such a request still find the failed attempt by destination and time.
 /// </remarks>
 internal sealed class FailedConnectLog
 {

@@ -51,7 +51,11 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             holder.Seal();
             if (activity is null)
             {
-                Describe(context, proxy, holder, started, out _, out _);
+                // No span, but the access record still says what went wrong upstream.
+                if (ForwarderErrors.Of(context) is not null)
+                {
+                    Describe(context, proxy, holder, started, out _, out _);
+                }
             }
             else
             {
