@@ -100,10 +100,41 @@ public sealed class AttachmentRegistry(string directory)
                 continue;
             if (TcAttachment.Detach(state.IfIndex, state.Direction, state.Handle, state.Priority, state.ProgramId))
                 removed.Add(state);
-            if (state.CreatedHook && !List().Any(other => other.File != file && other.State.IfIndex == state.IfIndex && other.State.Owner.IsAlive()))
-                TcAttachment.DestroyHookIfEmpty(state.Interface, state.IfIndex);
             Forget(file);
+            ReleaseHook(state.Interface, state.IfIndex, state.CreatedHook);
         }
         return removed;
     }
+
+    /// <summary>Notes that a gateway created the clsact qdisc of an interface.</summary>
+    internal void MarkHookCreated(int ifIndex)
+    {
+        try
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+            File.WriteAllText(HookMarker(ifIndex), "");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Then only the gateway that created it removes it.
+        }
+    }
+
+    /// <summary>
+    /// Called when a gateway's filter left an interface: the clsact qdisc goes when a
+    /// gateway created it (this one, or any, per the marker), no live gateway still has
+    /// a filter recorded there, and nothing of anyone else sits on it. The last gateway
+    /// out removes it, whichever created it; a qdisc that was there before is kept.
+    /// </summary>
+    internal void ReleaseHook(string interfaceName, int ifIndex, bool createdHere)
+    {
+        if (!createdHere && !File.Exists(HookMarker(ifIndex)))
+            return;
+        if (List().Any(r => r.State.IfIndex == ifIndex && r.State.Owner.IsAlive()))
+            return;
+        if (TcAttachment.DestroyHookIfEmpty(interfaceName, ifIndex))
+            Forget(HookMarker(ifIndex));
+    }
+
+    private string HookMarker(int ifIndex) => Path.Combine(Directory, $"hook-{ifIndex}.created");
 }

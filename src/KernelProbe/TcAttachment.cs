@@ -18,8 +18,9 @@ public enum TcDirection
 /// host never collide. Each attachment is written to the
 /// <see cref="AttachmentRegistry"/> so that a later start can remove it if
 /// this process dies without detaching. Disposing detaches the filter and,
-/// when this attachment created the clsact qdisc and nothing else is left on
-/// it, removes the qdisc too.
+/// when a gateway created the clsact qdisc, no other gateway is still attached
+/// and nothing else is left on it, removes the qdisc too (see
+/// <see cref="AttachmentRegistry"/>).
 /// </summary>
 public sealed unsafe class TcAttachment : IDisposable
 {
@@ -89,6 +90,8 @@ public sealed unsafe class TcAttachment : IDisposable
             throw ProbeException.FromResult($"{what}: attach program {program.Name}", rc, LibBpfLog.TakeRecent());
         }
 
+        if (created)
+            registry?.MarkHookCreated((int)ifIndex);
         string? file = registry?.Record(new AttachmentState(
             ProcessIdentity.Current(), interfaceName, (int)ifIndex, direction, opts.Handle, opts.Priority,
             opts.ProgId, program.Name, created));
@@ -102,13 +105,12 @@ public sealed unsafe class TcAttachment : IDisposable
         if (Interlocked.Exchange(ref disposed, 1) != 0)
             return;
         Detach(IfIndex, Direction, Handle, Priority, ProgramId);
-        // Another running gateway on this interface may be between creating its filter
-        // and our emptiness check: while one is recorded, the qdisc stays.
-        bool othersLive = registry?.List().Any(r => r.File != stateFile && r.State.IfIndex == IfIndex && r.State.Owner.IsAlive()) == true;
-        if (CreatedHook && !othersLive)
-            DestroyHookIfEmpty(Interface, IfIndex);
         if (stateFile is not null)
             registry?.Forget(stateFile);
+        if (registry is not null)
+            registry.ReleaseHook(Interface, IfIndex, CreatedHook);
+        else if (CreatedHook)
+            DestroyHookIfEmpty(Interface, IfIndex);
     }
 
     /// <summary>The program id currently attached at (handle, priority), or null when there is no such filter.</summary>
@@ -131,15 +133,16 @@ public sealed unsafe class TcAttachment : IDisposable
 
     /// <summary>
     /// Removes the clsact qdisc only when no filter of anyone is left on either
-    /// hook: destroying it would take other tools' filters with it.
+    /// hook: destroying it would take other tools' filters with it. Returns
+    /// whether it was removed.
     /// </summary>
-    internal static void DestroyHookIfEmpty(string interfaceName, int ifIndex)
+    internal static bool DestroyHookIfEmpty(string interfaceName, int ifIndex)
     {
         if (!HookIsEmpty(interfaceName, "ingress") || !HookIsEmpty(interfaceName, "egress"))
-            return;
+            return false;
         BpfTcHook hook = Hook(ifIndex, TcDirection.Ingress);
         hook.AttachPoint = TcAttachPoint.Ingress | TcAttachPoint.Egress;
-        LibBpf.TcHookDestroy(&hook);
+        return LibBpf.TcHookDestroy(&hook) == 0;
     }
 
     private static bool HookIsEmpty(string interfaceName, string direction)

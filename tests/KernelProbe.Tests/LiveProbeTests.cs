@@ -174,6 +174,42 @@ public sealed class LiveProbeTests : IDisposable
     }
 
     [SkippableFact]
+    public void Dispose_CreatorLeavesBeforeSecondGateway_LastOneOutRemovesQdisc()
+    {
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            WireProbe creator = StartProbe();
+            WireProbe second = StartProbe();
+            Assert.True(creator.Attachments[0].CreatedHook);
+            Assert.False(second.Attachments[0].CreatedHook);
+
+            creator.Dispose();
+            Assert.Contains("clsact", TestNetns.Run("tc", "qdisc", "show", "dev", "lo"), StringComparison.Ordinal);
+            second.Dispose();
+
+            Assert.DoesNotContain("clsact", TestNetns.Run("tc", "qdisc", "show", "dev", "lo"), StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(registryDir));
+        });
+    }
+
+    [SkippableFact]
+    public void Dispose_QdiscThatWasThereBefore_IsKept()
+    {
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            TestNetns.Run("tc", "qdisc", "add", "dev", "lo", "clsact");
+            WireProbe probe = StartProbe();
+            Assert.False(probe.Attachments[0].CreatedHook);
+
+            probe.Dispose();
+
+            Assert.Contains("clsact", TestNetns.Run("tc", "qdisc", "show", "dev", "lo"), StringComparison.Ordinal);
+        });
+    }
+
+    [SkippableFact]
     public void SweepStale_FilterOfDeadOwner_IsRemovedAndLiveOwnersKept()
     {
         using var ns = new TestNetns();
