@@ -16,6 +16,7 @@ public sealed class KernelWireView : IWireView, IDisposable
     private readonly ConditionalWeakTable<Socket, StrongBox<ulong>> cookies = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ConnectionTuple, (WireFacts Facts, long At)> closed = new();
     private int failureReported;
+    private long lastClosedSweep;
 
     /// <summary>How long the final facts of a closed upstream connection stay readable.</summary>
     /// <remarks>
@@ -73,7 +74,13 @@ public sealed class KernelWireView : IWireView, IDisposable
 
     private void ForgetOldClosed()
     {
-        long cutoff = Environment.TickCount64 - (long)ClosedGrace.TotalMilliseconds;
+        // One pass per second at most: a pass per close would cost O(closes in the
+        // grace period) on every close, quadratic under connection churn.
+        long now = Environment.TickCount64;
+        long last = Interlocked.Read(ref lastClosedSweep);
+        if (now - last < 1000 || Interlocked.CompareExchange(ref lastClosedSweep, now, last) != last)
+            return;
+        long cutoff = now - (long)ClosedGrace.TotalMilliseconds;
         foreach (var (key, value) in closed)
         {
             if (value.At < cutoff)

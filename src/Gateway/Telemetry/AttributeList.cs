@@ -87,15 +87,8 @@ internal sealed class AttributeList : List<KeyValuePair<string, object?>>
         AddIfKnown(SemanticConventions.WireTcpWscale, facts.WindowScale);
         AddIfPresent(SemanticConventions.WireTcpOptions, facts.Options);
         AddIfPresent(SemanticConventions.WireTcpFingerprint, facts.Fingerprint);
-        if (facts.DontFragment is { } df)
-        {
-            Add(SemanticConventions.WireIpDf, df);
-        }
-
-        if (facts.HandshakeRttUs is { } rtt)
-        {
-            Add(SemanticConventions.WireTcpHandshakeRttUs, rtt);
-        }
+        AddIfKnown(SemanticConventions.WireIpDf, facts.DontFragment);
+        AddIfKnown(SemanticConventions.WireTcpHandshakeRttUs, facts.HandshakeRttUs);
 
         Add(SemanticConventions.WireIpTtlChanges, facts.TtlChanges);
         Add(SemanticConventions.WireConnRetransmitsOut, facts.RetransmitsOut);
@@ -153,6 +146,22 @@ internal sealed class AttributeList : List<KeyValuePair<string, object?>>
             {
                 activity.AddTag(key, value);
             }
+        }
+    }
+
+    private void AddIfKnown(string name, long? value)
+    {
+        if (value is { } v)
+        {
+            Add(name, v);
+        }
+    }
+
+    private void AddIfKnown(string name, bool? value)
+    {
+        if (value is { } v)
+        {
+            Add(name, v);
         }
     }
 
