@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using KernelProbe;
+using KernelProbe.Tests;
 
 namespace Gateway.Benchmarks;
 
@@ -47,14 +48,14 @@ internal static class BpfPacketCost
         {
             var synIn4 = new TcpFrame { Source = Client4, Destination = Gateway4, Options = TcpFrame.LinuxSynOptions(65495, 7) }.Build();
             var synIn6 = new TcpFrame { Source = Client6, Destination = Gateway6, Options = TcpFrame.LinuxSynOptions(65475, 7) }.Build();
-            var dataIn4 = new TcpFrame { Source = Client4, Destination = Gateway4, Flags = TcpFrame.Ack | TcpFrame.Psh, Seq = 1001, Options = TcpFrame.TimestampOptions(), Payload = 154 }.Build();
-            var ackIn4 = new TcpFrame { Source = Client4, Destination = Gateway4, Flags = TcpFrame.Ack, Seq = 1155, Options = TcpFrame.TimestampOptions() }.Build();
-            var dataIn6 = new TcpFrame { Source = Client6, Destination = Gateway6, Flags = TcpFrame.Ack | TcpFrame.Psh, Seq = 1001, Options = TcpFrame.TimestampOptions(), Payload = 154 }.Build();
-            var synAckOut4 = Out(Gateway4, Client4, TcpFrame.Syn | TcpFrame.Ack, TcpFrame.LinuxSynOptions(65495, 7), 0);
-            var dataOut4 = Out(Gateway4, Client4, TcpFrame.Ack | TcpFrame.Psh, TcpFrame.TimestampOptions(), 601);
-            var ackOut4 = Out(Gateway4, Client4, TcpFrame.Ack, TcpFrame.TimestampOptions(), 0);
-            var dataOut6 = Out(Gateway6, Client6, TcpFrame.Ack | TcpFrame.Psh, TcpFrame.TimestampOptions(), 601);
-            var foreign4 = new TcpFrame { Source = IPAddress.Parse("198.18.0.9"), Destination = Client4, SourcePort = 5432, DestinationPort = 50000, Flags = TcpFrame.Ack | TcpFrame.Psh, Options = TcpFrame.TimestampOptions(), Payload = 200 }.Build();
+            var dataIn4 = new TcpFrame { Source = Client4, Destination = Gateway4, Flags = Tcp.Ack | Tcp.Psh, Seq = 1001, Options = TcpFrame.TimestampOptions(), Payload = 154 }.Build();
+            var ackIn4 = new TcpFrame { Source = Client4, Destination = Gateway4, Flags = Tcp.Ack, Seq = 1155, Options = TcpFrame.TimestampOptions() }.Build();
+            var dataIn6 = new TcpFrame { Source = Client6, Destination = Gateway6, Flags = Tcp.Ack | Tcp.Psh, Seq = 1001, Options = TcpFrame.TimestampOptions(), Payload = 154 }.Build();
+            var synAckOut4 = Out(Gateway4, Client4, Tcp.Syn | Tcp.Ack, TcpFrame.LinuxSynOptions(65495, 7), 0);
+            var dataOut4 = Out(Gateway4, Client4, Tcp.Ack | Tcp.Psh, TcpFrame.TimestampOptions(), 601);
+            var ackOut4 = Out(Gateway4, Client4, Tcp.Ack, TcpFrame.TimestampOptions(), 0);
+            var dataOut6 = Out(Gateway6, Client6, Tcp.Ack | Tcp.Psh, TcpFrame.TimestampOptions(), 601);
+            var foreign4 = new TcpFrame { Source = IPAddress.Parse("198.18.0.9"), Destination = Client4, SourcePort = 5432, DestinationPort = 50000, Flags = Tcp.Ack | Tcp.Psh, Options = TcpFrame.TimestampOptions(), Payload = 200 }.Build();
 
             var key4 = new FlowKey(Gateway4, 8080, Client4, 40000);
             var socket = probe.SocketProgram;

@@ -2,6 +2,7 @@ using System.Net;
 using BenchmarkDotNet.Attributes;
 using Gateway.Correlation;
 using KernelProbe;
+using KernelProbe.Tests;
 
 namespace Gateway.Benchmarks;
 

@@ -108,6 +108,9 @@ internal sealed record TcpFrame
         return [.. bytes];
     }
 
+    /// <summary>The 12 bytes of NOP, NOP, timestamps that Linux puts on every later segment.</summary>
+    public static byte[] TimestampOptions() => [1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 1];
+
     /// <summary>The options Linux puts on a SYN: MSS, SACK-permitted, timestamps, NOP, window scale.</summary>
     public static byte[] LinuxSynOptions(ushort mss, byte wscale) =>
     [
