@@ -16,9 +16,15 @@ if ! ls /run/kernel-header-gateway/tc-*.json >/dev/null 2>&1 \
     echo "leftover: gw_tc_egress is attached to lo egress and no gateway recorded it" >&2
     status=1
 fi
+# A clsact qdisc a gateway created is marked hook-<ifindex>.created until the last gateway removes it.
+if ls /run/kernel-header-gateway/hook-*.created >/dev/null 2>&1 \
+    && ! ls /run/kernel-header-gateway/tc-*.json >/dev/null 2>&1; then
+    echo "leftover: clsact qdisc created by a gateway, no gateway attached: $(ls /run/kernel-header-gateway/hook-*.created | tr '\n' ' ')" >&2
+    status=1
+fi
 if ip netns list 2>/dev/null | grep -q '^khg-test-'; then
     echo "leftover: test network namespaces: $(ip netns list | grep '^khg-test-' | tr '\n' ' ')" >&2
     status=1
 fi
-[ $status -eq 0 ] && echo "leftovers: none (no programs, filters, records or namespaces of ours; nothing of ours is pinned)"
+[ $status -eq 0 ] && echo "leftovers: none (no programs, filters, qdiscs, records or namespaces of ours; nothing of ours is pinned)"
 exit $status
