@@ -1,0 +1,249 @@
+using Gateway.Telemetry;
+using Gateway.Telemetry.Otlp;
+using Microsoft.Extensions.Configuration;
+
+namespace Gateway.Tests.Telemetry.Otlp;
+
+/// <summary>The OTEL_* rules of the specification, as <see cref="OtlpExportSettings.For"/> applies them.</summary>
+public sealed class OtlpExportSettingsTests
+{
+    private const string Secret = "s3cr3t-k3y-do-not-print";
+
+    [Fact]
+    public void For_NoEndpointVariable_ReturnsNull()
+    {
+        Assert.Null(OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")), TelemetrySignal.Traces));
+    }
+
+    [Fact]
+    public void For_OnlyTheOtherSignalsEndpoint_ReturnsNull()
+    {
+        var configuration = Config(("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4317"));
+
+        Assert.NotNull(OtlpExportSettings.For(configuration, TelemetrySignal.Traces));
+        Assert.Null(OtlpExportSettings.For(configuration, TelemetrySignal.Logs));
+    }
+
+    [Fact]
+    public void For_EmptyEndpoint_CountsAsUnset()
+    {
+        Assert.Null(OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "  ")), TelemetrySignal.Logs));
+    }
+
+    [Fact]
+    public void For_OnlyEndpoint_HasTheDefaults()
+    {
+        var traces = OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")), TelemetrySignal.Traces)!;
+        var logs = OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")), TelemetrySignal.Logs)!;
+
+        Assert.Equal(OtlpExportProtocol.Grpc, traces.Protocol);
+        Assert.Equal(TimeSpan.FromSeconds(10), traces.Timeout);
+        Assert.Equal(OtlpCompression.None, traces.Compression);
+        Assert.Empty(traces.Headers);
+        Assert.Equal(new OtlpBatchSettings(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), 2048, 512), traces.Batch);
+        Assert.Equal(new OtlpBatchSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 2048, 512), logs.Batch);
+    }
+
+    [Theory]
+    [InlineData("http://collector:4318", false, "http://collector:4318/v1/traces")]
+    [InlineData("http://collector:4318/", false, "http://collector:4318/v1/traces")]
+    [InlineData("https://collector/otlp", true, "https://collector/otlp/v1/logs")]
+    [InlineData("https://collector/otlp/", true, "https://collector/otlp/v1/logs")]
+    [InlineData("http://[::1]:4318/a/b", false, "http://[::1]:4318/a/b/v1/traces")]
+    public void For_HttpGenericEndpoint_AppendsTheSignalPath(string endpoint, bool logs, string expected)
+    {
+        var settings = OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint), ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")),
+            logs ? TelemetrySignal.Logs : TelemetrySignal.Traces)!;
+
+        Assert.Equal(new Uri(expected), settings.Endpoint);
+    }
+
+    [Fact]
+    public void For_HttpSignalEndpoint_IsUsedAsIsAndWinsOverTheGenericOne()
+    {
+        var configuration = Config(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4318"),
+            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs:9000/custom/ingest"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"));
+
+        Assert.Equal(new Uri("http://logs:9000/custom/ingest"), OtlpExportSettings.For(configuration, TelemetrySignal.Logs)!.Endpoint);
+        Assert.Equal(new Uri("http://generic:4318/v1/traces"), OtlpExportSettings.For(configuration, TelemetrySignal.Traces)!.Endpoint);
+    }
+
+    [Theory]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317", "http://collector:4317/opentelemetry.proto.collector.trace.v1.TraceService/Export")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector/some/path/", "https://collector/opentelemetry.proto.collector.trace.v1.TraceService/Export")]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4317/v1/traces", "http://traces:4317/opentelemetry.proto.collector.trace.v1.TraceService/Export")]
+    public void For_GrpcEndpoint_UsesTheServiceMethodPathOnTheAuthority(string variable, string endpoint, string expected)
+    {
+        Assert.Equal(new Uri(expected), OtlpExportSettings.For(Config((variable, endpoint)), TelemetrySignal.Traces)!.Endpoint);
+    }
+
+    [Fact]
+    public void For_GrpcLogs_UsesTheLogsServicePath()
+    {
+        var settings = OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")), TelemetrySignal.Logs)!;
+
+        Assert.Equal("/opentelemetry.proto.collector.logs.v1.LogsService/Export", settings.Endpoint.AbsolutePath);
+    }
+
+    [Fact]
+    public void For_SignalSpecificSettings_WinOverGenericOnes()
+    {
+        var configuration = Config(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "750"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "none"),
+            ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"));
+
+        var traces = OtlpExportSettings.For(configuration, TelemetrySignal.Traces)!;
+        var logs = OtlpExportSettings.For(configuration, TelemetrySignal.Logs)!;
+
+        Assert.Equal((OtlpExportProtocol.HttpProtobuf, 750d, OtlpCompression.Gzip), (traces.Protocol, traces.Timeout.TotalMilliseconds, traces.Compression));
+        Assert.Equal((OtlpExportProtocol.Grpc, 2500d, OtlpCompression.None), (logs.Protocol, logs.Timeout.TotalMilliseconds, logs.Compression));
+    }
+
+    [Fact]
+    public void For_Headers_AreTrimmedPercentDecodedAndOverriddenPerKeyBySignalHeaders()
+    {
+        var configuration = Config(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", " api-key = abc%20def%3D%3D , x-tenant=blue,Authorization=Basic%20dXNlcjpwYXNz,"),
+            ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "X-Tenant=green , x-only-traces=1"));
+
+        var traces = OtlpExportSettings.For(configuration, TelemetrySignal.Traces)!;
+        var logs = OtlpExportSettings.For(configuration, TelemetrySignal.Logs)!;
+
+        Assert.Equal(
+            [new("api-key", "abc def=="), new("X-Tenant", "green"), new("Authorization", "Basic dXNlcjpwYXNz"), new("x-only-traces", "1")],
+            traces.Headers);
+        Assert.Equal(
+            [new("api-key", "abc def=="), new("x-tenant", "blue"), new("Authorization", "Basic dXNlcjpwYXNz")],
+            logs.Headers);
+    }
+
+    [Fact]
+    public void For_BatchVariables_AreTheSignalsOwnAndTheBatchIsClampedToTheQueue()
+    {
+        var configuration = Config(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "200"),
+            ("OTEL_BSP_EXPORT_TIMEOUT", "4000"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "500"),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "0"),
+            ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "64"));
+
+        Assert.Equal(
+            new OtlpBatchSettings(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(4), 100, 100),
+            OtlpExportSettings.For(configuration, TelemetrySignal.Traces)!.Batch);
+        Assert.Equal(
+            new OtlpBatchSettings(TimeSpan.Zero, TimeSpan.FromSeconds(30), 2048, 64),
+            OtlpExportSettings.For(configuration, TelemetrySignal.Logs)!.Batch);
+    }
+
+    [Theory]
+    [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "not support")]
+    [InlineData("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "thrift", "not an OTLP protocol")]
+    [InlineData("OTEL_EXPORTER_OTLP_TIMEOUT", "10s", "not a duration")]
+    [InlineData("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "-5", "not a duration")]
+    [InlineData("OTEL_EXPORTER_OTLP_TIMEOUT", "0", "at least 1")]
+    [InlineData("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd", "not a supported compression")]
+    [InlineData("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "collector:4317", "not an absolute http")]
+    [InlineData("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "ftp://collector/", "not an absolute http")]
+    [InlineData("OTEL_BLRP_MAX_QUEUE_SIZE", "many", "not a number of items")]
+    [InlineData("OTEL_BLRP_EXPORT_TIMEOUT", "0", "at least 1")]
+    public void For_InvalidValue_ThrowsNamingTheVariableAndTheReason(string variable, string value, string reason)
+    {
+        var e = Assert.Throws<OtlpSettingsException>(() =>
+            OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), (variable, value)), TelemetrySignal.Logs));
+
+        var problem = Assert.Single(e.Problems);
+        Assert.StartsWith(variable + " ", problem);
+        Assert.Contains(reason, problem);
+        Assert.Equal(problem, e.Message);
+    }
+
+    [Fact]
+    public void For_SeveralInvalidValues_ListsEveryProblem()
+    {
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "not a url"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+                ("OTEL_BSP_MAX_QUEUE_SIZE", "x")),
+            TelemetrySignal.Traces));
+
+        Assert.Equal(3, e.Problems.Count);
+    }
+
+    [Theory]
+    [InlineData("Authorization Bearer " + Secret)]
+    [InlineData("api-key=" + Secret + "%0D%0AX-Injected: 1")]
+    [InlineData("api-key=" + Secret + "%00")]
+    [InlineData("bad key=" + Secret)]
+    [InlineData("ok=1," + Secret)]
+    public void For_MalformedHeaders_ThrowWithoutTheSecret(string headers)
+    {
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", headers)),
+            TelemetrySignal.Traces));
+
+        Assert.Contains("OTEL_EXPORTER_OTLP_TRACES_HEADERS", e.Message);
+        Assert.DoesNotContain(Secret, e.ToString());
+    }
+
+    [Theory]
+    [InlineData("Content-Type")]
+    [InlineData("te")]
+    [InlineData("grpc-timeout")]
+    public void For_HeaderTheExporterSetsItself_IsRefused(string name)
+    {
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_EXPORTER_OTLP_HEADERS", name + "=" + Secret)),
+            TelemetrySignal.Traces));
+
+        Assert.Contains(name, e.Message);
+        Assert.DoesNotContain(Secret, e.Message);
+    }
+
+    [Fact]
+    public void For_EndpointWithUserInfo_IsRefusedWithoutRepeatingIt()
+    {
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", $"https://user:{Secret}@collector/")), TelemetrySignal.Traces));
+
+        Assert.Contains("OTEL_EXPORTER_OTLP_ENDPOINT", e.Message);
+        Assert.DoesNotContain(Secret, e.Message);
+    }
+
+    [Fact]
+    public void ToString_NamesHeadersButNeverTheirValues()
+    {
+        var settings = OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=" + Secret)),
+            TelemetrySignal.Traces)!;
+
+        var text = settings.ToString();
+
+        Assert.Contains("api-key", text);
+        Assert.Contains("grpc", text);
+        Assert.DoesNotContain(Secret, text);
+    }
+
+    [Fact]
+    public void For_MetricsSignal_IsRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")), TelemetrySignal.Metrics));
+    }
+
+    internal static IConfiguration Config(params (string Name, string Value)[] variables) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(variables.Select(v => new KeyValuePair<string, string?>(v.Name, v.Value)))
+            .Build();
+}
