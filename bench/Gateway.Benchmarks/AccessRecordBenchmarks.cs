@@ -1,56 +1,51 @@
 using Microsoft.Extensions.Configuration;
 using System.Buffers;
-using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using Gateway.Configuration;
 using Gateway.Correlation;
 using Gateway.HeaderCapture;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
+using System.Text.Json;
+using Gateway.Telemetry.Otlp;
+using Gateway.Telemetry.Records;
 using Microsoft.Extensions.Logging.Abstractions;
-using OpenTelemetry;
-using OpenTelemetry.Logs;
-using OpenTelemetry.Trace;
 
 namespace Gateway.Benchmarks;
 
 /// <summary>
 /// The gateway's first middleware on one request, around a <c>next</c> that only sets the
 /// response: server span, header capture, the access record's attributes, the wire view's
-/// answer, the record handed to OpenTelemetry. Also the embedded sink's formatting of one
-/// record, which runs on the export thread but on the same cores.
+/// answer, the record handed to the sinks' queues. Also the sinks' writing of one record (JSON
+/// line, OTLP span, OTLP log record), which runs on the export loop but on the same cores.
 /// </summary>
 /// <remarks>
 /// Not included: YARP's route feature (route and cluster ids are constant strings, no
 /// allocation), the client span of <c>UpstreamSpanStep</c> (a second, smaller attribute
 /// list and span), the kernel lookup itself (see <see cref="FlowLookupBenchmarks"/>).
-/// Records go through a synchronous processor into an exporter that discards them, so
-/// the cost counted is what the request thread pays.
+/// Records go to sinks that discard them on their own loop, and come back to the pool.
 /// </remarks>
 public class AccessRecordBenchmarks
 {
-    private TracerProvider _tracing = null!;
-    private ILoggerFactory _logging = null!;
+    private RecordPipeline _records = null!;
+    private RecordPipeline _none = null!;
     private DefaultHttpContext _context = null!;
     private ServerSpanMiddleware _noRecord = null!;
     private ServerSpanMiddleware _probeOff = null!;
     private ServerSpanMiddleware _probeOn = null!;
-    private AttributeList _recordAttributes = null!;
+    private TelemetryRecord _record = null!;
     private ArrayBufferWriter<byte> _line = null!;
-
+    private Utf8JsonWriter _json = null!;
+    private ProtoWriter _proto = null!;
+    private OtlpEncoder _encoder = null!;
     private WireMetrics _metrics = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        // As in the gateway: spans always sampled (the record takes their ids), no span exporter in row 3.
-        _tracing = Sdk.CreateTracerProviderBuilder().AddSource(SemanticConventions.ActivitySourceName).Build()!;
-        _logging = LoggerFactory.Create(builder => builder.AddOpenTelemetry(options =>
-        {
-            options.IncludeFormattedMessage = true;
-            options.AddProcessor(new SimpleLogRecordExportProcessor(new DiscardingExporter()));
-        }));
+        using var loss = new TelemetryLoss();
+        _records = new RecordPipeline([new DiscardingSink(TelemetrySignal.Traces, loss), new DiscardingSink(TelemetrySignal.Logs, loss)]);
+        _none = new RecordPipeline([]);
 
         // The gateway's default policy, built from an empty configuration as at start.
         var policies = new PolicySnapshotSource(new ConfigurationBuilder().Build(), watch: false);
@@ -63,9 +58,9 @@ public class AccessRecordBenchmarks
         var off = new DisabledWireView("benchmark");
         _metrics = new WireMetrics(off);
         var on = new FixedWireView(Requests.Facts);
-        _noRecord = new ServerSpanMiddleware(next, off, new WireRequestLedger(), policies, new RecordLogger(NullLoggerFactory.Instance), _metrics, NullLogger<ServerSpanMiddleware>.Instance);
-        _probeOff = new ServerSpanMiddleware(next, off, new WireRequestLedger(), policies, new RecordLogger(_logging), _metrics, NullLogger<ServerSpanMiddleware>.Instance);
-        _probeOn = new ServerSpanMiddleware(next, on, new WireRequestLedger(), policies, new RecordLogger(_logging), _metrics, NullLogger<ServerSpanMiddleware>.Instance);
+        _noRecord = new ServerSpanMiddleware(next, off, new WireRequestLedger(), policies, _none, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
+        _probeOff = new ServerSpanMiddleware(next, off, new WireRequestLedger(), policies, _records, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
+        _probeOn = new ServerSpanMiddleware(next, on, new WireRequestLedger(), policies, _records, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
 
         _context = new DefaultHttpContext();
         _context.Request.Method = "GET";
@@ -83,31 +78,31 @@ public class AccessRecordBenchmarks
         _context.Connection.RemoteIpAddress = Requests.Loopback;
         _context.Connection.RemotePort = 45434;
 
-        // A full access record as the probe-on gateway writes it, for the formatter.
-        _recordAttributes = [];
-        using (var capture = new CapturingProcessorScope(_recordAttributes))
-        {
-            var logging = LoggerFactory.Create(builder => builder.AddOpenTelemetry(o => o.AddProcessor(capture.Processor)));
-            var middleware = new ServerSpanMiddleware(next, on, new WireRequestLedger(), policies, new RecordLogger(logging), _metrics, NullLogger<ServerSpanMiddleware>.Instance);
-            middleware.InvokeAsync(_context).GetAwaiter().GetResult();
-            logging.Dispose();
-        }
+        // A full access record as the probe-on gateway writes it, for the writers.
+        var capture = new CapturingSink(loss);
+        var capturing = new RecordPipeline([capture]);
+        new ServerSpanMiddleware(next, on, new WireRequestLedger(), policies, capturing, _metrics, NullLogger<ServerSpanMiddleware>.Instance)
+            .InvokeAsync(_context).GetAwaiter().GetResult();
+        _record = capture.First.Task.GetAwaiter().GetResult();
 
         _line = new ArrayBufferWriter<byte>(8192);
+        _json = new Utf8JsonWriter(_line, JsonLineFormatter.Options);
+        _proto = new ProtoWriter();
+        _encoder = new OtlpEncoder(ResourceAttributes.From(new ConfigurationBuilder().Build()), "bench");
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _logging.Dispose();
-        _tracing.Dispose();
+        _records.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _json.Dispose();
     }
 
-    /// <summary>Span and attributes built, the access record not written (its logger disabled).</summary>
+    /// <summary>Span and attributes built, sampled, no sink to take the record.</summary>
     [Benchmark]
-    public Task Request_NoRecord() => _noRecord.InvokeAsync(_context);
+    public Task Request_NoSink() => _noRecord.InvokeAsync(_context);
 
-    /// <summary>Row 3 on the request thread: span, attributes, record handed to OpenTelemetry, wire not observed.</summary>
+    /// <summary>Row 3 on the request thread: span, attributes, record queued for two sinks, wire not observed.</summary>
     [Benchmark]
     public Task Request_ProbeOff() => _probeOff.InvokeAsync(_context);
 
@@ -120,31 +115,51 @@ public class AccessRecordBenchmarks
     public int JsonLine_Format()
     {
         _line.ResetWrittenCount();
-        JsonLineFormatter.Write(_line, DateTime.UtcNow, SemanticConventions.AccessEvent, default, default, "GET /api/bench 200 0.6ms", _recordAttributes);
+        JsonLineFormatter.Write(_json, _line, _record.Log);
         return _line.WrittenCount;
     }
 
-    private sealed class DiscardingExporter : BaseExporter<LogRecord>
+    /// <summary>The OTLP sink encoding one probe-on server span (export thread; the batch envelope is shared by 512 records in the gateway).</summary>
+    [Benchmark]
+    public int Otlp_Span()
     {
-        public override ExportResult Export(in Batch<LogRecord> batch) => ExportResult.Success;
+        _proto.Reset();
+        _encoder.WriteTraces(_proto, [_record]);
+        return _proto.Length;
     }
 
-    /// <summary>Copies the attributes of the first record it sees.</summary>
-    private sealed class CapturingProcessorScope(AttributeList target) : IDisposable
+    /// <summary>The OTLP sink encoding one probe-on access record (export thread).</summary>
+    [Benchmark]
+    public int Otlp_Log()
     {
-        public BaseProcessor<LogRecord> Processor { get; } = new Capture(target);
+        _proto.Reset();
+        _encoder.WriteLogs(_proto, [_record]);
+        return _proto.Length;
+    }
 
-        public void Dispose() => Processor.Dispose();
+    /// <summary>Takes records and lets them go at once, as a fast collector would.</summary>
+    private sealed class DiscardingSink(TelemetrySignal signal, TelemetryLoss loss)
+        : RecordSink("discard", signal, new BatchOptions(65536, 512, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(5)), loss)
+    {
+        public override int ItemsOf(TelemetryRecord record) => Signal == TelemetrySignal.Traces ? record.ExportedSpanCount : record.HasLog ? 1 : 0;
 
-        private sealed class Capture(AttributeList target) : BaseProcessor<LogRecord>
+        protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<TelemetryRecord> batch, int items, CancellationToken cancellationToken) =>
+            Task.FromResult(ExportOutcome.Delivered);
+    }
+
+    /// <summary>Keeps the first record it sees (never releases it: it is not recycled).</summary>
+    private sealed class CapturingSink(TelemetryLoss loss)
+        : RecordSink("capture", TelemetrySignal.Logs, new BatchOptions(16, 1, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(5)), loss)
+    {
+        public TaskCompletionSource<TelemetryRecord> First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override int ItemsOf(TelemetryRecord record) => record.HasLog ? 1 : 0;
+
+        protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<TelemetryRecord> batch, int items, CancellationToken cancellationToken)
         {
-            public override void OnEnd(LogRecord data)
-            {
-                if (target.Count == 0 && data.Attributes is { } attributes)
-                {
-                    target.AddRange(attributes);
-                }
-            }
+            batch[0].Retain();
+            First.TrySetResult(batch[0]);
+            return Task.FromResult(ExportOutcome.Delivered);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace Gateway.Correlation;
@@ -32,9 +31,9 @@ public interface IWireView
     WireFacts? Complete(ConnectionTuple tuple);
 
     /// <summary>
-    /// Marks <paramref name="activity"/> as the request in flight on <paramref name="tuple"/>:
+    /// Marks <paramref name="span"/> as the request in flight on <paramref name="tuple"/>:
     /// kernel events on that connection become its span events until the result is disposed.
     /// Null when the view has no events.
     /// </summary>
-    IDisposable? Track(ConnectionTuple tuple, Activity activity) => null;
+    internal IDisposable? Track(ConnectionTuple tuple, Telemetry.Records.SpanData span) => null;
 }

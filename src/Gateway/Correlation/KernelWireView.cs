@@ -115,7 +115,7 @@ public sealed class KernelWireView : IWireView, IDisposable
     }
 
     /// <inheritdoc />
-    public IDisposable? Track(ConnectionTuple tuple, System.Diagnostics.Activity activity) => Events.Track(tuple, activity);
+    IDisposable? IWireView.Track(ConnectionTuple tuple, Telemetry.Records.SpanData span) => Events.Track(tuple, span);
 
     /// <summary>Detaches every program (the TC filters first) and unloads them.</summary>
     public void Dispose() => probe.Dispose();

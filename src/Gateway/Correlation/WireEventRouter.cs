@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
 using KernelProbe;
 
 namespace Gateway.Correlation;
@@ -13,18 +13,22 @@ namespace Gateway.Correlation;
 public sealed class WireEventRouter
 {
     /// <summary>Span events beyond this many per span are not added (the counters still say how many).</summary>
-    public const int MaxEventsPerSpan = 32;
+    public const int MaxEventsPerSpan = SpanData.MaxEvents;
 
-    private readonly ConcurrentDictionary<ConnectionTuple, Activity> inFlight = new();
+    /// <summary>What every wire span event's name starts with.</summary>
+    public const string EventPrefix = "wire.";
+
+    private readonly ConcurrentDictionary<ConnectionTuple, Tracked> inFlight = new();
 
     /// <summary>Anomalies: events on connections with no request in flight.</summary>
     public event Action<WireAnomaly>? Anomaly;
 
-    /// <summary>Marks <paramref name="activity"/> as the request in flight on <paramref name="tuple"/> until disposed.</summary>
-    public IDisposable Track(ConnectionTuple tuple, Activity activity)
+    /// <summary>Marks <paramref name="span"/> as the request in flight on <paramref name="tuple"/> until disposed.</summary>
+    internal IDisposable Track(ConnectionTuple tuple, SpanData span)
     {
-        inFlight[tuple] = activity;
-        return new Registration(this, tuple, activity);
+        var tracked = new Tracked(span, span.Generation);
+        inFlight[tuple] = tracked;
+        return new Registration(this, tuple, tracked);
     }
 
     /// <summary>Delivers one kernel event.</summary>
@@ -32,9 +36,9 @@ public sealed class WireEventRouter
     {
         var tuple = new ConnectionTuple(ev.Flow.LocalAddress, ev.Flow.LocalPort, ev.Flow.PeerAddress, ev.Flow.PeerPort);
         (string kind, List<KeyValuePair<string, object?>> details) = Describe(ev);
-        if (inFlight.TryGetValue(tuple, out Activity? activity))
+        // A span reused since it was tracked (its request ended) refuses the event: then it is an anomaly.
+        if (inFlight.TryGetValue(tuple, out Tracked? tracked) && AddEvent(tracked.Span, tracked.Generation, kind, details))
         {
-            AddEvent(activity, kind, details);
             return;
         }
         Anomaly?.Invoke(new WireAnomaly(kind, tuple, details));
@@ -45,31 +49,25 @@ public sealed class WireEventRouter
     /// whose event has not reached the span yet (the reader thread races the
     /// request's end) is added from the flow record.
     /// </summary>
-    public static void Reconcile(Activity activity, WireFacts? facts)
+    internal static void Reconcile(SpanData span, WireFacts? facts)
     {
         if (facts?.ResetBy is not { } by)
             return;
-        string name = EventName(WireEventKinds.Reset);
-        foreach (ActivityEvent existing in activity.Events)
-        {
-            if (existing.Name == name)
-                return;
-        }
-        AddEvent(activity, WireEventKinds.Reset, [new(SemanticConventions.WireEventDirection, by == "peer" ? "in" : "out")]);
+        if (span.HasEvent(EventName(WireEventKinds.Reset)))
+            return;
+        AddEvent(span, span.Generation, WireEventKinds.Reset, [new(SemanticConventions.WireEventDirection, by == "peer" ? "in" : "out")]);
     }
 
     /// <summary>The span event name of a kind.</summary>
-    public static string EventName(string kind) => "wire." + kind;
+    public static string EventName(string kind) => EventPrefix + kind;
 
-    private static void AddEvent(Activity activity, string kind, List<KeyValuePair<string, object?>> details)
+    private static bool AddEvent(SpanData span, int generation, string kind, List<KeyValuePair<string, object?>> details)
     {
-        int count = 0;
-        foreach (ActivityEvent _ in activity.Events)
-        {
-            if (++count >= MaxEventsPerSpan)
-                return;
-        }
-        activity.AddEvent(new ActivityEvent(EventName(kind), tags: new ActivityTagsCollection(details)));
+        var attributes = new AttributeList(details.Count);
+        attributes.AddRange(details);
+        span.TryAddEvent(new SpanEventData(EventName(kind), UnixTime.NowNanos(), attributes), generation);
+        // Refused only for a span reused since; a full span still counts as delivered (the counters say how many).
+        return span.Generation == generation;
     }
 
     private static (string Kind, List<KeyValuePair<string, object?>> Details) Describe(ProbeEvent ev)
@@ -102,8 +100,10 @@ public sealed class WireEventRouter
         return (kind, details);
     }
 
-    private sealed class Registration(WireEventRouter router, ConnectionTuple tuple, Activity activity) : IDisposable
+    private sealed record Tracked(SpanData Span, int Generation);
+
+    private sealed class Registration(WireEventRouter router, ConnectionTuple tuple, Tracked tracked) : IDisposable
     {
-        public void Dispose() => router.inFlight.TryRemove(new KeyValuePair<ConnectionTuple, Activity>(tuple, activity));
+        public void Dispose() => router.inFlight.TryRemove(new KeyValuePair<ConnectionTuple, Tracked>(tuple, tracked));
     }
 }

@@ -8,7 +8,7 @@ namespace Gateway.Forwarding;
 /// <summary>
 /// YARP's client factory with three changes: upstream sockets come from
 /// <see cref="UpstreamConnector"/> (so each one is known to the wire view), the
-/// <c>traceparent</c> sent upstream names the gateway's client span, and the handlers'
+/// <c>traceparent</c> sent upstream is left to <see cref="TraceContextTransform"/>, and the handlers'
 /// pooled connections are closed when the gateway stops.
 /// </summary>
 internal sealed class GatewayHttpClientFactory(UpstreamConnector connector, IOptionsMonitor<UpstreamSettings> upstream, ILogger<ForwarderHttpClientFactory> logger)
@@ -45,10 +45,9 @@ internal sealed class GatewayHttpClientFactory(UpstreamConnector connector, IOpt
         base.ConfigureHandler(context, handler);
         handler.ConnectCallback = connector.ConnectAsync;
         handler.ConnectTimeout = TimeSpan.FromSeconds(upstream.CurrentValue.ConnectTimeoutSeconds);
-        if (handler.ActivityHeadersPropagator is { } propagator)
-        {
-            handler.ActivityHeadersPropagator = new ClientSpanPropagator(propagator);
-        }
+        // The gateway writes traceparent itself (TraceContextTransform); HttpClient must neither add
+        // its own nor remove the one written.
+        handler.ActivityHeadersPropagator = null;
 
         lock (_gate)
         {

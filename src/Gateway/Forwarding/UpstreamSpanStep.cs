@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using Gateway.Correlation;
 using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Model;
@@ -34,10 +34,26 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             return;
         }
 
-        var activity = GatewayActivitySource.Instance.StartActivity(context.Request.Method, ActivityKind.Client);
+        var record = context.Features.Get<RequestRecord>();
+        var span = record?.Telemetry.AddSpan();
+        if (span is not null)
+        {
+            var server = record!.Server;
+            span.Kind = SpanKindCode.Client;
+            span.Name = context.Request.Method;
+            span.TraceId = server.TraceId;
+            span.ParentSpanId = server.SpanId;
+            span.TraceFlags = server.TraceFlags;
+            span.TraceState = server.TraceState;
+            span.SpanId = SpanIds.NewRandom();
+            span.StartUnixNano = UnixTime.NowNanos();
+            // The traceparent sent upstream (TraceContextTransform) names this attempt.
+            record.Upstream = span;
+        }
+
         var holder = new UpstreamConnectionHolder
         {
-            Track = activity is null ? null : tuple => wireView.Track(tuple, activity),
+            Track = span is null ? null : tuple => wireView.Track(tuple, span),
         };
         UpstreamConnectionJoin.Begin(holder);
         long started = Environment.TickCount64;
@@ -49,7 +65,7 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
         {
             // YARP has finished copying the response body when next() returns.
             holder.Seal();
-            if (activity is null)
+            if (span is null)
             {
                 // No span, but the access record still says what went wrong upstream.
                 if (ForwarderErrors.Of(context) is not null)
@@ -61,32 +77,16 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             {
                 try
                 {
-                    Complete(context, proxy, holder, activity, started);
+                    Complete(context, proxy, holder, span, started);
                 }
                 catch (Exception e)
                 {
                     Log.TelemetryFailed(logger, e);
                 }
 
-                End(context, activity);
+                // Exported with the request's record, once its sampling has decided.
+                span.EndUnixNano = UnixTime.NowNanos();
             }
-        }
-    }
-
-    /// <summary>
-    /// Ends the span now; it is exported only once the request's sampling has decided, so that a
-    /// dropped request leaves no client span behind either.
-    /// </summary>
-    private static void End(HttpContext context, Activity activity)
-    {
-        if (context.Features.Get<RequestRecord>() is { } record)
-        {
-            activity.SetEndTime(DateTime.UtcNow);
-            record.Defer(activity);
-        }
-        else
-        {
-            activity.Stop();
         }
     }
 
@@ -123,16 +123,16 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
         return outcome;
     }
 
-    private void Complete(HttpContext context, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, Activity activity, long started)
+    private void Complete(HttpContext context, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, SpanData span, long started)
     {
         var outcome = Describe(context, proxy, holder, started, out var tuple, out var facts);
-        var attributes = new AttributeList(AttributeList.RecordCapacity) { { SemanticConventions.HttpRequestMethod, context.Request.Method } };
+        var attributes = span.Attributes;
+        attributes.Add(AttributeNames.HttpRequestMethod, context.Request.Method);
 
-        if (proxy.ProxiedDestination?.Model?.Config.Address is { } address
-            && Uri.TryCreate(address, UriKind.Absolute, out var destination))
+        if (proxy.ProxiedDestination?.Model is { } destinationModel && Destination(destinationModel) is { } destination)
         {
-            attributes.Add(SemanticConventions.ServerAddress, destination.Host);
-            attributes.Add(SemanticConventions.ServerPort, (long)destination.Port);
+            attributes.Add(AttributeNames.ServerAddress, destination.Host);
+            attributes.Add(AttributeNames.ServerPort, (long)destination.Port);
         }
 
         if (tuple is { } connection)
@@ -142,24 +142,24 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
 
         if (holder.StatusCode is { } status)
         {
-            attributes.Add(SemanticConventions.HttpResponseStatusCode, (long)status);
+            attributes.Add(AttributeNames.HttpResponseStatusCode, (long)status);
         }
 
-        attributes.Add(SemanticConventions.GatewayRouteId, proxy.Route.Config.RouteId);
-        attributes.AddIfPresent(SemanticConventions.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
-        attributes.AddIfPresent(SemanticConventions.GatewayDestinationId, proxy.ProxiedDestination?.DestinationId);
+        attributes.Add(AttributeNames.GatewayRouteId, proxy.Route.Config.RouteId);
+        attributes.AddIfPresent(AttributeNames.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
+        attributes.AddIfPresent(AttributeNames.GatewayDestinationId, proxy.ProxiedDestination?.DestinationId);
 
         var error = ForwarderErrors.Of(context);
         if (error is not null)
         {
-            attributes.Add(SemanticConventions.ErrorType, ForwarderErrors.ErrorType(error));
-            attributes.AddIfPresent(SemanticConventions.GatewayUpstreamError, outcome?.Error);
-            activity.SetStatus(ActivityStatusCode.Error, ForwarderErrors.Describe(error));
+            attributes.Add(AttributeNames.ErrorType, ForwarderErrors.ErrorType(error));
+            attributes.AddIfPresent(AttributeNames.GatewayUpstreamError, outcome?.Error);
+            span.SetError(ForwarderErrors.Describe(error));
         }
         else if (holder.StatusCode >= 500)
         {
-            attributes.Add(SemanticConventions.ErrorType, holder.StatusCode.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            activity.SetStatus(ActivityStatusCode.Error);
+            attributes.Add(AttributeNames.ErrorType, holder.StatusCode.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            span.SetError();
         }
 
         attributes.AddWire(facts);
@@ -168,7 +168,12 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             attributes.AddWireRequest(ledger.Next(counted, facts));
         }
 
-        attributes.CopyTo(activity);
-        WireEventRouter.Reconcile(activity, facts);
+        WireEventRouter.Reconcile(span, facts);
     }
+
+    // The destination's address, parsed once per destination model (YARP replaces the model when the configuration changes).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Yarp.ReverseProxy.Model.DestinationModel, Uri?> Destinations = [];
+
+    private static Uri? Destination(Yarp.ReverseProxy.Model.DestinationModel model) =>
+        Destinations.GetValue(model, static m => Uri.TryCreate(m.Config.Address, UriKind.Absolute, out var uri) ? uri : null);
 }

@@ -3,6 +3,8 @@ using System.Collections.Frozen;
 using System.Text;
 using Gateway.Configuration;
 using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.HeaderCapture;
@@ -69,11 +71,11 @@ public sealed class HeaderCapturePolicy
     public bool RecordsHeaderOrder { get; }
 
     /// <summary>Adds the captured request headers to <paramref name="attributes"/>.</summary>
-    public void CaptureRequest(IEnumerable<KeyValuePair<string, StringValues>> headers, ICollection<KeyValuePair<string, object?>> attributes) =>
+    internal void CaptureRequest(IHeaderDictionary headers, AttributeList attributes) =>
         Capture(headers, request: true, attributes);
 
     /// <summary>Adds the captured response headers to <paramref name="attributes"/>.</summary>
-    public void CaptureResponse(IEnumerable<KeyValuePair<string, StringValues>> headers, ICollection<KeyValuePair<string, object?>> attributes) =>
+    internal void CaptureResponse(IHeaderDictionary headers, AttributeList attributes) =>
         Capture(headers, request: false, attributes);
 
     /// <summary>True when values of the header <paramref name="headerName"/> are replaced by <c>[REDACTED]</c>.</summary>
@@ -86,7 +88,7 @@ public sealed class HeaderCapturePolicy
     /// Adds <c>gateway.request.header_order</c>: the lower-case names in the order received, at
     /// most <see cref="MaxHeaders"/> of them (the rest counted in <c>gateway.request.header_order_dropped</c>).
     /// </summary>
-    public void AddHeaderOrder(IReadOnlyList<string>? names, ICollection<KeyValuePair<string, object?>> attributes)
+    internal void AddHeaderOrder(IReadOnlyList<string>? names, AttributeList attributes)
     {
         if (!RecordsHeaderOrder || names is null || names.Count == 0)
         {
@@ -100,10 +102,10 @@ public sealed class HeaderCapturePolicy
             order[i] = Limit(Info(names[i]).Lower);
         }
 
-        attributes.Add(new(SemanticConventions.GatewayRequestHeaderOrder, order));
+        attributes.Add(AttributeNames.GatewayRequestHeaderOrder, order);
         if (names.Count > kept)
         {
-            attributes.Add(new(SemanticConventions.GatewayRequestHeaderOrderDropped, (long)(names.Count - kept)));
+            attributes.Add(AttributeNames.GatewayRequestHeaderOrderDropped, (long)(names.Count - kept));
         }
     }
 
@@ -144,7 +146,7 @@ public sealed class HeaderCapturePolicy
         return string.Concat(value.AsSpan(0, cut), SemanticConventions.TruncatedSuffix);
     }
 
-    private void Capture(IEnumerable<KeyValuePair<string, StringValues>> headers, bool request, ICollection<KeyValuePair<string, object?>> attributes)
+    private void Capture(IHeaderDictionary headers, bool request, AttributeList attributes)
     {
         var mode = request ? _requestMode : _responseMode;
         if (mode == HeaderLoggingMode.None)
@@ -170,7 +172,28 @@ public sealed class HeaderCapturePolicy
                 continue;
             }
 
-            var kept = Values(info, values, MaxTotalBytes - totalBytes - info.NameBytes, out var valueBytes);
+            var budget = MaxTotalBytes - totalBytes - info.NameBytes;
+            var attributeName = request ? info.RequestAttribute : info.ResponseAttribute;
+            int valueBytes;
+            if (values.Count == 1)
+            {
+                // The common case: one value, kept as it is, without an array.
+                var single = info.Redacted ? SemanticConventions.RedactedValue : Limit(values[0] ?? string.Empty);
+                valueBytes = Encoding.UTF8.GetByteCount(single);
+                if (budget >= 0 && valueBytes <= budget)
+                {
+                    totalBytes += info.NameBytes + valueBytes;
+                    captured++;
+                    attributes.AddSingleton(attributeName, single);
+                    continue;
+                }
+
+                full = true;
+                dropped++;
+                continue;
+            }
+
+            var kept = Values(info, values, budget, out valueBytes);
             if (kept is null)
             {
                 // Over the byte budget: this header and every later one are counted, not captured,
@@ -182,12 +205,12 @@ public sealed class HeaderCapturePolicy
 
             totalBytes += info.NameBytes + valueBytes;
             captured++;
-            attributes.Add(new(request ? info.RequestAttribute : info.ResponseAttribute, kept));
+            attributes.Add(attributeName, kept);
         }
 
         if (dropped > 0)
         {
-            attributes.Add(new(request ? SemanticConventions.GatewayRequestHeadersDropped : SemanticConventions.GatewayResponseHeadersDropped, (long)dropped));
+            attributes.Add(request ? AttributeNames.GatewayRequestHeadersDropped : AttributeNames.GatewayResponseHeadersDropped, (long)dropped);
         }
     }
 
@@ -238,8 +261,8 @@ public sealed class HeaderCapturePolicy
         {
             Lower = name.ToLowerInvariant();
             NameBytes = Encoding.UTF8.GetByteCount(Lower);
-            RequestAttribute = SemanticConventions.HttpRequestHeaderPrefix + Lower;
-            ResponseAttribute = SemanticConventions.HttpResponseHeaderPrefix + Lower;
+            RequestAttribute = AttributeName.Of(SemanticConventions.HttpRequestHeaderPrefix + Lower);
+            ResponseAttribute = AttributeName.Of(SemanticConventions.HttpResponseHeaderPrefix + Lower);
             Redacted = policy._headerRedaction.IsRedacted(name);
             RequestAllowed = policy._requestAllowlist.Contains(name);
             ResponseAllowed = policy._responseAllowlist.Contains(name);
@@ -249,9 +272,9 @@ public sealed class HeaderCapturePolicy
 
         public int NameBytes { get; }
 
-        public string RequestAttribute { get; }
+        public AttributeName RequestAttribute { get; }
 
-        public string ResponseAttribute { get; }
+        public AttributeName ResponseAttribute { get; }
 
         public bool Redacted { get; }
 

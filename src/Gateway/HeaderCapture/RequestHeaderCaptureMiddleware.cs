@@ -27,7 +27,8 @@ internal sealed class RequestHeaderCaptureMiddleware(RequestDelegate next)
     /// <summary>The request header attributes under the record's current policy.</summary>
     internal static AttributeList Capture(RequestRecord record, IHeaderDictionary headers)
     {
-        var attributes = new AttributeList();
+        var attributes = record.Telemetry.Scratch;
+        attributes.Clear();
         record.Policy.Capture.CaptureRequest(headers, attributes);
         record.Policy.Capture.AddHeaderOrder(record.HeaderOrder, attributes);
         return attributes;

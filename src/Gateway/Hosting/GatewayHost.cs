@@ -4,6 +4,8 @@ using Gateway.Demo;
 using Gateway.Forwarding;
 using Gateway.HeaderCapture;
 using Gateway.Telemetry;
+using Gateway.Telemetry.Otlp;
+using Gateway.Telemetry.Records;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
@@ -100,7 +102,15 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton(policies);
         services.AddWireView();
         AddForwarding(services, builder.Configuration);
-        services.AddGatewayTelemetry(builder.Logging, builder.Configuration, telemetry);
+        try
+        {
+            services.AddGatewayTelemetry(builder.Logging, builder.Configuration, telemetry);
+        }
+        catch (OtlpSettingsException e)
+        {
+            throw new GatewayStartupException(e.Problems);
+        }
+
         QuietFrameworkLogs(builder.Logging, builder.Configuration);
 
         services.AddSingleton<ConnectionRecordMiddleware>();
@@ -247,7 +257,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var path = Path.GetFullPath(telemetry.JsonLines.Path);
         try
         {
-            JsonLinesExporter.Open(path).Dispose();
+            JsonLinesSink.Open(path).Dispose();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
@@ -261,15 +271,19 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<Http11ClusterFilter>()
-            .AddTransforms(transforms => transforms.AddResponseTransform(context =>
+            .AddTransforms(transforms =>
             {
-                if (context.ProxyResponse is { } response)
+                transforms.AddRequestTransform(TraceContextTransform.Apply);
+                transforms.AddResponseTransform(context =>
                 {
-                    UpstreamConnectionJoin.Current?.SetStatusCode((int)response.StatusCode);
-                }
+                    if (context.ProxyResponse is { } response)
+                    {
+                        UpstreamConnectionJoin.Current?.SetStatusCode((int)response.StatusCode);
+                    }
 
-                return ValueTask.CompletedTask;
-            }));
+                    return ValueTask.CompletedTask;
+                });
+            });
 
         // YARP's session affinity protects its cookies with Data Protection. Keys held in
         // memory: no key files written to the home directory and no warning at every start;

@@ -1,6 +1,5 @@
-using System.Buffers.Binary;
-using System.Diagnostics;
 using Gateway.Configuration;
+using Gateway.Telemetry.Records;
 
 namespace Gateway.Sampling;
 
@@ -49,7 +48,7 @@ public sealed class SamplingPolicy
     /// The ratio decision: the last 8 bytes of the trace id, which W3C trace ids fill with random
     /// bits, compared with the ratio. A request without a trace id draws at random.
     /// </summary>
-    internal static bool ByRatio(ActivityTraceId traceId, double ratio)
+    internal static bool ByRatio(TraceId traceId, double ratio)
     {
         if (ratio >= 1)
         {
@@ -62,15 +61,13 @@ public sealed class SamplingPolicy
         }
 
         ulong draw;
-        if (traceId == default)
+        if (traceId.IsEmpty)
         {
             draw = (ulong)Random.Shared.NextInt64() << 1;
         }
         else
         {
-            Span<byte> bytes = stackalloc byte[16];
-            traceId.CopyTo(bytes);
-            draw = BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]);
+            draw = traceId.Low;
         }
 
         return draw < (ulong)(ratio * ulong.MaxValue);

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Gateway.Telemetry.Records;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Sampling;
@@ -7,7 +7,7 @@ namespace Gateway.Sampling;
 public readonly record struct SamplingRequest
 {
     /// <summary>The request's trace id; the ratio decision is a function of it, so every gateway of a trace agrees.</summary>
-    public ActivityTraceId TraceId { get; init; }
+    internal TraceId TraceId { get; init; }
 
     /// <summary>The YARP route id, or null when no route matched.</summary>
     public string? RouteId { get; init; }

@@ -1,36 +1,148 @@
-using System.Diagnostics;
+using System.Collections;
+using System.Globalization;
 using Gateway.ClientIdentity;
 using Gateway.Correlation;
+using Gateway.Telemetry.Records;
 
 namespace Gateway.Telemetry;
 
+/// <summary>The type of an attribute's value.</summary>
+internal enum AttributeKind : byte
+{
+    /// <summary>No value (written as JSON null, left out of OTLP).</summary>
+    Null,
+
+    /// <summary>A string.</summary>
+    String,
+
+    /// <summary>A boolean.</summary>
+    Bool,
+
+    /// <summary>A 64-bit integer.</summary>
+    Int,
+
+    /// <summary>A double.</summary>
+    Double,
+
+    /// <summary>An array of strings (header values).</summary>
+    Strings,
+}
+
+/// <summary>One attribute: its encoded name and a value that is never boxed.</summary>
+internal readonly struct Attribute(AttributeName name, AttributeKind kind, long bits, object? reference)
+{
+    /// <summary>The name.</summary>
+    public AttributeName Name { get; } = name;
+
+    /// <summary>The value's type.</summary>
+    public AttributeKind Kind { get; } = kind;
+
+    /// <summary>The integer, the boolean (0/1) or the double's bits.</summary>
+    public long Bits { get; } = bits;
+
+    /// <summary>The string, or the string array.</summary>
+    public object? Reference { get; } = reference;
+
+    /// <summary>The integer value.</summary>
+    public long Int => Bits;
+
+    /// <summary>The boolean value.</summary>
+    public bool Bool => Bits != 0;
+
+    /// <summary>The double value.</summary>
+    public double Double => BitConverter.Int64BitsToDouble(Bits);
+
+    /// <summary>The string value.</summary>
+    public string String => (string)Reference!;
+
+    /// <summary>How many strings a string-array value holds (one when it was added as a single string).</summary>
+    public int StringCount => Reference switch
+    {
+        string[] array => array.Length,
+        string => 1,
+        _ => 0,
+    };
+
+    /// <summary>String <paramref name="index"/> of a string-array value.</summary>
+    public string StringAt(int index) => Reference is string[] array ? array[index] ?? string.Empty : (string)Reference!;
+
+    /// <summary>The value as an object (boxes): for readers that are not on the hot path.</summary>
+    public object? Boxed => Kind switch
+    {
+        AttributeKind.String => Reference,
+        AttributeKind.Strings => Reference as string[] ?? [(string)Reference!],
+        AttributeKind.Bool => Bool,
+        AttributeKind.Int => Int,
+        AttributeKind.Double => Double,
+        _ => null,
+    };
+}
+
 /// <summary>
-/// The attributes of one record or span, in the order they were added. It is the log
-/// state of the gateway's records (OpenTelemetry takes an
-/// <c>IReadOnlyList&lt;KeyValuePair&lt;string, object?&gt;&gt;</c> state as the attributes)
-/// and is copied onto spans with <see cref="CopyTo"/>.
+/// The attributes of one record or span, in the order they were added, stored without
+/// boxing and with pre-encoded names so that the OTLP and JSON writers only copy bytes.
+/// The list is reused from record to record (<see cref="Clear"/>): building a record
+/// allocates nothing once the pool is warm.
 /// </summary>
-internal sealed class AttributeList : List<KeyValuePair<string, object?>>
+/// <remarks>
+/// It still reads as an <c>IReadOnlyList&lt;KeyValuePair&lt;string, object?&gt;&gt;</c> (boxing
+/// each value) for the console line and for tests.
+/// </remarks>
+internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?>>
 {
     /// <summary>Attributes of a server span or access record besides the captured headers: the fixed ones and the wire.* ones.</summary>
     public const int RecordCapacity = 64;
 
+    private Attribute[] _items;
+    private int _count;
+
     /// <summary>An empty list.</summary>
     public AttributeList()
+        : this(8)
     {
     }
 
-    /// <summary>An empty list with room for <paramref name="capacity"/> attributes, so that a record is built without regrowing.</summary>
-    public AttributeList(int capacity)
-        : base(capacity)
+    /// <summary>An empty list with room for <paramref name="capacity"/> attributes.</summary>
+    public AttributeList(int capacity) => _items = new Attribute[Math.Max(1, capacity)];
+
+    /// <inheritdoc />
+    public int Count => _count;
+
+    /// <summary>The attributes as stored.</summary>
+    public ReadOnlySpan<Attribute> Items => _items.AsSpan(0, _count);
+
+    /// <inheritdoc />
+    public KeyValuePair<string, object?> this[int index] =>
+        (uint)index < (uint)_count ? new(_items[index].Name.Name, _items[index].Boxed) : throw new ArgumentOutOfRangeException(nameof(index));
+
+    /// <summary>Empties the list, keeping its storage.</summary>
+    public void Clear()
     {
+        Array.Clear(_items, 0, _count);
+        _count = 0;
     }
 
-    /// <summary>Adds an attribute.</summary>
-    public void Add(string name, object? value) => Add(new KeyValuePair<string, object?>(name, value));
+    /// <summary>Adds a string attribute (null: an attribute without value).</summary>
+    public void Add(AttributeName name, string? value) =>
+        Append(new Attribute(name, value is null ? AttributeKind.Null : AttributeKind.String, 0, value));
+
+    /// <summary>Adds an integer attribute.</summary>
+    public void Add(AttributeName name, long value) => Append(new Attribute(name, AttributeKind.Int, value, null));
+
+    /// <summary>Adds a boolean attribute.</summary>
+    public void Add(AttributeName name, bool value) => Append(new Attribute(name, AttributeKind.Bool, value ? 1 : 0, null));
+
+    /// <summary>Adds a double attribute.</summary>
+    public void Add(AttributeName name, double value) => Append(new Attribute(name, AttributeKind.Double, BitConverter.DoubleToInt64Bits(value), null));
+
+    /// <summary>Adds a string-array attribute.</summary>
+    public void Add(AttributeName name, string[] values) => Append(new Attribute(name, AttributeKind.Strings, 0, values));
+
+    /// <summary>Adds a string-array attribute of one string, without allocating the array.</summary>
+    public void AddSingleton(AttributeName name, string value) => Append(new Attribute(name, AttributeKind.Strings, 0, value));
 
     /// <summary>Adds an attribute unless <paramref name="value"/> is null or empty.</summary>
-    public void AddIfPresent(string name, string? value)
+    public void AddIfPresent(AttributeName name, string? value)
     {
         if (!string.IsNullOrEmpty(value))
         {
@@ -38,21 +150,114 @@ internal sealed class AttributeList : List<KeyValuePair<string, object?>>
         }
     }
 
-    /// <summary>What went wrong upstream and what the kernel saw on that connection or attempt (access record).</summary>
-    public void AddUpstreamOutcome(Gateway.Forwarding.UpstreamOutcome outcome)
+    /// <summary>Adds an attribute unless <paramref name="value"/> is null.</summary>
+    public void AddIfKnown(AttributeName name, long? value)
     {
-        Add(SemanticConventions.GatewayUpstreamError, outcome.Error);
+        if (value is { } v)
+        {
+            Add(name, v);
+        }
+    }
+
+    /// <summary>Adds an attribute unless <paramref name="value"/> is null.</summary>
+    public void AddIfKnown(AttributeName name, int? value)
+    {
+        if (value is { } v)
+        {
+            Add(name, (long)v);
+        }
+    }
+
+    /// <summary>Adds an attribute unless <paramref name="value"/> is null.</summary>
+    public void AddIfKnown(AttributeName name, bool? value)
+    {
+        if (value is { } v)
+        {
+            Add(name, v);
+        }
+    }
+
+    /// <summary>Adds every attribute of <paramref name="other"/>, in order.</summary>
+    public void AddRange(AttributeList other)
+    {
+        foreach (var attribute in other.Items)
+        {
+            Append(attribute);
+        }
+    }
+
+    /// <summary>Adds an attribute by name and boxed value: for code off the hot path and tests.</summary>
+    public void Add(string name, object? value)
+    {
+        var key = AttributeName.Of(name);
+        switch (value)
+        {
+            case null:
+                Add(key, (string?)null);
+                break;
+            case string s:
+                Add(key, s);
+                break;
+            case bool b:
+                Add(key, b);
+                break;
+            case long or int or short or sbyte or byte or ushort or uint:
+                Add(key, Convert.ToInt64(value, CultureInfo.InvariantCulture));
+                break;
+            case double d:
+                Add(key, d);
+                break;
+            case float f:
+                Add(key, (double)f);
+                break;
+            case string[] strings:
+                Add(key, strings);
+                break;
+            case IEnumerable<string> sequence:
+                Add(key, sequence.ToArray());
+                break;
+            default:
+                Add(key, Convert.ToString(value, CultureInfo.InvariantCulture));
+                break;
+        }
+    }
+
+    /// <summary>Adds a name-value pair (collection expressions, tests).</summary>
+    public void Add(KeyValuePair<string, object?> pair) => Add(pair.Key, pair.Value);
+
+    /// <summary>Adds an attribute unless <paramref name="value"/> is null or empty.</summary>
+    public void AddIfPresent(string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            Add(AttributeName.Of(name), value);
+        }
+    }
+
+    /// <summary>Adds the pairs of <paramref name="pairs"/>, in order.</summary>
+    public void AddRange(IEnumerable<KeyValuePair<string, object?>> pairs)
+    {
+        foreach (var (key, value) in pairs)
+        {
+            Add(key, value);
+        }
+    }
+
+    /// <summary>What went wrong upstream and what the kernel saw on that connection or attempt (access record).</summary>
+    public void AddUpstreamOutcome(Forwarding.UpstreamOutcome outcome)
+    {
+        Add(AttributeNames.GatewayUpstreamError, outcome.Error);
         if (outcome.Tuple is { } tuple)
         {
-            Add(SemanticConventions.GatewayUpstreamLocalPort, (long)tuple.LocalPort);
+            Add(AttributeNames.GatewayUpstreamLocalPort, (long)tuple.LocalPort);
         }
 
         if (outcome.Facts is { } facts)
         {
-            Add(SemanticConventions.GatewayUpstreamPacketsOut, facts.PacketsOut);
-            Add(SemanticConventions.GatewayUpstreamPacketsIn, facts.PacketsIn);
-            Add(SemanticConventions.GatewayUpstreamRetransmitsOut, facts.RetransmitsOut);
-            AddIfPresent(SemanticConventions.GatewayUpstreamResetBy, facts.ResetBy);
+            Add(AttributeNames.GatewayUpstreamPacketsOut, facts.PacketsOut);
+            Add(AttributeNames.GatewayUpstreamPacketsIn, facts.PacketsIn);
+            Add(AttributeNames.GatewayUpstreamRetransmitsOut, facts.RetransmitsOut);
+            AddIfPresent(AttributeNames.GatewayUpstreamResetBy, facts.ResetBy);
         }
     }
 
@@ -62,114 +267,109 @@ internal sealed class AttributeList : List<KeyValuePair<string, object?>>
     /// </summary>
     public void AddConnection(ConnectionTuple tuple, ClientAddressAnonymizer? peerPrivacy = null)
     {
-        Add(SemanticConventions.NetworkPeerAddress, peerPrivacy?.Apply(tuple.PeerAddress) ?? tuple.PeerAddress.ToString());
-        Add(SemanticConventions.NetworkPeerPort, (long)tuple.PeerPort);
-        Add(SemanticConventions.NetworkLocalAddress, tuple.LocalAddress.ToString());
-        Add(SemanticConventions.NetworkLocalPort, (long)tuple.LocalPort);
-        Add(SemanticConventions.NetworkTransport, SemanticConventions.TransportTcp);
-        Add(SemanticConventions.NetworkType, tuple.NetworkType);
+        Add(AttributeNames.NetworkPeerAddress, peerPrivacy?.Apply(tuple.PeerAddress) ?? tuple.PeerAddress.ToString());
+        Add(AttributeNames.NetworkPeerPort, (long)tuple.PeerPort);
+        Add(AttributeNames.NetworkLocalAddress, tuple.LocalAddress.ToString());
+        Add(AttributeNames.NetworkLocalPort, (long)tuple.LocalPort);
+        Add(AttributeNames.NetworkTransport, SemanticConventions.TransportTcp);
+        Add(AttributeNames.NetworkType, tuple.NetworkType);
     }
 
     /// <summary>Adds <c>wire.observed</c> and, when observed, the wire facts (handshake fields only when known).</summary>
     public void AddWire(WireFacts? facts)
     {
-        Add(SemanticConventions.WireObserved, facts is not null);
+        Add(AttributeNames.WireObserved, facts is not null);
         if (facts is null)
         {
             return;
         }
 
-        AddIfKnown(SemanticConventions.WireIpTtl, facts.Ttl);
-        AddIfKnown(SemanticConventions.WireIpDscp, facts.Dscp);
-        AddIfKnown(SemanticConventions.WireIpEcn, facts.Ecn);
-        AddIfKnown(SemanticConventions.WireTcpWindow, facts.Window);
-        AddIfKnown(SemanticConventions.WireTcpMss, facts.Mss);
-        AddIfKnown(SemanticConventions.WireTcpWscale, facts.WindowScale);
-        AddIfPresent(SemanticConventions.WireTcpOptions, facts.Options);
-        AddIfPresent(SemanticConventions.WireTcpFingerprint, facts.Fingerprint);
-        AddIfKnown(SemanticConventions.WireIpDf, facts.DontFragment);
-        AddIfKnown(SemanticConventions.WireTcpHandshakeRttUs, facts.HandshakeRttUs);
+        AddIfKnown(AttributeNames.WireIpTtl, facts.Ttl);
+        AddIfKnown(AttributeNames.WireIpDscp, facts.Dscp);
+        AddIfKnown(AttributeNames.WireIpEcn, facts.Ecn);
+        AddIfKnown(AttributeNames.WireTcpWindow, facts.Window);
+        AddIfKnown(AttributeNames.WireTcpMss, facts.Mss);
+        AddIfKnown(AttributeNames.WireTcpWscale, facts.WindowScale);
+        AddIfPresent(AttributeNames.WireTcpOptions, facts.Options);
+        AddIfPresent(AttributeNames.WireTcpFingerprint, facts.Fingerprint);
+        AddIfKnown(AttributeNames.WireIpDf, facts.DontFragment);
+        AddIfKnown(AttributeNames.WireTcpHandshakeRttUs, facts.HandshakeRttUs);
 
-        Add(SemanticConventions.WireIpTtlChanges, facts.TtlChanges);
-        Add(SemanticConventions.WireConnRetransmitsOut, facts.RetransmitsOut);
-        Add(SemanticConventions.WireConnZeroWindowIn, facts.ZeroWindowIn);
-        Add(SemanticConventions.WireConnZeroWindowOut, facts.ZeroWindowOut);
-        AddIfPresent(SemanticConventions.WireConnResetBy, facts.ResetBy);
-        Add(SemanticConventions.WireConnPacketsIn, facts.PacketsIn);
-        Add(SemanticConventions.WireConnPacketsOut, facts.PacketsOut);
-        Add(SemanticConventions.WireConnBytesIn, facts.BytesIn);
-        Add(SemanticConventions.WireConnBytesOut, facts.BytesOut);
+        Add(AttributeNames.WireIpTtlChanges, facts.TtlChanges);
+        Add(AttributeNames.WireConnRetransmitsOut, facts.RetransmitsOut);
+        Add(AttributeNames.WireConnZeroWindowIn, facts.ZeroWindowIn);
+        Add(AttributeNames.WireConnZeroWindowOut, facts.ZeroWindowOut);
+        AddIfPresent(AttributeNames.WireConnResetBy, facts.ResetBy);
+        Add(AttributeNames.WireConnPacketsIn, facts.PacketsIn);
+        Add(AttributeNames.WireConnPacketsOut, facts.PacketsOut);
+        Add(AttributeNames.WireConnBytesIn, facts.BytesIn);
+        Add(AttributeNames.WireConnBytesOut, facts.BytesOut);
     }
 
     /// <summary>Adds the <c>wire.request.*</c> deltas of one request, when the wire was observed.</summary>
     public void AddWireRequest(WireRequestDelta? delta)
     {
-        if (delta is null)
+        if (delta is not { } d)
         {
             return;
         }
 
-        Add(SemanticConventions.WireRequestPacketsIn, delta.PacketsIn);
-        Add(SemanticConventions.WireRequestPacketsOut, delta.PacketsOut);
-        Add(SemanticConventions.WireRequestBytesIn, delta.BytesIn);
-        Add(SemanticConventions.WireRequestBytesOut, delta.BytesOut);
-        Add(SemanticConventions.WireRequestRetransmitsOut, delta.RetransmitsOut);
+        Add(AttributeNames.WireRequestPacketsIn, d.PacketsIn);
+        Add(AttributeNames.WireRequestPacketsOut, d.PacketsOut);
+        Add(AttributeNames.WireRequestBytesIn, d.BytesIn);
+        Add(AttributeNames.WireRequestBytesOut, d.BytesOut);
+        Add(AttributeNames.WireRequestRetransmitsOut, d.RetransmitsOut);
     }
 
-    /// <summary>The value of the first attribute named <paramref name="name"/>, or null.</summary>
+    /// <summary>The value (boxed) of the first attribute named <paramref name="name"/>, or null.</summary>
     public object? Find(string name)
     {
-        foreach (var (key, value) in this)
+        foreach (var attribute in Items)
         {
-            if (key == name)
+            if (attribute.Name.Name == name)
             {
-                return value;
+                return attribute.Boxed;
             }
         }
 
         return null;
     }
 
-    /// <summary>Adds every attribute with a value as a tag of <paramref name="activity"/>, in order.</summary>
-    /// <remarks>
-    /// <c>AddTag</c>, not <c>SetTag</c>: <c>SetTag</c> first searches the span's tags for the
-    /// name, which made copying a 40-attribute record quadratic and a visible share of the
-    /// gateway's CPU under load (docs/benchmarks.md). The spans this is used on carry no tags
-    /// before the copy, and the list's names are unique, so nothing is duplicated; a null
-    /// value is skipped, as <c>SetTag</c> would not have added it.
-    /// </remarks>
-    public void CopyTo(Activity activity)
+    /// <summary>The first attribute named <paramref name="name"/>.</summary>
+    public bool TryGet(AttributeName name, out Attribute found)
     {
-        foreach (var (key, value) in this)
+        foreach (var attribute in Items)
         {
-            if (value is not null)
+            if (ReferenceEquals(attribute.Name, name) || attribute.Name.Name == name.Name)
             {
-                activity.AddTag(key, value);
+                found = attribute;
+                return true;
             }
         }
+
+        found = default;
+        return false;
     }
 
-    private void AddIfKnown(string name, long? value)
+    /// <inheritdoc />
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
     {
-        if (value is { } v)
+        for (var i = 0; i < _count; i++)
         {
-            Add(name, v);
+            yield return this[i];
         }
     }
 
-    private void AddIfKnown(string name, bool? value)
-    {
-        if (value is { } v)
-        {
-            Add(name, v);
-        }
-    }
+    /// <inheritdoc />
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private void AddIfKnown(string name, int? value)
+    private void Append(in Attribute attribute)
     {
-        if (value is { } v)
+        if (_count == _items.Length)
         {
-            Add(name, (long)v);
+            Array.Resize(ref _items, _items.Length * 2);
         }
+
+        _items[_count++] = attribute;
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Gateway.Configuration;
 using Gateway.Correlation;
+using Gateway.Telemetry.Records;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +12,7 @@ namespace Gateway.Telemetry;
 /// Kestrel connection middleware: when a downstream connection ends, writes its
 /// <c>wire.connection</c> record with the final facts from the wire view.
 /// </summary>
-internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, WireRequestLedger ledger, PolicySnapshotSource policies, RecordLogger records, ILogger<ConnectionRecordMiddleware> logger)
+internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, WireRequestLedger ledger, PolicySnapshotSource policies, RecordPipeline records, ILogger<ConnectionRecordMiddleware> logger)
 {
     /// <summary>Wraps Kestrel's connection pipeline.</summary>
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
@@ -44,14 +45,15 @@ internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, Wir
         var facts = wireView.Complete(tuple);
         var requests = ledger.Forget(tuple);
         var privacy = policies.Current.Anonymizer;
-        var attributes = new AttributeList();
+        var record = records.Rent();
+        var attributes = record.Log.Attributes;
         attributes.AddConnection(tuple, privacy);
-        attributes.Add(SemanticConventions.GatewayConnectionRequests, (long)requests);
+        attributes.Add(AttributeNames.GatewayConnectionRequests, (long)requests);
         attributes.AddWire(facts);
         if (facts is not null)
         {
-            attributes.Add(SemanticConventions.WireConnDurationMs, Math.Round(facts.DurationMs, 3));
-            attributes.AddIfPresent(SemanticConventions.WireConnClosedBy, facts.ClosedBy);
+            attributes.Add(AttributeNames.WireConnDurationMs, Math.Round(facts.DurationMs, 3));
+            attributes.AddIfPresent(AttributeNames.WireConnClosedBy, facts.ClosedBy);
         }
 
         // The body names the peer too: through the same privacy setting as the attributes.
@@ -62,6 +64,10 @@ internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, Wir
             ? $"connection {shown} closed, wire not observed"
             : string.Create(CultureInfo.InvariantCulture,
                 $"connection {shown} closed by {facts.ClosedBy ?? "nobody yet"} after {requests} request(s), in={facts.PacketsIn}/{facts.BytesIn}B out={facts.PacketsOut}/{facts.BytesOut}B retransmits={facts.RetransmitsOut}");
-        records.Connection(attributes, body);
+        record.HasLog = true;
+        record.Log.EventName = SemanticConventions.ConnectionEvent;
+        record.Log.TimeUnixNano = UnixTime.NowNanos();
+        record.Log.Body = body;
+        records.Submit(record);
     }
 }

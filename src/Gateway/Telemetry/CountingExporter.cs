@@ -4,7 +4,7 @@ using OpenTelemetry;
 namespace Gateway.Telemetry;
 
 /// <summary>
-/// Wraps an exporter (OTLP, the JSON-lines sink) and counts what each export call
+/// Wraps an SDK exporter (the OTLP metric exporter) and counts what each export call
 /// delivered or lost into <see cref="TelemetryLoss"/>. An exporter that throws is
 /// counted as a failure and never reaches the SDK's export thread as an exception.
 /// </summary>
@@ -33,14 +33,10 @@ internal sealed class CountingExporter<T> : BaseExporter<T>
     /// <summary>The exporter's name in the metrics: <c>otlp</c>, <c>jsonl</c>, <c>console</c>.</summary>
     public string Name { get; }
 
-    /// <summary>The queue in front of this exporter, when a counting batch processor feeds it.</summary>
-    public ExportQueueGate? Gate { get; set; }
-
     /// <inheritdoc />
     public override ExportResult Export(in Batch<T> batch)
     {
         int count = (int)batch.Count;
-        Gate?.Leave(count);
         if (inner.ParentProvider is null && ParentProvider is { } provider)
         {
             SetParent?.Invoke(inner, [provider]);

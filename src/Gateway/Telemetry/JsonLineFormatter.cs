@@ -1,9 +1,7 @@
 using System.Buffers;
-using System.Collections;
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Gateway.Telemetry.Records;
 
 namespace Gateway.Telemetry;
 
@@ -16,106 +14,113 @@ namespace Gateway.Telemetry;
 /// the writer escapes every control character (CR, LF, ESC, ...) and U+2028/U+2029, and
 /// replaces invalid UTF-16 (lone surrogates) with U+FFFD. The relaxed encoder is used
 /// because it leaves printable non-ASCII and characters such as '+' readable; it is
-/// "unsafe" only for embedding into HTML, which a log file is not.
+/// "unsafe" only for embedding into HTML, which a log file is not. Attribute names come
+/// pre-escaped (<see cref="AttributeName"/>), so a line costs no allocation.
 /// </remarks>
 internal static class JsonLineFormatter
 {
-    private static readonly JsonWriterOptions Options = new()
+    /// <summary>The encoder of every string and name in a line.</summary>
+    public static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+    /// <summary>The writer options of a line.</summary>
+    public static readonly JsonWriterOptions Options = new()
     {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Encoder = Encoder,
         Indented = false,
         SkipValidation = false,
     };
 
-    /// <summary>Appends one record and its terminating newline to <paramref name="output"/>.</summary>
-    public static void Write(
-        IBufferWriter<byte> output,
-        DateTime timestampUtc,
-        string? eventName,
-        ActivityTraceId traceId,
-        ActivitySpanId spanId,
-        string? body,
-        IEnumerable<KeyValuePair<string, object?>>? attributes)
+    private static readonly JsonEncodedText Time = JsonEncodedText.Encode("time");
+    private static readonly JsonEncodedText Event = JsonEncodedText.Encode("event");
+    private static readonly JsonEncodedText TraceIdName = JsonEncodedText.Encode("trace_id");
+    private static readonly JsonEncodedText SpanIdName = JsonEncodedText.Encode("span_id");
+    private static readonly JsonEncodedText Body = JsonEncodedText.Encode("body");
+    private static readonly JsonEncodedText Attributes = JsonEncodedText.Encode("attributes");
+
+    /// <summary>Appends one record made of these parts and its newline to <paramref name="output"/>.</summary>
+    public static void Write(IBufferWriter<byte> output, DateTime timestampUtc, string eventName, TraceId traceId, ulong spanId, string body, AttributeList attributes)
     {
-        using (var writer = new Utf8JsonWriter(output, Options))
+        var record = new LogData
         {
-            writer.WriteStartObject();
-            writer.WriteString("time", timestampUtc.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture));
-            writer.WriteString("event", eventName);
-            WriteId(writer, "trace_id", traceId == default ? null : traceId.ToHexString());
-            WriteId(writer, "span_id", spanId == default ? null : spanId.ToHexString());
-            writer.WriteString("body", body);
-            writer.WriteStartObject("attributes");
-            foreach (var (key, value) in attributes ?? [])
-            {
-                if (key == "{OriginalFormat}")
-                {
-                    continue;
-                }
-
-                writer.WritePropertyName(key);
-                WriteValue(writer, value);
-            }
-
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
-
-        output.Write("\n"u8);
+            TimeUnixNano = (timestampUtc.ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks) * 100,
+            EventName = eventName,
+            TraceId = traceId,
+            SpanId = spanId,
+            Body = body,
+        };
+        record.ShareAttributes(attributes);
+        Write(output, record);
     }
 
-    private static void WriteId(Utf8JsonWriter writer, string name, string? hex)
+    /// <summary>Appends one record and its newline to <paramref name="output"/>.</summary>
+    public static void Write(IBufferWriter<byte> output, LogData record)
     {
-        if (hex is null)
+        using var writer = new Utf8JsonWriter(output, Options);
+        Write(writer, output, record);
+    }
+
+    /// <summary>Appends one record and its newline to <paramref name="output"/>, with <paramref name="writer"/> reset onto it.</summary>
+    public static void Write(Utf8JsonWriter writer, IBufferWriter<byte> output, LogData record)
+    {
+        writer.Reset(output);
+        writer.WriteStartObject();
+        // Always seven fraction digits, as readers of earlier files expect.
+        Span<char> time = stackalloc char[28];
+        UnixTime.ToDateTime(record.TimeUnixNano).TryFormat(time, out var length, "yyyy-MM-ddTHH:mm:ss.fffffffZ", System.Globalization.CultureInfo.InvariantCulture);
+        writer.WriteString(Time, time[..length]);
+        writer.WriteString(Event, record.EventName);
+        if (record.TraceId.IsEmpty)
         {
-            writer.WriteNull(name);
+            writer.WriteNull(TraceIdName);
+            writer.WriteNull(SpanIdName);
         }
         else
         {
-            writer.WriteString(name, hex);
+            Span<char> hex = stackalloc char[32];
+            record.TraceId.High.TryFormat(hex, out _, "x16");
+            record.TraceId.Low.TryFormat(hex[16..], out _, "x16");
+            writer.WriteString(TraceIdName, hex);
+            record.SpanId.TryFormat(hex, out _, "x16");
+            writer.WriteString(SpanIdName, hex[..16]);
         }
-    }
 
-    private static void WriteValue(Utf8JsonWriter writer, object? value)
-    {
-        switch (value)
+        writer.WriteString(Body, record.Body);
+        writer.WriteStartObject(Attributes);
+        foreach (ref readonly var attribute in record.Attributes.Items)
         {
-            case null:
-                writer.WriteNullValue();
-                break;
-            case string s:
-                writer.WriteStringValue(s);
-                break;
-            case bool b:
-                writer.WriteBooleanValue(b);
-                break;
-            case long or int or short or sbyte or byte or ushort or uint:
-                writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
-                break;
-            case ulong u:
-                writer.WriteNumberValue(u);
-                break;
-            case double d when double.IsFinite(d):
-                writer.WriteNumberValue(d);
-                break;
-            case float f when float.IsFinite(f):
-                writer.WriteNumberValue(f);
-                break;
-            case decimal m:
-                writer.WriteNumberValue(m);
-                break;
-            case IEnumerable sequence:
-                writer.WriteStartArray();
-                foreach (var item in sequence)
-                {
-                    WriteValue(writer, item);
-                }
+            writer.WritePropertyName(attribute.Name.Json);
+            switch (attribute.Kind)
+            {
+                case AttributeKind.String:
+                    writer.WriteStringValue(attribute.String);
+                    break;
+                case AttributeKind.Bool:
+                    writer.WriteBooleanValue(attribute.Bool);
+                    break;
+                case AttributeKind.Int:
+                    writer.WriteNumberValue(attribute.Int);
+                    break;
+                case AttributeKind.Double when double.IsFinite(attribute.Double):
+                    writer.WriteNumberValue(attribute.Double);
+                    break;
+                case AttributeKind.Strings:
+                    writer.WriteStartArray();
+                    for (var i = 0; i < attribute.StringCount; i++)
+                    {
+                        writer.WriteStringValue(attribute.StringAt(i));
+                    }
 
-                writer.WriteEndArray();
-                break;
-            default:
-                writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
-                break;
+                    writer.WriteEndArray();
+                    break;
+                default:
+                    writer.WriteNullValue();
+                    break;
+            }
         }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.Flush();
+        output.Write("\n"u8);
     }
 }

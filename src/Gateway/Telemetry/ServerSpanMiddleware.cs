@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Gateway.Configuration;
@@ -9,7 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
-using OpenTelemetry.Context.Propagation;
+using Gateway.Telemetry.Records;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Telemetry;
@@ -23,9 +24,9 @@ namespace Gateway.Telemetry;
 /// <code>
 ///   1. take the policy snapshot, the header order, put RequestRecord + IWireAnomalyFeature on the context
 ///   2. routing ─► RequestHeaderCaptureMiddleware captures request headers under the route's policy
-///   3. proxy pipeline; UpstreamSpanStep hands its ended client spans to the RequestRecord
+///   3. proxy pipeline; UpstreamSpanStep adds one client span per attempt to the same record
 ///   4. response ends: client identity, wire facts, response headers, query redaction
-///   5. sampling decides; record kept ─► access record + span exported; dropped ─► neither, nor the client spans
+///   5. sampling decides; record kept ─► submitted (server span, client spans, access record); dropped ─► back to the pool
 /// </code>
 /// </remarks>
 internal sealed partial class ServerSpanMiddleware(
@@ -33,33 +34,42 @@ internal sealed partial class ServerSpanMiddleware(
     IWireView wireView,
     WireRequestLedger ledger,
     PolicySnapshotSource policies,
-    RecordLogger records,
+    RecordPipeline records,
     WireMetrics wireMetrics,
     ILogger<ServerSpanMiddleware> logger)
 {
+    // "GET {**catch-all}" and the like, built once per method and route template.
+    private static readonly ConcurrentDictionary<(string Method, string Template), string> SpanNames = new();
+
     /// <summary>Runs the request inside its server span and writes the access record.</summary>
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
-        var parent = Propagators.DefaultTextMapPropagator.Extract(default, context.Request.Headers, ReadHeader);
+        var telemetry = records.Rent();
+        var span = telemetry.AddSpan();
+        span.Kind = SpanKindCode.Server;
+        span.StartUnixNano = UnixTime.NowNanos();
+        span.SpanId = SpanIds.NewRandom();
+        if (!TraceContext.TryContinue(context.Request.Headers, span))
+        {
+            span.TraceId = TraceId.NewRandom();
+            span.TraceFlags = TraceContext.Sampled;
+        }
+        else if ((span.TraceFlags & TraceContext.Sampled) == 0)
+        {
+            // The caller's trace is not sampled: no spans for it, as a parent-based sampler would
+            // decide; the access record is still written and names the trace.
+            telemetry.ExportSpans = false;
+        }
 
-        // ASP.NET Core's hosting layer starts an Activity of its own that nothing exports;
-        // our span must hang off the caller's traceparent (or be a root), not off that one.
-        // The change is local to this async method's flow.
-        Activity.Current = null;
-        using var activity = GatewayActivitySource.Instance.StartActivity(
-            context.Request.Method, ActivityKind.Server, parent.ActivityContext);
-
-        var record = new RequestRecord(policies.Current) { HeaderOrder = HeaderOrderRecorder.Take(context.Request.Protocol) };
+        var record = new RequestRecord(policies.Current, telemetry, span) { HeaderOrder = HeaderOrderRecorder.Take(context.Request.Protocol) };
         // One set by an earlier middleware (the correlation layer, a test) is kept, so that its flag counts.
         var anomaly = context.Features.Get<IWireAnomalyFeature>() ?? new WireAnomalyFeature();
         context.Features.Set(record);
         context.Features.Set(anomaly);
 
         // Kernel events on this connection become events of this span while it runs.
-        using var tracking = activity is not null && DownstreamTuple(context.Connection) is { } inFlight
-            ? wireView.Track(inFlight, activity)
-            : null;
+        var tracking = DownstreamTuple(context.Connection) is { } inFlight ? wireView.Track(inFlight, span) : null;
         Exception? failure = null;
         try
         {
@@ -73,10 +83,12 @@ internal sealed partial class ServerSpanMiddleware(
         finally
         {
             HeaderOrderRecorder.Clear();
-            var recorded = true;
+            // No kernel event may reach the span once the record is handed over.
+            tracking?.Dispose();
+            var submitted = false;
             try
             {
-                recorded = Complete(context, activity, record, started, failure);
+                submitted = Complete(context, record, started, failure);
             }
             catch (Exception e)
             {
@@ -84,14 +96,18 @@ internal sealed partial class ServerSpanMiddleware(
             }
             finally
             {
-                record.ReleaseDeferred(recorded);
+                if (!submitted)
+                {
+                    telemetry.Discard();
+                }
             }
         }
     }
 
-    /// <summary>Builds the record, decides sampling, writes it when kept; returns whether it was kept.</summary>
-    private bool Complete(HttpContext context, Activity? activity, RequestRecord record, long started, Exception? failure)
+    /// <summary>Builds the record, decides sampling, submits it when kept; returns whether it was submitted.</summary>
+    private bool Complete(HttpContext context, RequestRecord record, long started, Exception? failure)
     {
+        var span = record.Server;
         var request = context.Request;
         var proxy = context.Features.Get<IReverseProxyFeature>();
         var template = proxy?.Route.Config.Match.Path ?? (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
@@ -111,36 +127,33 @@ internal sealed partial class ServerSpanMiddleware(
             wireMetrics.Incomplete(wire is null ? WireMetrics.NoFlow : wire.Ttl is null ? WireMetrics.NoHandshake : null);
         }
 
-        // Sized once: growing a list past 40 entries step by step left ~1 KB of garbage per request.
-        var attributes = new AttributeList(AttributeList.RecordCapacity + (record.RequestHeaders?.Count ?? 0) + context.Response.Headers.Count)
-        {
-            { SemanticConventions.HttpRequestMethod, request.Method },
-            { SemanticConventions.UrlScheme, request.Scheme },
-            { SemanticConventions.UrlPath, path },
-        };
-        attributes.AddIfPresent(SemanticConventions.UrlQuery, query);
-        attributes.AddIfPresent(SemanticConventions.HttpRoute, template);
-        attributes.Add(SemanticConventions.HttpResponseStatusCode, (long)status);
-        attributes.AddIfPresent(SemanticConventions.NetworkProtocolVersion, ProtocolVersion(request.Protocol));
+        var attributes = span.Attributes;
+        attributes.Add(AttributeNames.HttpRequestMethod, request.Method);
+        attributes.Add(AttributeNames.UrlScheme, request.Scheme);
+        attributes.Add(AttributeNames.UrlPath, path);
+        attributes.AddIfPresent(AttributeNames.UrlQuery, query);
+        attributes.AddIfPresent(AttributeNames.HttpRoute, template);
+        attributes.Add(AttributeNames.HttpResponseStatusCode, (long)status);
+        attributes.AddIfPresent(AttributeNames.NetworkProtocolVersion, ProtocolVersion(request.Protocol));
         if (request.Headers.UserAgent.Count > 0)
         {
-            attributes.AddIfPresent(SemanticConventions.UserAgentOriginal,
+            attributes.AddIfPresent(AttributeNames.UserAgentOriginal,
                 capture.IsRedacted(HeaderNames.UserAgent) ? SemanticConventions.RedactedValue : capture.Limit(request.Headers.UserAgent.ToString()));
         }
 
         if (tuple is { } client)
         {
             var verdict = snapshot.Identity.Resolve(client.PeerAddress, client.PeerPort, request.Headers["Forwarded"], request.Headers["X-Forwarded-For"], wire);
-            attributes.Add(SemanticConventions.ClientAddress, snapshot.Anonymizer.Apply(verdict.ClientAddress));
+            attributes.Add(AttributeNames.ClientAddress, snapshot.Anonymizer.Apply(verdict.ClientAddress));
             if (verdict.ClientPort is { } clientPort)
             {
-                attributes.Add(SemanticConventions.ClientPort, (long)clientPort);
+                attributes.Add(AttributeNames.ClientPort, (long)clientPort);
             }
 
             if (verdict.Claimed)
             {
-                attributes.Add(SemanticConventions.GatewayForwardedTrusted, verdict.Trusted);
-                attributes.AddIfPresent(SemanticConventions.GatewayForwardedMismatch, verdict.Mismatch);
+                attributes.Add(AttributeNames.GatewayForwardedTrusted, verdict.Trusted);
+                attributes.AddIfPresent(AttributeNames.GatewayForwardedMismatch, verdict.Mismatch);
             }
         }
 
@@ -156,9 +169,9 @@ internal sealed partial class ServerSpanMiddleware(
 
         if (proxy is not null)
         {
-            attributes.Add(SemanticConventions.GatewayRouteId, proxy.Route.Config.RouteId);
-            attributes.AddIfPresent(SemanticConventions.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
-            attributes.AddIfPresent(SemanticConventions.GatewayDestinationId, proxy.ProxiedDestination?.DestinationId);
+            attributes.Add(AttributeNames.GatewayRouteId, proxy.Route.Config.RouteId);
+            attributes.AddIfPresent(AttributeNames.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
+            attributes.AddIfPresent(AttributeNames.GatewayDestinationId, proxy.ProxiedDestination?.DestinationId);
         }
 
         var forwarderError = ForwarderErrors.Of(context);
@@ -166,7 +179,7 @@ internal sealed partial class ServerSpanMiddleware(
             : failure is not null ? failure.GetType().FullName
             : status >= 500 ? status.ToString(CultureInfo.InvariantCulture)
             : null;
-        attributes.AddIfPresent(SemanticConventions.ErrorType, errorType);
+        attributes.AddIfPresent(AttributeNames.ErrorType, errorType);
         if (context.Features.Get<Forwarding.UpstreamOutcome>() is { } upstream)
         {
             attributes.AddUpstreamOutcome(upstream);
@@ -175,13 +188,10 @@ internal sealed partial class ServerSpanMiddleware(
         attributes.AddWire(wire);
         var delta = tuple is { } counted ? ledger.Next(counted, wire) : null;
         attributes.AddWireRequest(delta);
-        if (activity is not null)
-        {
-            WireEventRouter.Reconcile(activity, wire);
-        }
+        WireEventRouter.Reconcile(span, wire);
 
         // What the wire saw during this request makes it worth keeping whatever the sampling ratio.
-        if (delta?.RetransmitsOut > 0 || wire?.ResetBy is not null || HasWireEvents(activity))
+        if (delta?.RetransmitsOut > 0 || wire?.ResetBy is not null || span.HasEventWithPrefix(WireEventRouter.EventPrefix))
         {
             AnomalyFeature(context).Anomaly = true;
         }
@@ -189,7 +199,7 @@ internal sealed partial class ServerSpanMiddleware(
         var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var decision = snapshot.Sampling.Decide(new SamplingRequest
         {
-            TraceId = activity?.TraceId ?? default,
+            TraceId = span.TraceId,
             RouteId = proxy?.Route.Config.RouteId,
             RouteRatio = record.Policy.SamplingRatio,
             Method = request.Method,
@@ -201,51 +211,47 @@ internal sealed partial class ServerSpanMiddleware(
         });
         if (decision == SamplingDecision.Dropped)
         {
-            if (activity is not null)
-            {
-                // Not exported: OpenTelemetry's export processors skip an activity that is not recorded.
-                activity.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
-                activity.IsAllDataRequested = false;
-            }
-
             return false;
         }
 
-        if (activity is not null)
+        span.Name = template is null ? request.Method : SpanName(request.Method, template);
+        if (status >= 500 || failure is not null)
         {
-            activity.DisplayName = template is null ? request.Method : $"{request.Method} {template}";
-            attributes.CopyTo(activity);
-            if (status >= 500 || failure is not null)
-            {
-                activity.SetStatus(ActivityStatusCode.Error, forwarderError is not null ? ForwarderErrors.Describe(forwarderError) : failure?.Message);
-            }
+            span.SetError(forwarderError is not null ? ForwarderErrors.Describe(forwarderError) : failure?.Message);
         }
 
-        attributes.Add(SemanticConventions.GatewayRequestDurationMs, Math.Round(milliseconds, 3));
-        var body = string.Create(CultureInfo.InvariantCulture,
-            $"{request.Method} {path}{(query is null ? "" : "?")}{query} {status} {milliseconds:0.0}ms");
+        attributes.Add(AttributeNames.GatewayRequestDurationMs, Math.Round(milliseconds, 3));
+        span.EndUnixNano = UnixTime.NowNanos();
 
-        // Still inside the span's scope: the record gets its trace and span id.
-        records.Access(attributes, body);
+        var log = record.Telemetry.Log;
+        record.Telemetry.HasLog = true;
+        log.EventName = SemanticConventions.AccessEvent;
+        log.TimeUnixNano = span.EndUnixNano;
+        log.TraceId = span.TraceId;
+        log.SpanId = span.SpanId;
+        log.TraceFlags = span.TraceFlags;
+        log.ShareAttributes(attributes);
+        log.Body = string.Create(CultureInfo.InvariantCulture,
+            $"{request.Method} {path}{(query is null ? "" : "?")}{query} {status} {milliseconds:0.0}ms");
+        records.Submit(record.Telemetry);
         return true;
     }
 
-    private static bool HasWireEvents(Activity? activity)
+    private static string SpanName(string method, string template)
     {
-        if (activity is null)
+        if (SpanNames.TryGetValue((method, template), out var name))
         {
-            return false;
+            return name;
         }
 
-        foreach (var e in activity.Events)
+        name = $"{method} {template}";
+        // Bounded: methods are few and templates come from the configuration; a client inventing methods cannot grow it.
+        if (SpanNames.Count < 1024)
         {
-            if (e.Name.StartsWith("wire.", StringComparison.Ordinal))
-            {
-                return true;
-            }
+            SpanNames.TryAdd((method, template), name);
         }
 
-        return false;
+        return name;
     }
 
     private static IWireAnomalyFeature AnomalyFeature(HttpContext context) =>
@@ -255,14 +261,14 @@ internal sealed partial class ServerSpanMiddleware(
     {
         if (request.Host.HasValue)
         {
-            attributes.Add(SemanticConventions.ServerAddress, request.Host.Host);
+            attributes.Add(AttributeNames.ServerAddress, request.Host.Host);
             var port = request.Host.Port ?? (request.IsHttps ? 443 : 80);
-            attributes.Add(SemanticConventions.ServerPort, (long)port);
+            attributes.Add(AttributeNames.ServerPort, (long)port);
         }
         else if (tuple is { } local)
         {
-            attributes.Add(SemanticConventions.ServerAddress, local.LocalAddress.ToString());
-            attributes.Add(SemanticConventions.ServerPort, (long)local.LocalPort);
+            attributes.Add(AttributeNames.ServerAddress, local.LocalAddress.ToString());
+            attributes.Add(AttributeNames.ServerPort, (long)local.LocalPort);
         }
     }
 
@@ -275,7 +281,4 @@ internal sealed partial class ServerSpanMiddleware(
     /// <summary><c>HTTP/1.1</c> → <c>1.1</c>, <c>HTTP/2</c> → <c>2</c>.</summary>
     internal static string? ProtocolVersion(string protocol) =>
         protocol.StartsWith("HTTP/", StringComparison.OrdinalIgnoreCase) ? protocol[5..] : null;
-
-    private static IEnumerable<string> ReadHeader(IHeaderDictionary headers, string name) =>
-        headers.TryGetValue(name, out var values) ? values.Where(v => v is not null).Select(v => v!) : [];
 }

@@ -5,16 +5,13 @@ namespace Gateway.Telemetry;
 
 /// <summary>
 /// What the gateway's telemetry pipelines lost and why, per signal and exporter, as
-/// metrics of the <c>Gateway.Telemetry</c> meter. Fed by <see cref="CountingExporter{T}"/>
-/// (export calls that failed) and by the counting batch processors (items refused
-/// because the bounded queue was full); read by <see cref="TelemetryLossReporter"/>.
+/// metrics of the <c>Gateway.Telemetry</c> meter. Fed by the record sinks (items refused
+/// because a bounded queue was full, export calls that failed) and by the metric exporter;
+/// read by <see cref="TelemetryLossReporter"/>.
 /// </summary>
 /// <remarks>
-/// The SDK's batch processors keep their own dropped count internal and the OTLP exporter
-/// reports failures only to its EventSource. Counting at the two places where an item can
-/// be lost (the queue's door and the exporter's answer) gives exact numbers without
-/// reflection and without replacing the SDK's processor, which also owns the pooling of
-/// log records.
+/// An item can be lost at two places only: the door of a sink's queue and the exporter's
+/// answer. Counting at both gives exact numbers.
 /// </remarks>
 internal sealed class TelemetryLoss : IDisposable
 {
@@ -23,6 +20,9 @@ internal sealed class TelemetryLoss : IDisposable
 
     /// <summary>Reason: the exporter answered failure (collector down, refusing, timing out).</summary>
     public const string ExportFailed = "export_failed";
+
+    /// <summary>Reason: the collector accepted the export but rejected these items (OTLP partial success).</summary>
+    public const string Rejected = "rejected";
 
     private readonly ConcurrentDictionary<(TelemetrySignal Signal, string Exporter, string Reason), StrongBox> dropped = new();
     private readonly ConcurrentDictionary<(TelemetrySignal Signal, string Exporter), StrongBox> failures = new();
@@ -33,7 +33,7 @@ internal sealed class TelemetryLoss : IDisposable
     {
         meter.CreateObservableCounter(SemanticConventions.MetricTelemetryDropped, () =>
                 dropped.Select(p => Measure(p.Value, p.Key.Signal, p.Key.Exporter, (SemanticConventions.TelemetryReason, p.Key.Reason))),
-            unit: "{item}", description: "Spans, log records or metric streams the gateway could not deliver, by signal, exporter and reason (queue_full, export_failed)");
+            unit: "{item}", description: "Spans, log records or metric streams the gateway could not deliver, by signal, exporter and reason (queue_full, export_failed, rejected)");
         meter.CreateObservableCounter(SemanticConventions.MetricTelemetryExportFailures, () =>
                 failures.Select(p => Measure(p.Value, p.Key.Signal, p.Key.Exporter)),
             unit: "{export}", description: "Export calls that failed, by signal and exporter");
@@ -42,16 +42,23 @@ internal sealed class TelemetryLoss : IDisposable
             unit: "{item}", description: "Items exported successfully, by signal and exporter");
     }
 
-    /// <summary>Counts one item the queue of <paramref name="exporter"/> refused.</summary>
-    public void OnQueueFull(TelemetrySignal signal, string exporter) =>
-        Interlocked.Increment(ref dropped.GetOrAdd((signal, exporter, QueueFull), _ => new StrongBox()).Value);
+    /// <summary>Counts <paramref name="items"/> items the queue of <paramref name="exporter"/> refused.</summary>
+    public void OnQueueFull(TelemetrySignal signal, string exporter, int items = 1) =>
+        Interlocked.Add(ref dropped.GetOrAdd((signal, exporter, QueueFull), _ => new StrongBox()).Value, items);
 
-    /// <summary>Counts a failed export call of <paramref name="items"/> items.</summary>
-    public void OnExportFailed(TelemetrySignal signal, string exporter, int items)
+    /// <summary>Counts <paramref name="calls"/> failed export call(s) that lost <paramref name="items"/> items.</summary>
+    public void OnExportFailed(TelemetrySignal signal, string exporter, int items, int calls = 1)
     {
         Interlocked.Add(ref dropped.GetOrAdd((signal, exporter, ExportFailed), _ => new StrongBox()).Value, items);
-        Interlocked.Increment(ref failures.GetOrAdd((signal, exporter), _ => new StrongBox()).Value);
+        if (calls > 0)
+        {
+            Interlocked.Add(ref failures.GetOrAdd((signal, exporter), _ => new StrongBox()).Value, calls);
+        }
     }
+
+    /// <summary>Counts <paramref name="items"/> items the receiver took but said it rejected (OTLP partial success).</summary>
+    public void OnRejected(TelemetrySignal signal, string exporter, long items) =>
+        Interlocked.Add(ref dropped.GetOrAdd((signal, exporter, Rejected), _ => new StrongBox()).Value, items);
 
     /// <summary>Counts <paramref name="items"/> items exported successfully.</summary>
     public void OnExported(TelemetrySignal signal, string exporter, int items) =>

@@ -1,60 +1,87 @@
+using System.Reflection;
 using Gateway.Configuration;
+using Gateway.Telemetry.Otlp;
+using Gateway.Telemetry.Records;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
-using OpenTelemetry;
 using OpenTelemetry.Exporter;
-using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace Gateway.Telemetry;
 
 /// <summary>
-/// Wires the OpenTelemetry SDK: the gateway's spans, its records as log records, the
-/// embedded sink (always), and OTLP (when the standard variables ask for it).
+/// Wires the gateway's telemetry: its records (spans and log records) go through the
+/// gateway's own pipeline (<see cref="RecordPipeline"/>: OTLP, the embedded sink, the
+/// console), its metrics through the OpenTelemetry SDK.
 /// </summary>
+/// <remarks>
+/// Spans and records are built and encoded by the gateway itself instead of as
+/// <c>Activity</c> and <c>LogRecord</c> objects: a record of some 50 attributes then costs
+/// copies of pre-encoded bytes instead of a few kilobytes of objects per request
+/// (docs/benchmarks.md). Metrics are few and periodic; the SDK serves them well.
+/// </remarks>
 internal static class TelemetryRegistration
 {
     // The embedded sink is meant to be read while the gateway runs: export often.
-    private const int SinkDelayMilliseconds = 100;
+    private static readonly BatchOptions SinkOptions = new(8192, 512, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30));
 
-    /// <summary>Registers tracing and logging; <paramref name="settings"/> is the validated <c>Telemetry</c> section.</summary>
+    /// <summary>Registers the record pipeline and metrics; <paramref name="settings"/> is the validated <c>Telemetry</c> section.</summary>
     public static void AddGatewayTelemetry(this IServiceCollection services, ILoggingBuilder logging, IConfiguration configuration, TelemetrySettings settings)
     {
-        services.AddSingleton<RecordLogger>();
         services.AddSingleton<TelemetryLoss>();
         services.AddSingleton(settings);
         services.AddHostedService<TelemetryLossReporter>();
 
-        // The sink prints its own one-line summary; the default console logger would repeat each record on two lines.
-        logging.AddFilter<ConsoleLoggerProvider>(RecordLogger.Category, LogLevel.None);
+        // Read (and validated) here, so that a bad OTEL_* value stops the start with its name.
+        var traces = OtlpExportSettings.For(configuration, TelemetrySignal.Traces);
+        var logs = OtlpExportSettings.For(configuration, TelemetrySignal.Logs);
+        var resource = Otlp.ResourceAttributes.From(configuration);
 
-        // Every exporter sits behind a bounded queue (the SDK's batch processors: OTEL_BSP_MAX_QUEUE_SIZE
-        // and OTEL_BLRP_MAX_QUEUE_SIZE, 2048 by default; the sinks' 8192), so a collector that is down,
-        // slow or failing costs at most that many items of memory per signal and never blocks a request;
-        // what does not fit, or fails to export, is counted (TelemetryLoss) instead of vanishing.
+        services.AddSingleton(sp =>
+        {
+            var loss = sp.GetRequiredService<TelemetryLoss>();
+            var version = typeof(TelemetryRegistration).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
+            var encoder = new OtlpEncoder(resource, version);
+            // Sinks registered by the host's caller (an embedding application, a test) come first.
+            var sinks = new List<RecordSink>(sp.GetServices<RecordSink>());
+            if (traces is not null)
+            {
+                sinks.Add(new OtlpSink(TelemetrySignal.Traces, encoder, new OtlpTransport(traces), BatchOf(traces), loss));
+            }
+
+            // DESIGN: OTLP when configured, otherwise the embedded sink (unless asked for both).
+            if (settings.JsonLines.Enabled ?? logs is null)
+            {
+                sinks.Add(new JsonLinesSink(settings.JsonLines.Path, SinkOptions, loss));
+            }
+
+            if (settings.Console)
+            {
+                sinks.Add(new ConsoleSink(Console.Out, SinkOptions, loss));
+            }
+
+            if (logs is not null)
+            {
+                sinks.Add(new OtlpSink(TelemetrySignal.Logs, encoder, new OtlpTransport(logs), BatchOf(logs), loss));
+            }
+
+            return new RecordPipeline(sinks);
+        });
+
+        // Stopped after the server (hosted services stop in reverse order): the last requests' records are flushed.
+        services.AddHostedService<RecordPipelineLifetime>();
+
         var otlp = new OtlpSignals(configuration);
         services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource
+            .ConfigureResource(r => r
                 .Clear()
                 .AddService(SemanticConventions.DefaultServiceName)
                 .AddTelemetrySdk()
                 // After AddService so that OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.
                 .AddEnvironmentVariableDetector())
-            .WithTracing(tracing =>
-            {
-                // Always on, even without an exporter: the server span gives the access record its trace and span id.
-                tracing.AddSource(SemanticConventions.ActivitySourceName);
-                if (otlp.Traces)
-                {
-                    tracing.AddProcessor(sp => new CountingActivityProcessor(
-                        Counted(new OtlpTraceExporter(otlp.Options(TelemetrySignal.Traces)), sp, TelemetrySignal.Traces, Otlp),
-                        new BatchExportActivityProcessorOptions(), sp.GetRequiredService<TelemetryLoss>()));
-                }
-            })
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(SemanticConventions.WireMeterName);
@@ -62,52 +89,21 @@ internal static class TelemetryRegistration
                 if (otlp.Metrics)
                 {
                     metrics.AddReader(sp => new PeriodicExportingMetricReader(
-                        Counted(new OtlpMetricExporter(otlp.Options(TelemetrySignal.Metrics)), sp, TelemetrySignal.Metrics, Otlp),
+                        new CountingExporter<Metric>(
+                            new OtlpMetricExporter(otlp.Options(TelemetrySignal.Metrics)), sp.GetRequiredService<TelemetryLoss>(), TelemetrySignal.Metrics, "otlp"),
                         otlp.MetricIntervalMilliseconds));
                 }
-            })
-            .WithLogging(
-                logs =>
-                {
-                    // DESIGN: OTLP when configured, otherwise the embedded sink (unless asked for both).
-                    if (settings.JsonLines.Enabled ?? !otlp.Logs)
-                    {
-                        logs.AddProcessor(sp => Batch(Counted(new JsonLinesExporter(settings.JsonLines.Path), sp, TelemetrySignal.Logs, "jsonl"), sp, SinkOptions()));
-                    }
-
-                    if (settings.Console)
-                    {
-                        logs.AddProcessor(sp => Batch(Counted(new ConsoleLineExporter(Console.Out), sp, TelemetrySignal.Logs, "console"), sp, SinkOptions()));
-                    }
-
-                    if (otlp.Logs)
-                    {
-                        logs.AddProcessor(sp => Batch(
-                            Counted(new OtlpLogExporter(otlp.Options(TelemetrySignal.Logs)), sp, TelemetrySignal.Logs, Otlp),
-                            sp, new BatchExportLogRecordProcessorOptions()));
-                    }
-                },
-                options =>
-                {
-                    options.IncludeFormattedMessage = true;
-                    options.IncludeScopes = false;
-                });
+            });
     }
 
-    private const string Otlp = "otlp";
+    private static BatchOptions BatchOf(OtlpExportSettings settings) =>
+        new(settings.Batch.MaxQueueSize, settings.Batch.MaxExportBatchSize, settings.Batch.ScheduleDelay, settings.Batch.ExportTimeout);
 
-    private static CountingExporter<T> Counted<T>(BaseExporter<T> exporter, IServiceProvider services, TelemetrySignal signal, string name)
-        where T : class =>
-        new(exporter, services.GetRequiredService<TelemetryLoss>(), signal, name);
-
-    private static CountingLogRecordProcessor Batch(CountingExporter<LogRecord> exporter, IServiceProvider services, BatchExportProcessorOptions<LogRecord> options) =>
-        new(exporter, options, services.GetRequiredService<TelemetryLoss>());
-
-    private static BatchExportLogRecordProcessorOptions SinkOptions() => new()
+    /// <summary>Starts nothing; flushes and stops the record pipeline when the host stops.</summary>
+    private sealed class RecordPipelineLifetime(RecordPipeline pipeline) : IHostedService
     {
-        MaxQueueSize = 8192,
-        ScheduledDelayMilliseconds = SinkDelayMilliseconds,
-        ExporterTimeoutMilliseconds = 30_000,
-        MaxExportBatchSize = 512,
-    };
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task StopAsync(CancellationToken cancellationToken) => await pipeline.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Gateway.Configuration;
 using Gateway.Correlation;
+using Gateway.Telemetry.Records;
 using KernelProbe;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,7 @@ namespace Gateway.Telemetry;
 /// every 30 s, when the probe's ring buffer dropped events.
 /// </summary>
 internal sealed partial class WireAnomalyReporter(
-    IWireView view, RecordLogger records, WireMetrics metrics, IOptions<KernelProbeSettings> settings,
+    IWireView view, RecordPipeline records, WireMetrics metrics, IOptions<KernelProbeSettings> settings,
     PolicySnapshotSource policies, ILogger<WireAnomalyReporter> logger) : IHostedService, IDisposable
 {
     private readonly TimeSpan handshakeTimeout = TimeSpan.FromSeconds(settings.Value.HandshakeTimeoutSeconds);
@@ -60,13 +61,20 @@ internal sealed partial class WireAnomalyReporter(
             // A client's address goes through the privacy setting; a backend's is the operator's own.
             var tuple = anomaly.Tuple;
             var privacy = view is KernelWireView kernel && kernel.IsUpstream(tuple) ? null : policies.Current.Anonymizer;
-            var attributes = new AttributeList { { SemanticConventions.WireAnomalyKind, anomaly.Kind } };
+            var record = records.Rent();
+            var attributes = record.Log.Attributes;
+            attributes.Add(AttributeNames.WireAnomalyKind, anomaly.Kind);
             attributes.AddConnection(tuple, privacy);
             attributes.AddRange(anomaly.Details);
             var shown = privacy is { IsActive: true }
                 ? $"{tuple.LocalAddress}:{tuple.LocalPort} <- {privacy.Apply(tuple.PeerAddress)}:{tuple.PeerPort}"
                 : tuple.ToString();
-            records.Anomaly(attributes, $"wire {anomaly.Kind.Replace('_', ' ')} on {shown} with no request in flight");
+            record.HasLog = true;
+            record.Log.EventName = SemanticConventions.AnomalyEvent;
+            record.Log.Severity = LogData.Warn;
+            record.Log.TimeUnixNano = UnixTime.NowNanos();
+            record.Log.Body = $"wire {anomaly.Kind.Replace('_', ' ')} on {shown} with no request in flight";
+            records.Submit(record);
             metrics.Anomaly(anomaly.Kind);
         }
         catch (Exception e)

@@ -1,5 +1,6 @@
 using Gateway.Configuration;
 using Gateway.HeaderCapture;
+using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
@@ -9,14 +10,14 @@ public sealed class HeaderCapturePolicyTests
 {
     private static Dictionary<string, object?> CaptureRequest(HeaderLoggingSettings settings, IHeaderDictionary headers, RouteOverrides? overrides = null)
     {
-        var attributes = new List<KeyValuePair<string, object?>>();
+        var attributes = new AttributeList();
         new HeaderCapturePolicy(settings, overrides ?? RouteOverrides.None).CaptureRequest(headers, attributes);
         return attributes.ToDictionary(a => a.Key, a => a.Value);
     }
 
     private static Dictionary<string, object?> CaptureResponse(HeaderLoggingSettings settings, IHeaderDictionary headers)
     {
-        var attributes = new List<KeyValuePair<string, object?>>();
+        var attributes = new AttributeList();
         new HeaderCapturePolicy(settings).CaptureResponse(headers, attributes);
         return attributes.ToDictionary(a => a.Key, a => a.Value);
     }
@@ -210,7 +211,7 @@ public sealed class HeaderCapturePolicyTests
     public void AddHeaderOrder_MoreNamesThanMaxHeaders_KeepsTheFirstLowerCasedAndCountsTheRest()
     {
         var policy = new HeaderCapturePolicy(new HeaderLoggingSettings { MaxHeaders = 3 });
-        var attributes = new List<KeyValuePair<string, object?>>();
+        var attributes = new AttributeList();
 
         policy.AddHeaderOrder(["Host", "X-Zed", "user-agent", "Accept", "X-ABC"], attributes);
 
@@ -223,7 +224,7 @@ public sealed class HeaderCapturePolicyTests
     public void AddHeaderOrder_Disabled_AddsNothing()
     {
         var policy = new HeaderCapturePolicy(new HeaderLoggingSettings { HeaderOrder = false });
-        var attributes = new List<KeyValuePair<string, object?>>();
+        var attributes = new AttributeList();
 
         policy.AddHeaderOrder(["Host"], attributes);
 

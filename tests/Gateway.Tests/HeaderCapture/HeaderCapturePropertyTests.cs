@@ -107,7 +107,7 @@ public sealed class HeaderCapturePropertyTests
 
             // The JSON line: one line, parses, no secret.
             var buffer = new ArrayBufferWriter<byte>();
-            JsonLineFormatter.Write(buffer, DateTime.UtcNow, SemanticConventions.AccessEvent, default, default, "body", attributes);
+            JsonLineFormatter.Write(buffer, DateTime.UtcNow, SemanticConventions.AccessEvent, default, 0, "body", attributes);
             var line = Encoding.UTF8.GetString(buffer.WrittenSpan);
             Assert.Equal(line.Length - 1, line.IndexOf('\n'));
             using var document = JsonDocument.Parse(line);

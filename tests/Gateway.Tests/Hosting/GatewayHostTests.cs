@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using Gateway.Correlation;
 using Gateway.Hosting;
 using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -69,40 +69,42 @@ public sealed class GatewayHostTests
     {
         await using var backend = await TestBackend.StartAsync();
         using var config = TestConfig.ForBackend(backend.Address);
-        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"]);
+        var spans = new TraceSpanCollector();
+        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
+            services => services.AddSingleton<RecordSink>(spans));
         await gateway.StartAsync();
-        var traceId = ActivityTraceId.CreateRandom();
-        using var spans = new SpanCollector(traceId);
+        var traceId = spans.NewTrace();
         using var client = new HttpClient { BaseAddress = new Uri(gateway.Addresses[0]) };
 
         for (var i = 0; i < 2; i++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, $"/pooled/{i}");
-            request.Headers.Add("traceparent", $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            request.Headers.Add("traceparent", TraceSpanCollector.Header(traceId));
             using var response = await client.SendAsync(request);
             Assert.Equal(200, (int)response.StatusCode);
         }
 
-        var clientSpans = spans.Stopped.Where(a => a.Kind == ActivityKind.Client).ToList();
+        var exported = await spans.WaitForAsync(s => s.Count(a => a.Kind == SpanKindCode.Client) == 2 && s.Count(a => a.Kind == SpanKindCode.Server) == 2);
+        var clientSpans = exported.Where(a => a.Kind == SpanKindCode.Client).ToList();
         Assert.Equal(2, clientSpans.Count);
         var seen = backend.Requests.Where(r => r.Path.StartsWith("/pooled/", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, seen.Count);
         Assert.Equal(seen[0].RemotePort, seen[1].RemotePort);
-        Assert.All(clientSpans, span => Assert.Equal((long)seen[0].RemotePort, span.GetTagItem("network.local.port")));
-        Assert.All(clientSpans, span => Assert.Equal((long)backend.Port, span.GetTagItem("network.peer.port")));
-        Assert.All(clientSpans, span => Assert.Equal(200L, span.GetTagItem("http.response.status_code")));
+        Assert.All(clientSpans, span => Assert.Equal((long)seen[0].RemotePort, span.Tag("network.local.port")));
+        Assert.All(clientSpans, span => Assert.Equal((long)backend.Port, span.Tag("network.peer.port")));
+        Assert.All(clientSpans, span => Assert.Equal(200L, span.Tag("http.response.status_code")));
 
         // The backend is told the client span is its parent.
         foreach (var span in clientSpans)
         {
-            Assert.Contains(seen, r => r.TraceParent == $"00-{traceId.ToHexString()}-{span.SpanId.ToHexString()}-01");
+            Assert.Contains(seen, r => r.TraceParent == $"00-{traceId}-{span.SpanId}-01");
         }
 
         // Each client span is a child of its request's server span, which continues the caller's trace.
-        var serverSpans = spans.Stopped.Where(a => a.Kind == ActivityKind.Server).ToList();
+        var serverSpans = exported.Where(a => a.Kind == SpanKindCode.Server).ToList();
         Assert.Equal(2, serverSpans.Count);
         Assert.All(clientSpans, c => Assert.Contains(serverSpans, s => s.SpanId == c.ParentSpanId));
-        Assert.All(serverSpans, s => Assert.Equal("GET {**catch-all}", s.DisplayName));
+        Assert.All(serverSpans, s => Assert.Equal("GET {**catch-all}", s.Name));
     }
 
     [Fact]
@@ -110,10 +112,11 @@ public sealed class GatewayHostTests
     {
         await using var backend = await TestBackend.StartAsync();
         using var config = TestConfig.ForBackend(backend.Address);
-        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"]);
+        var spans = new TraceSpanCollector();
+        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
+            services => services.AddSingleton<RecordSink>(spans));
         await gateway.StartAsync();
-        var traceId = ActivityTraceId.CreateRandom();
-        using var spans = new SpanCollector(traceId);
+        var traceId = spans.NewTrace();
         using var client = new HttpClient { BaseAddress = new Uri(gateway.Addresses[0]) };
 
         // Three rounds of six overlapping requests: several pooled connections, each reused.
@@ -122,20 +125,21 @@ public sealed class GatewayHostTests
             await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, $"/concurrent/{round}/{i}?delay={10 * i}");
-                request.Headers.Add("traceparent", $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+                request.Headers.Add("traceparent", TraceSpanCollector.Header(traceId));
                 using var response = await client.SendAsync(request);
                 Assert.Equal(200, (int)response.StatusCode);
             }));
         }
 
-        var clientSpans = spans.Stopped.Where(a => a.Kind == ActivityKind.Client).ToList();
+        var clientSpans = (await spans.WaitForAsync(s => s.Count(a => a.Kind == SpanKindCode.Client) >= 18))
+            .Where(a => a.Kind == SpanKindCode.Client).ToList();
         Assert.Equal(18, clientSpans.Count);
         var seen = backend.Requests.Where(r => r.Path.StartsWith("/concurrent/", StringComparison.Ordinal)).ToList();
         Assert.True(seen.Select(r => r.RemotePort).Distinct().Count() > 1, "expected several upstream connections");
         foreach (var span in clientSpans)
         {
-            var carried = Assert.Single(seen, r => r.TraceParent.Contains(span.SpanId.ToHexString(), StringComparison.Ordinal));
-            Assert.Equal((long)carried.RemotePort, span.GetTagItem("network.local.port"));
+            var carried = Assert.Single(seen, r => r.TraceParent.Contains(span.SpanId, StringComparison.Ordinal));
+            Assert.Equal((long)carried.RemotePort, span.Tag("network.local.port"));
         }
     }
 
@@ -206,23 +210,24 @@ public sealed class GatewayHostTests
     public async Task UnreachableDestination_Request_RecordsForwarderErrorAnd502()
     {
         using var config = TestConfig.ForBackend($"http://127.0.0.1:{UnusedPort()}/");
-        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"]);
+        var spans = new TraceSpanCollector();
+        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
+            services => services.AddSingleton<RecordSink>(spans));
         await gateway.StartAsync();
-        var traceId = ActivityTraceId.CreateRandom();
-        using var spans = new SpanCollector(traceId);
+        var traceId = spans.NewTrace();
         var marker = Guid.NewGuid().ToString("N");
 
         var (_, response) = await RawHttp.GetAsync(new Uri(gateway.Addresses[0]), "/down", $"X-Test-Id: {marker}",
-            $"traceparent: 00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            $"traceparent: {TraceSpanCollector.Header(traceId)}");
 
         Assert.StartsWith("HTTP/1.1 502", response, StringComparison.Ordinal);
         var record = await JsonLines.WaitForAsync(config.JsonLinesPath, r => r.HasHeader("http.request.header.x-test-id", marker));
         Assert.Equal("Request", record.Attributes().GetProperty("error.type").GetString());
-        Assert.Equal(traceId.ToHexString(), record.GetProperty("trace_id").GetString());
-        var clientSpan = Assert.Single(spans.Stopped, a => a.Kind == ActivityKind.Client);
-        Assert.Equal(ActivityStatusCode.Error, clientSpan.Status);
-        Assert.Equal("Request", clientSpan.GetTagItem("error.type"));
-        Assert.Equal(false, clientSpan.GetTagItem("wire.observed"));
+        Assert.Equal(traceId, record.GetProperty("trace_id").GetString());
+        var clientSpan = Assert.Single(await spans.WaitForAsync(s => s.Any(a => a.Kind == SpanKindCode.Client)), a => a.Kind == SpanKindCode.Client);
+        Assert.Equal(SpanStatusCode.Error, clientSpan.Status);
+        Assert.Equal("Request", clientSpan.Tag("error.type"));
+        Assert.Equal(false, clientSpan.Tag("wire.observed"));
     }
 
     private static int UnusedPort()
@@ -230,33 +235,5 @@ public sealed class GatewayHostTests
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Collects the gateway's stopped spans of one trace (tests run in parallel; the trace id keeps them apart).</summary>
-    private sealed class SpanCollector : IDisposable
-    {
-        private readonly ActivityListener _listener;
-        private readonly ConcurrentQueue<Activity> _stopped = new();
-
-        public SpanCollector(ActivityTraceId traceId)
-        {
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = source => source.Name == SemanticConventions.ActivitySourceName,
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-                ActivityStopped = activity =>
-                {
-                    if (activity.TraceId == traceId)
-                    {
-                        _stopped.Enqueue(activity);
-                    }
-                },
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
-
-        public IReadOnlyList<Activity> Stopped => [.. _stopped];
-
-        public void Dispose() => _listener.Dispose();
     }
 }

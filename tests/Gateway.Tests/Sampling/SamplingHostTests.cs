@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using Gateway.Hosting;
 using Gateway.Sampling;
+using Gateway.Telemetry.Records;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -19,10 +19,14 @@ public sealed class SamplingHostTests
         using var config = TestConfig.ForBackend(backend.Address,
             sections: """ "Sampling": { "Ratio": 0, "AlwaysKeep": [ { "PathPrefix": "/keep" } ] }, """,
             routes: """ "down": { "ClusterId": "down", "Match": { "Path": "/down/{**rest}" } }, """);
+        var spans = new TraceSpanCollector();
         await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
-            services => services.AddSingleton<IStartupFilter>(new AnomalyForPath("/anomaly")));
+            services =>
+            {
+                services.AddSingleton<IStartupFilter>(new AnomalyForPath("/anomaly"));
+                services.AddSingleton<RecordSink>(spans);
+            });
         await gateway.StartAsync();
-        using var spans = new TraceSpanCollector();
         var url = new Uri(gateway.Addresses[0]);
 
         await RawHttp.GetAsync(url, $"/ordinary/{marker}", spans.TraceParent("ordinary"));
@@ -41,14 +45,15 @@ public sealed class SamplingHostTests
         Assert.DoesNotContain(bodies, b => b.Contains($"/ordinary/{marker}", StringComparison.Ordinal));
         Assert.DoesNotContain(bodies, b => b.Contains($"/last/{marker}?", StringComparison.Ordinal));
 
-        var servers = spans.Stopped.Where(a => a.Kind == ActivityKind.Server).ToDictionary(spans.Label);
-        Assert.False(servers["ordinary"].Recorded);
-        Assert.True(servers["down"].Recorded);
-        Assert.True(servers["keep"].Recorded);
-        Assert.True(servers["anomaly"].Recorded);
-        var clients = spans.Stopped.Where(a => a.Kind == ActivityKind.Client).ToList();
-        Assert.Equal(4, clients.Count);
-        Assert.All(clients, client => Assert.Equal(servers[spans.Label(client)].Recorded, client.Recorded));
+        // Spans follow the record: the kept requests' server and client spans are exported, the dropped one's are not.
+        var exported = await spans.WaitForAsync(s => s.Count(a => a.Kind == SpanKindCode.Server) >= 3 && s.Count(a => a.Kind == SpanKindCode.Client) >= 3);
+        await Task.Delay(200);
+        exported = spans.Exported;
+        var servers = exported.Where(a => a.Kind == SpanKindCode.Server).ToDictionary(spans.Label);
+        Assert.Equal(["anomaly", "down", "keep"], servers.Keys.Order());
+        var clients = exported.Where(a => a.Kind == SpanKindCode.Client).ToList();
+        Assert.Equal(["anomaly", "down", "keep"], clients.Select(spans.Label).Order());
+        Assert.All(clients, client => Assert.Equal(servers[spans.Label(client)].SpanId, client.ParentSpanId));
     }
 
     /// <summary>Stands in for the correlation layer: flags requests under a path as wire anomalies.</summary>

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Gateway.Telemetry.Records;
 using Gateway.Configuration;
 using Gateway.Sampling;
 using Microsoft.AspNetCore.Http;
@@ -7,9 +7,9 @@ namespace Gateway.Tests.Sampling;
 
 public sealed class SamplingPolicyTests
 {
-    private static SamplingRequest Request(int status = 200, bool anomaly = false, string path = "/", string method = "GET", double ms = 1, ActivityTraceId traceId = default) => new()
+    private static SamplingRequest Request(int status = 200, bool anomaly = false, string path = "/", string method = "GET", double ms = 1, TraceId traceId = default) => new()
     {
-        TraceId = traceId == default ? ActivityTraceId.CreateRandom() : traceId,
+        TraceId = traceId == default ? TraceId.NewRandom() : traceId,
         RouteId = "r1",
         Method = method,
         Path = path,
@@ -72,7 +72,7 @@ public sealed class SamplingPolicyTests
         {
             var bytes = new byte[16];
             random.NextBytes(bytes);
-            var traceId = ActivityTraceId.CreateFromBytes(bytes);
+            var traceId = TraceId.FromBytes(bytes);
             var decision = SamplingPolicy.ByRatio(traceId, 0.25);
             Assert.Equal(decision, SamplingPolicy.ByRatio(traceId, 0.25));
             kept += decision ? 1 : 0;

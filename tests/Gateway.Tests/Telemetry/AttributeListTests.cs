@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Gateway.Telemetry;
 
 namespace Gateway.Tests.Telemetry;
@@ -6,31 +5,39 @@ namespace Gateway.Tests.Telemetry;
 public sealed class AttributeListTests
 {
     [Fact]
-    public void CopyTo_EveryAttribute_BecomesATagInOrderWithItsValue()
+    public void Add_TypedValues_ReadBackInOrderWithTheirTypes()
     {
-        var attributes = new AttributeList
+        var attributes = new AttributeList(2)
         {
             { "http.request.method", "GET" },
-            { "http.response.status_code", 200L },
+            { "http.response.status_code", 200 },
             { "http.request.header.accept", new[] { "*/*" } },
             { "wire.observed", true },
+            { "gateway.request.duration_ms", 1.25 },
         };
-        using var activity = new Activity("test").Start();
+        attributes.AddSingleton(AttributeNames.UrlPath, "/one");
 
-        attributes.CopyTo(activity);
-
-        Assert.Equal(attributes.Select(a => a.Key), activity.TagObjects.Select(t => t.Key));
-        Assert.Equal(attributes.Select(a => a.Value), activity.TagObjects.Select(t => t.Value));
+        Assert.Equal(["http.request.method", "http.response.status_code", "http.request.header.accept", "wire.observed", "gateway.request.duration_ms", "url.path"],
+            attributes.Select(a => a.Key));
+        Assert.Equal("GET", attributes[0].Value);
+        Assert.Equal(200L, attributes[1].Value);
+        Assert.Equal(new[] { "*/*" }, attributes[2].Value);
+        Assert.Equal(true, attributes[3].Value);
+        Assert.Equal(1.25, attributes[4].Value);
+        Assert.Equal(new[] { "/one" }, attributes[5].Value);
+        Assert.Equal(AttributeKind.Strings, attributes.Items[5].Kind);
+        Assert.Equal(1, attributes.Items[5].StringCount);
     }
 
     [Fact]
-    public void CopyTo_NullValue_IsNotATag()
+    public void Clear_KeepsStorage_AndTheListIsEmpty()
     {
-        var attributes = new AttributeList { { "error.type", null }, { "url.path", "/" } };
-        using var activity = new Activity("test").Start();
+        var attributes = new AttributeList { { "url.path", "/" }, { "error.type", null } };
+        Assert.Equal(AttributeKind.Null, attributes.Items[1].Kind);
 
-        attributes.CopyTo(activity);
+        attributes.Clear();
 
-        Assert.Equal(["url.path"], activity.TagObjects.Select(t => t.Key));
+        Assert.Empty(attributes);
+        Assert.Null(attributes.Find("url.path"));
     }
 }

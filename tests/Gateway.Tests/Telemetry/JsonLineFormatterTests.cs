@@ -1,8 +1,8 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
 
 namespace Gateway.Tests.Telemetry;
 
@@ -55,8 +55,8 @@ public sealed class JsonLineFormatterTests
     [Fact]
     public void Write_Record_HasTheSchemaFieldsAndTypedAttributes()
     {
-        var traceId = ActivityTraceId.CreateRandom();
-        var spanId = ActivitySpanId.CreateRandom();
+        var traceId = TraceId.NewRandom();
+        var spanId = SpanIds.NewRandom();
         var buffer = new ArrayBufferWriter<byte>();
 
         JsonLineFormatter.Write(buffer, new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc), "gateway.access", traceId, spanId, "GET / 200 1.0ms",
@@ -65,22 +65,20 @@ public sealed class JsonLineFormatterTests
             new("wire.observed", true),
             new("gateway.request.duration_ms", 1.5),
             new("http.request.header.accept", new[] { "a", "b" }),
-            new("{OriginalFormat}", "ignored"),
         ]);
 
         using var document = JsonDocument.Parse(buffer.WrittenMemory);
         var root = document.RootElement;
         Assert.Equal("2026-01-02T03:04:05.0000000Z", root.GetProperty("time").GetString());
         Assert.Equal("gateway.access", root.GetProperty("event").GetString());
-        Assert.Equal(traceId.ToHexString(), root.GetProperty("trace_id").GetString());
-        Assert.Equal(spanId.ToHexString(), root.GetProperty("span_id").GetString());
+        Assert.Equal(traceId.ToHex(), root.GetProperty("trace_id").GetString());
+        Assert.Equal(SpanIds.ToHex(spanId), root.GetProperty("span_id").GetString());
         Assert.Equal("GET / 200 1.0ms", root.GetProperty("body").GetString());
         var attributes = root.GetProperty("attributes");
         Assert.Equal(200, attributes.GetProperty("http.response.status_code").GetInt32());
         Assert.True(attributes.GetProperty("wire.observed").GetBoolean());
         Assert.Equal(1.5, attributes.GetProperty("gateway.request.duration_ms").GetDouble());
         Assert.Equal(JsonValueKind.Array, attributes.GetProperty("http.request.header.accept").ValueKind);
-        Assert.False(attributes.TryGetProperty("{OriginalFormat}", out _));
     }
 
     [Fact]
@@ -113,8 +111,13 @@ public sealed class JsonLineFormatterTests
     private static string Format(params (string Key, object? Value)[] attributes)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        JsonLineFormatter.Write(buffer, DateTime.UtcNow, "gateway.access", default, default, "body",
-            attributes.Select(a => new KeyValuePair<string, object?>(a.Key, a.Value)));
+        var list = new AttributeList();
+        foreach (var (key, value) in attributes)
+        {
+            list.Add(key, value);
+        }
+
+        JsonLineFormatter.Write(buffer, DateTime.UtcNow, "gateway.access", default, 0, "body", list);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }

@@ -1,23 +1,88 @@
 using System.Diagnostics;
 using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
 using OpenTelemetry;
 
 namespace Gateway.Tests.Telemetry;
 
-/// <summary>Counting what the telemetry pipelines lose: the queue gate and the exporter decorator.</summary>
+/// <summary>Counting what the telemetry pipelines lose: a sink's bounded queue, its export answers, the metric exporter decorator.</summary>
 public sealed class TelemetryLossTests
 {
     [Fact]
-    public void Gate_Full_RefusesUntilAnExportTakesItems()
+    public async Task Sink_QueueFull_RefusesAndCountsUntilAnExportTakesItems()
     {
-        var gate = new ExportQueueGate(maxQueueSize: 10, maxExportBatchSize: 4);
+        using var loss = new TelemetryLoss();
+        // A long delay: batches leave only when full, so the first one is exactly the first four records.
+        var sink = new ScriptedSink(loss, maxQueue: 6, maxBatch: 4, delayMilliseconds: 10_000);
+        var pool = new RecordPool();
+        await using (var pipeline = new RecordPipeline([sink]))
+        {
+            // The export blocks: items stay queued (the one batch in flight has left the queue).
+            sink.Hold = new TaskCompletionSource();
+            for (var i = 0; i < 4; i++)
+            {
+                pipeline.Submit(Access(pool));
+            }
 
-        int admitted = Enumerable.Range(0, 20).Count(_ => gate.TryEnter());
-        Assert.Equal(6, admitted);
-        Assert.False(gate.TryEnter());
+            await sink.Started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            for (var i = 0; i < 20; i++)
+            {
+                pipeline.Submit(Access(pool));
+            }
 
-        gate.Leave(4);
-        Assert.Equal(4, Enumerable.Range(0, 20).Count(_ => gate.TryEnter()));
+            Assert.Equal(14, loss.Dropped()[(TelemetrySignal.Logs, "scripted", TelemetryLoss.QueueFull)]);
+            sink.Hold.SetResult();
+        }
+
+        // Disposing exported the rest: 4 + 6 delivered, 14 counted, nothing unaccounted for.
+        Assert.Equal(10, loss.Exported);
+        Assert.Equal(24, loss.Exported + loss.Dropped().Values.Sum());
+    }
+
+    [Fact]
+    public async Task Sink_FailureAndException_CountedAsDroppedSuccessAsExported()
+    {
+        using var loss = new TelemetryLoss();
+        var sink = new ScriptedSink(loss, maxQueue: 100, maxBatch: 2);
+        var pool = new RecordPool();
+        await using (var pipeline = new RecordPipeline([sink]))
+        {
+            foreach (var answer in new Func<ExportOutcome>[] { () => ExportOutcome.Delivered, () => ExportOutcome.Failed, () => throw new InvalidOperationException("collector gone"), () => new ExportOutcome(true, 1) })
+            {
+                sink.Next = answer;
+                sink.Exported = new TaskCompletionSource();
+                pipeline.Submit(Access(pool));
+                pipeline.Submit(Access(pool));
+                await sink.Exported.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            }
+        }
+
+        Assert.Equal(3, loss.Exported);
+        Assert.Equal(2, loss.FailedExports);
+        Assert.Equal(4, loss.Dropped()[(TelemetrySignal.Logs, "scripted", TelemetryLoss.ExportFailed)]);
+        Assert.Equal(1, loss.Dropped()[(TelemetrySignal.Logs, "scripted", TelemetryLoss.Rejected)]);
+    }
+
+    [Fact]
+    public async Task Records_AfterExport_GoBackToThePoolAndComeOutClean()
+    {
+        using var loss = new TelemetryLoss();
+        var sink = new ScriptedSink(loss, maxQueue: 100, maxBatch: 1);
+        var pool = new RecordPool();
+        var first = Access(pool);
+        first.AddSpan().Attributes.Add(AttributeNames.UrlPath, "/a");
+        await using (var pipeline = new RecordPipeline([sink]))
+        {
+            sink.Exported = new TaskCompletionSource();
+            pipeline.Submit(first);
+            await sink.Exported.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+
+        var again = pool.Rent();
+        Assert.Same(first, again);
+        Assert.False(again.HasLog);
+        Assert.Empty(again.Spans);
+        Assert.Empty(again.Log.Attributes);
     }
 
     [Fact]
@@ -25,7 +90,7 @@ public sealed class TelemetryLossTests
     {
         using var loss = new TelemetryLoss();
         var inner = new ScriptedExporter();
-        using var exporter = new CountingExporter<Activity>(inner, loss, TelemetrySignal.Traces, "otlp");
+        using var exporter = new CountingExporter<Activity>(inner, loss, TelemetrySignal.Metrics, "otlp");
         using var a = new Activity("a");
         using var b = new Activity("b");
         var batch = new Batch<Activity>([a, b], 2);
@@ -39,7 +104,53 @@ public sealed class TelemetryLossTests
 
         Assert.Equal(2, loss.Exported);
         Assert.Equal(2, loss.FailedExports);
-        Assert.Equal(4, loss.Dropped()[(TelemetrySignal.Traces, "otlp", TelemetryLoss.ExportFailed)]);
+        Assert.Equal(4, loss.Dropped()[(TelemetrySignal.Metrics, "otlp", TelemetryLoss.ExportFailed)]);
+    }
+
+    private static TelemetryRecord Access(RecordPool pool)
+    {
+        var record = pool.Rent();
+        record.HasLog = true;
+        record.Log.EventName = SemanticConventions.AccessEvent;
+        record.Log.Attributes.Add(AttributeNames.WireObserved, false);
+        return record;
+    }
+
+    private sealed class ScriptedSink(TelemetryLoss loss, int maxQueue, int maxBatch, int delayMilliseconds = 20)
+        : RecordSink("scripted", TelemetrySignal.Logs, new BatchOptions(maxQueue, maxBatch, TimeSpan.FromMilliseconds(delayMilliseconds), TimeSpan.FromSeconds(5)), loss)
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource? Hold { get; set; }
+
+        public TaskCompletionSource? Exported { get; set; }
+
+        public Func<ExportOutcome> Next { get; set; } = () => ExportOutcome.Delivered;
+
+        public override int ItemsOf(TelemetryRecord record) => record.HasLog ? 1 : 0;
+
+        protected override async Task<ExportOutcome> ExportAsync(IReadOnlyList<TelemetryRecord> batch, int items, CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+            if (Hold is { } hold)
+            {
+                await hold.Task;
+            }
+
+            try
+            {
+                return Next();
+            }
+            finally
+            {
+                // Completed after the answer is counted: the next submission sees the counts of this one.
+                _ = Task.Run(async () =>
+                {
+                    await Task.Delay(50);
+                    Exported?.TrySetResult();
+                });
+            }
+        }
     }
 
     private sealed class ScriptedExporter : BaseExporter<Activity>

@@ -1,0 +1,218 @@
+using Gateway.Telemetry.Records;
+
+namespace Gateway.Telemetry.Otlp;
+
+/// <summary>
+/// Encodes batches of records as OTLP protobuf: an <c>ExportTraceServiceRequest</c> of their
+/// spans or an <c>ExportLogsServiceRequest</c> of their log records, straight from the
+/// records (no intermediate objects). Field numbers are those of opentelemetry-proto v1.
+/// </summary>
+internal sealed class OtlpEncoder(AttributeList resource, string version)
+{
+    // KeyValue, AnyValue and ArrayValue.
+    private const int KeyValueValue = 2;
+    private const int AnyString = 1;
+    private const int AnyBool = 2;
+    private const int AnyInt = 3;
+    private const int AnyDouble = 4;
+    private const int AnyArray = 5;
+    private const int ArrayValues = 1;
+
+    // Span flags: bit 8 says whether bit 9 (parent is remote) is known.
+    private const uint HasIsRemote = 0x100;
+    private const uint IsRemote = 0x200;
+
+    /// <summary>The resource every request carries (service.name and the rest).</summary>
+    public AttributeList Resource { get; } = resource;
+
+    /// <summary>Writes the spans of <paramref name="records"/>; returns how many.</summary>
+    public int WriteTraces(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records)
+    {
+        var count = 0;
+        var resourceSpans = writer.BeginMessage(1);
+        WriteResource(writer);
+        var scopeSpans = writer.BeginMessage(2);
+        WriteScope(writer, SemanticConventions.ActivitySourceName);
+        foreach (var record in records)
+        {
+            if (!record.ExportSpans)
+            {
+                continue;
+            }
+
+            foreach (var span in record.Spans)
+            {
+                WriteSpan(writer, span);
+                count++;
+            }
+        }
+
+        writer.EndMessage(scopeSpans);
+        writer.EndMessage(resourceSpans);
+        return count;
+    }
+
+    /// <summary>Writes the log records of <paramref name="records"/>; returns how many.</summary>
+    public int WriteLogs(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records)
+    {
+        var count = 0;
+        var resourceLogs = writer.BeginMessage(1);
+        WriteResource(writer);
+        var scopeLogs = writer.BeginMessage(2);
+        WriteScope(writer, RecordCategory);
+        foreach (var record in records)
+        {
+            if (record.HasLog)
+            {
+                WriteLog(writer, record.Log);
+                count++;
+            }
+        }
+
+        writer.EndMessage(scopeLogs);
+        writer.EndMessage(resourceLogs);
+        return count;
+    }
+
+    /// <summary>The instrumentation scope of the log records (the logger category they had under the SDK).</summary>
+    public const string RecordCategory = "Gateway.Records";
+
+    /// <summary>Writes one <c>KeyValue</c> as field <paramref name="field"/> of the enclosing message.</summary>
+    public static void WriteAttribute(ProtoWriter writer, int field, in Attribute attribute)
+    {
+        if (attribute.Kind == AttributeKind.Null)
+        {
+            return;
+        }
+
+        var keyValue = writer.BeginMessage(field);
+        writer.Raw(attribute.Name.OtlpKey);
+        var any = writer.BeginMessage(KeyValueValue);
+        switch (attribute.Kind)
+        {
+            case AttributeKind.String:
+                writer.StringField(AnyString, attribute.String);
+                break;
+            case AttributeKind.Bool:
+                writer.BoolField(AnyBool, attribute.Bool);
+                break;
+            case AttributeKind.Int:
+                writer.VarintField(AnyInt, attribute.Int);
+                break;
+            case AttributeKind.Double:
+                writer.DoubleField(AnyDouble, attribute.Double);
+                break;
+            case AttributeKind.Strings:
+                var array = writer.BeginMessage(AnyArray);
+                for (var i = 0; i < attribute.StringCount; i++)
+                {
+                    var element = writer.BeginMessage(ArrayValues);
+                    writer.StringField(AnyString, attribute.StringAt(i));
+                    writer.EndMessage(element);
+                }
+
+                writer.EndMessage(array);
+                break;
+        }
+
+        writer.EndMessage(any);
+        writer.EndMessage(keyValue);
+    }
+
+    private static void WriteAttributes(ProtoWriter writer, int field, AttributeList attributes)
+    {
+        foreach (ref readonly var attribute in attributes.Items)
+        {
+            WriteAttribute(writer, field, attribute);
+        }
+    }
+
+    private void WriteResource(ProtoWriter writer)
+    {
+        var message = writer.BeginMessage(1);
+        WriteAttributes(writer, 1, Resource);
+        writer.EndMessage(message);
+    }
+
+    private void WriteScope(ProtoWriter writer, string name)
+    {
+        var scope = writer.BeginMessage(1);
+        writer.StringField(1, name);
+        writer.StringField(2, version);
+        writer.EndMessage(scope);
+    }
+
+    private static void WriteSpan(ProtoWriter writer, SpanData span)
+    {
+        Span<byte> id = stackalloc byte[16];
+        var message = writer.BeginMessage(2);
+        span.TraceId.WriteTo(id);
+        writer.BytesField(1, id);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(id, span.SpanId);
+        writer.BytesField(2, id[..8]);
+        if (!string.IsNullOrEmpty(span.TraceState))
+        {
+            writer.StringField(3, span.TraceState);
+        }
+
+        if (span.ParentSpanId != 0)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(id, span.ParentSpanId);
+            writer.BytesField(4, id[..8]);
+        }
+
+        writer.StringField(5, span.Name);
+        writer.VarintField(6, (long)span.Kind);
+        writer.Fixed64Field(7, (ulong)span.StartUnixNano);
+        writer.Fixed64Field(8, (ulong)span.EndUnixNano);
+        WriteAttributes(writer, 9, span.Attributes);
+        foreach (var ev in span.Events())
+        {
+            var e = writer.BeginMessage(11);
+            writer.Fixed64Field(1, (ulong)ev.TimeUnixNano);
+            writer.StringField(2, ev.Name);
+            WriteAttributes(writer, 3, ev.Attributes);
+            writer.EndMessage(e);
+        }
+
+        if (span.Status != SpanStatusCode.Unset)
+        {
+            var status = writer.BeginMessage(15);
+            if (!string.IsNullOrEmpty(span.StatusMessage))
+            {
+                writer.StringField(2, span.StatusMessage);
+            }
+
+            writer.VarintField(3, (long)span.Status);
+            writer.EndMessage(status);
+        }
+
+        writer.Fixed32Field(16, span.TraceFlags | HasIsRemote | (span.ParentIsRemote ? IsRemote : 0));
+        writer.EndMessage(message);
+    }
+
+    private static void WriteLog(ProtoWriter writer, LogData log)
+    {
+        var message = writer.BeginMessage(2);
+        writer.Fixed64Field(1, (ulong)log.TimeUnixNano);
+        writer.VarintField(2, log.Severity);
+        writer.StringField(3, log.SeverityText);
+        var body = writer.BeginMessage(5);
+        writer.StringField(AnyString, log.Body);
+        writer.EndMessage(body);
+        WriteAttributes(writer, 6, log.Attributes);
+        if (!log.TraceId.IsEmpty)
+        {
+            writer.Fixed32Field(8, log.TraceFlags);
+            Span<byte> id = stackalloc byte[16];
+            log.TraceId.WriteTo(id);
+            writer.BytesField(9, id);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(id, log.SpanId);
+            writer.BytesField(10, id[..8]);
+        }
+
+        writer.Fixed64Field(11, (ulong)log.TimeUnixNano);
+        writer.StringField(12, log.EventName);
+        writer.EndMessage(message);
+    }
+}

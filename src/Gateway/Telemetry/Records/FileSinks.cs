@@ -1,0 +1,125 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace Gateway.Telemetry.Records;
+
+/// <summary>
+/// The embedded sink: appends every gateway record (<c>gateway.access</c>,
+/// <c>wire.connection</c>, <c>wire.anomaly</c>) to a file as one JSON object per line, and
+/// flushes after each batch so that a reader sees records promptly.
+/// </summary>
+internal sealed class JsonLinesSink : RecordSink
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly Utf8JsonWriter _writer;
+    private readonly FileStream _file;
+    private bool _failed;
+
+    /// <summary>Opens (creating its directory) <paramref name="path"/> for appending.</summary>
+    public JsonLinesSink(string path, BatchOptions options, TelemetryLoss loss)
+        : base("jsonl", TelemetrySignal.Logs, options, loss)
+    {
+        FullPath = Path.GetFullPath(path);
+        _file = Open(FullPath);
+        _writer = new Utf8JsonWriter(_buffer, JsonLineFormatter.Options);
+    }
+
+    /// <summary>The absolute path written to.</summary>
+    public string FullPath { get; }
+
+    /// <summary>Opens <paramref name="fullPath"/> the way the sink does; used to check the path at start.</summary>
+    public static FileStream Open(string fullPath)
+    {
+        if (Path.GetDirectoryName(fullPath) is { Length: > 0 } directory)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        // Others may read (tests, tail -f) and rotate (delete/rename) the file while it is open.
+        return new FileStream(fullPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+    }
+
+    /// <inheritdoc />
+    public override int ItemsOf(TelemetryRecord record) => record.HasLog ? 1 : 0;
+
+    /// <inheritdoc />
+    protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<TelemetryRecord> batch, int items, CancellationToken cancellationToken)
+    {
+        _buffer.ResetWrittenCount();
+        foreach (var record in batch)
+        {
+            JsonLineFormatter.Write(_writer, _buffer, record.Log);
+        }
+
+        try
+        {
+            _file.Write(_buffer.WrittenSpan);
+            _file.Flush();
+            _failed = false;
+            return Task.FromResult(ExportOutcome.Delivered);
+        }
+        catch (IOException e)
+        {
+            // Said once per failure streak; the sink is below the logging system and cannot use it.
+            if (!_failed)
+            {
+                Console.Error.WriteLine($"gateway: cannot write records to {FullPath}: {e.Message}");
+                _failed = true;
+            }
+
+            return Task.FromResult(ExportOutcome.Failed);
+        }
+        finally
+        {
+            if (_buffer.Capacity > 4 << 20)
+            {
+                // One huge batch must not keep its buffer for the life of the process.
+                _buffer.Clear();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    protected override ValueTask DisposeCoreAsync()
+    {
+        _writer.Dispose();
+        _file.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Prints one <see cref="ConsoleLineFormatter"/> line per <c>gateway.access</c> record, and one per <c>wire.anomaly</c>.</summary>
+internal sealed class ConsoleSink(TextWriter output, BatchOptions options, TelemetryLoss loss)
+    : RecordSink("console", TelemetrySignal.Logs, options, loss)
+{
+    private readonly StringBuilder _lines = new();
+
+    /// <inheritdoc />
+    public override int ItemsOf(TelemetryRecord record) =>
+        record.HasLog && record.Log.EventName is SemanticConventions.AccessEvent or SemanticConventions.AnomalyEvent ? 1 : 0;
+
+    /// <inheritdoc />
+    protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<TelemetryRecord> batch, int items, CancellationToken cancellationToken)
+    {
+        _lines.Clear();
+        foreach (var record in batch)
+        {
+            if (record.Log.EventName == SemanticConventions.AccessEvent)
+            {
+                _lines.Append(ConsoleLineFormatter.Format(record.Log.Attributes)).Append('\n');
+            }
+            else
+            {
+                // Built from kernel facts only (addresses, ports, counters), but escaped all the same.
+                _lines.Append("WIRE ");
+                ConsoleLineFormatter.AppendEscaped(_lines, record.Log.Body);
+                _lines.Append('\n');
+            }
+        }
+
+        output.Write(_lines.ToString());
+        output.Flush();
+        return Task.FromResult(ExportOutcome.Delivered);
+    }
+}

@@ -1,0 +1,58 @@
+namespace Gateway.Telemetry.Records;
+
+/// <summary>
+/// Where the gateway's records go: every configured sink (OTLP spans, OTLP log records, the
+/// JSON-lines file, the console) gets each record it writes, through its own bounded queue.
+/// </summary>
+internal sealed class RecordPipeline : IAsyncDisposable
+{
+    private readonly RecordPool _pool = new();
+    private readonly RecordSink[] _sinks;
+    private int _disposed;
+
+    /// <summary>A pipeline feeding <paramref name="sinks"/>; their loops start at once.</summary>
+    public RecordPipeline(IEnumerable<RecordSink> sinks)
+    {
+        _sinks = [.. sinks];
+        foreach (var sink in _sinks)
+        {
+            sink.Start();
+        }
+    }
+
+    /// <summary>The sinks, for diagnostics and tests.</summary>
+    public IReadOnlyList<RecordSink> Sinks => _sinks;
+
+    /// <summary>True when some sink writes spans; without one, requests need not build them.</summary>
+    public bool WantsSpans => Array.Exists(_sinks, s => s.Signal == TelemetrySignal.Traces);
+
+    /// <summary>A clean record to fill.</summary>
+    public TelemetryRecord Rent() => _pool.Rent();
+
+    /// <summary>Hands a filled record to every sink; the caller must not touch it afterwards.</summary>
+    public void Submit(TelemetryRecord record)
+    {
+        // The caller's own reference keeps the record alive until every sink has queued it.
+        record.Retain();
+        foreach (var sink in _sinks)
+        {
+            sink.Offer(record);
+        }
+
+        record.Release();
+    }
+
+    /// <summary>Exports what is queued in every sink now (bounded by their timeouts).</summary>
+    public Task FlushAsync() => Task.WhenAll(_sinks.Select(s => s.FlushAsync()));
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await Task.WhenAll(_sinks.Select(s => s.DisposeAsync().AsTask())).ConfigureAwait(false);
+    }
+}

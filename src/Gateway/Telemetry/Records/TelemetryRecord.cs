@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+
+namespace Gateway.Telemetry.Records;
+
+/// <summary>
+/// What one request (or one closed connection, or one anomaly) leaves for the exporters: its
+/// spans, the server span first, and its log record. Records are pooled: the exporters hold a
+/// reference each while the record waits in their queue, and the last one to let go returns
+/// it to the pool, so that a warm gateway builds records without allocating them.
+/// </summary>
+internal sealed class TelemetryRecord
+{
+    private readonly Lock _gate = new();
+    private readonly List<SpanData> _spans = [];
+    private readonly Stack<SpanData> _spare = new();
+    private readonly RecordPool? _pool;
+    private int _references;
+
+    /// <summary>A record owned by <paramref name="pool"/> (null: not pooled, for tests).</summary>
+    public TelemetryRecord(RecordPool? pool = null) => _pool = pool;
+
+    /// <summary>The spans, the server span first; read only once the record is submitted.</summary>
+    public IReadOnlyList<SpanData> Spans => _spans;
+
+    /// <summary>False when the spans must not be exported (an unsampled parent); the log record still is.</summary>
+    public bool ExportSpans { get; set; } = true;
+
+    /// <summary>True when the record carries a log record.</summary>
+    public bool HasLog { get; set; }
+
+    /// <summary>The log record (meaningful when <see cref="HasLog"/>).</summary>
+    public LogData Log { get; } = new();
+
+    /// <summary>A list for building attributes before they go into a span (the request headers), reused.</summary>
+    public AttributeList Scratch { get; } = new(16);
+
+    /// <summary>Number of spans the trace exporters will write.</summary>
+    public int ExportedSpanCount => ExportSpans ? _spans.Count : 0;
+
+    /// <summary>A new, empty span of this record (reusing a pooled one).</summary>
+    public SpanData AddSpan()
+    {
+        lock (_gate)
+        {
+            var span = _spare.Count > 0 ? _spare.Pop() : new SpanData();
+            _spans.Add(span);
+            return span;
+        }
+    }
+
+    /// <summary>Takes one reference per exporter that queued the record.</summary>
+    public void Retain(int count = 1) => Interlocked.Add(ref _references, count);
+
+    /// <summary>Lets go of one reference; the last one returns the record to its pool.</summary>
+    public void Release()
+    {
+        var left = Interlocked.Decrement(ref _references);
+        if (left == 0)
+        {
+            Recycle();
+        }
+        else if (left < 0)
+        {
+            throw new InvalidOperationException("A telemetry record was released more often than retained.");
+        }
+    }
+
+    /// <summary>Returns a record nobody else holds (sampling dropped it) to the pool.</summary>
+    public void Discard()
+    {
+        if (Volatile.Read(ref _references) == 0)
+        {
+            Recycle();
+        }
+    }
+
+    private void Recycle()
+    {
+        lock (_gate)
+        {
+            foreach (var span in _spans)
+            {
+                span.Reset();
+                _spare.Push(span);
+            }
+
+            _spans.Clear();
+        }
+
+        ExportSpans = true;
+        HasLog = false;
+        Scratch.Clear();
+        Log.Reset();
+        _pool?.Return(this);
+    }
+}
+
+/// <summary>A bounded pool of <see cref="TelemetryRecord"/>s.</summary>
+internal sealed class RecordPool(int maxRetained = 4096)
+{
+    private readonly ConcurrentQueue<TelemetryRecord> _free = new();
+    private int _count;
+
+    /// <summary>A clean record.</summary>
+    public TelemetryRecord Rent()
+    {
+        if (_free.TryDequeue(out var record))
+        {
+            Interlocked.Decrement(ref _count);
+            return record;
+        }
+
+        return new TelemetryRecord(this);
+    }
+
+    /// <summary>Takes back a recycled record (or lets the collector have it when the pool is full).</summary>
+    public void Return(TelemetryRecord record)
+    {
+        if (Interlocked.Increment(ref _count) <= maxRetained)
+        {
+            _free.Enqueue(record);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+}
+
+/// <summary>Wall-clock time as OTLP writes it.</summary>
+internal static class UnixTime
+{
+    /// <summary>Now, in nanoseconds since the Unix epoch.</summary>
+    public static long NowNanos() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+
+    /// <summary>The UTC time of <paramref name="unixNanos"/>.</summary>
+    public static DateTime ToDateTime(long unixNanos) => new(DateTime.UnixEpoch.Ticks + (unixNanos / 100), DateTimeKind.Utc);
+}

@@ -1,0 +1,168 @@
+using Gateway.Telemetry;
+using Gateway.Telemetry.Otlp;
+using Gateway.Telemetry.Records;
+using Microsoft.Extensions.Configuration;
+using OtlpReceiver.Protocol.Collector.Logs;
+using OtlpReceiver.Protocol.Collector.Trace;
+using OtlpReceiver.Protocol.Common;
+
+namespace Gateway.Tests.Telemetry.Otlp;
+
+/// <summary>
+/// The gateway's own OTLP encoding, decoded by the receiver's protobuf classes (generated from the
+/// opentelemetry-proto files): every field the gateway writes reads back as written.
+/// </summary>
+public sealed class OtlpEncoderTests
+{
+    private static readonly OtlpEncoder Encoder = new(
+        ResourceAttributes.From(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OTEL_SERVICE_NAME"] = "enc-test",
+            ["OTEL_RESOURCE_ATTRIBUTES"] = "deployment.environment=lab%20one,service.name=ignored",
+        }).Build()),
+        "1.2.3");
+
+    [Fact]
+    public void Traces_ServerAndClientSpan_DecodeWithEveryField()
+    {
+        var record = Request(out var server, out var client);
+        var writer = new ProtoWriter(16);
+
+        Assert.Equal(2, Encoder.WriteTraces(writer, [record]));
+
+        var request = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray());
+        var resource = Assert.Single(request.ResourceSpans);
+        Assert.Equal("enc-test", Text(resource.Resource.Attributes, "service.name"));
+        Assert.Equal("lab one", Text(resource.Resource.Attributes, "deployment.environment"));
+        var scope = Assert.Single(resource.ScopeSpans);
+        Assert.Equal("Gateway", scope.Scope.Name);
+        Assert.Equal("1.2.3", scope.Scope.Version);
+        Assert.Equal(2, scope.Spans.Count);
+
+        var s = scope.Spans[0];
+        Assert.Equal(server.TraceId.ToHex(), Convert.ToHexStringLower(s.TraceId.ToByteArray()));
+        Assert.Equal(SpanIds.ToHex(server.SpanId), Convert.ToHexStringLower(s.SpanId.ToByteArray()));
+        Assert.Equal(SpanIds.ToHex(server.ParentSpanId), Convert.ToHexStringLower(s.ParentSpanId.ToByteArray()));
+        Assert.Equal("vendor=1", s.TraceState);
+        Assert.Equal("GET {**catch-all}", s.Name);
+        Assert.Equal(2, (int)s.Kind);
+        Assert.Equal((ulong)server.StartUnixNano, s.StartTimeUnixNano);
+        Assert.Equal((ulong)server.EndUnixNano, s.EndTimeUnixNano);
+        Assert.Equal(2, (int)s.Status.Code);
+        Assert.Equal("upstream said no", s.Status.Message);
+        Assert.Equal(0x301u, s.Flags);
+        Assert.Equal("GET", Value(s.Attributes, "http.request.method").StringValue);
+        Assert.Equal(502, Value(s.Attributes, "http.response.status_code").IntValue);
+        Assert.Equal(-3, Value(s.Attributes, "test.negative").IntValue);
+        Assert.True(Value(s.Attributes, "wire.observed").BoolValue);
+        Assert.Equal(1.5, Value(s.Attributes, "gateway.request.duration_ms").DoubleValue);
+        Assert.Equal(["a", "b\uFFFD"], Value(s.Attributes, "http.request.header.x-many").ArrayValue.Values.Select(v => v.StringValue));
+        Assert.Equal(["only"], Value(s.Attributes, "http.request.header.x-one").ArrayValue.Values.Select(v => v.StringValue));
+        Assert.DoesNotContain(s.Attributes, a => a.Key == "error.type");
+        var ev = Assert.Single(s.Events);
+        Assert.Equal("wire.reset", ev.Name);
+        Assert.Equal("in", Text(ev.Attributes, "wire.event.direction"));
+
+        var c = scope.Spans[1];
+        Assert.Equal(3, (int)c.Kind);
+        Assert.Equal(s.SpanId, c.ParentSpanId);
+        Assert.Equal(0x101u, c.Flags);
+        Assert.Equal(SpanIds.ToHex(client.SpanId), Convert.ToHexStringLower(c.SpanId.ToByteArray()));
+    }
+
+    [Fact]
+    public void Logs_AccessRecord_DecodesWithTheSpansIdsAndTheSameAttributes()
+    {
+        var record = Request(out var server, out _);
+        var writer = new ProtoWriter();
+
+        Assert.Equal(1, Encoder.WriteLogs(writer, [record]));
+
+        var request = ExportLogsServiceRequest.Parser.ParseFrom(writer.Written.ToArray());
+        var scope = Assert.Single(Assert.Single(request.ResourceLogs).ScopeLogs);
+        Assert.Equal(OtlpEncoder.RecordCategory, scope.Scope.Name);
+        var log = Assert.Single(scope.LogRecords);
+        Assert.Equal("gateway.access", log.EventName);
+        Assert.Equal(9, (int)log.SeverityNumber);
+        Assert.Equal("Information", log.SeverityText);
+        Assert.Equal("GET / 502 1.5ms", log.Body.StringValue);
+        Assert.Equal(server.TraceId.ToHex(), Convert.ToHexStringLower(log.TraceId.ToByteArray()));
+        Assert.Equal(SpanIds.ToHex(server.SpanId), Convert.ToHexStringLower(log.SpanId.ToByteArray()));
+        Assert.Equal(1u, log.Flags);
+        Assert.Equal((ulong)server.EndUnixNano, log.TimeUnixNano);
+        Assert.Equal(server.Attributes.Count - 1, log.Attributes.Count); // the null-valued error.type is left out
+    }
+
+    [Fact]
+    public void Traces_UnsampledParent_WritesNoSpans()
+    {
+        var record = Request(out _, out _);
+        record.ExportSpans = false;
+        var writer = new ProtoWriter();
+
+        Assert.Equal(0, Encoder.WriteTraces(writer, [record]));
+        Assert.Empty(Assert.Single(ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans).ScopeSpans.Single().Spans);
+    }
+
+    [Fact]
+    public void Writer_MessageOverAMegabyte_LengthsStayValid()
+    {
+        var record = Request(out var server, out _);
+        server.Attributes.Add("http.request.header.x-big", new string('x', 3 << 20));
+        var writer = new ProtoWriter(16);
+
+        Encoder.WriteTraces(writer, [record]);
+
+        var span = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0];
+        Assert.Equal(3 << 20, Text(span.Attributes, "http.request.header.x-big").Length);
+    }
+
+    private static TelemetryRecord Request(out SpanData server, out SpanData client)
+    {
+        var record = new TelemetryRecord();
+        server = record.AddSpan();
+        server.Kind = SpanKindCode.Server;
+        server.TraceId = TraceId.NewRandom();
+        server.SpanId = SpanIds.NewRandom();
+        server.ParentSpanId = SpanIds.NewRandom();
+        server.ParentIsRemote = true;
+        server.TraceFlags = 1;
+        server.TraceState = "vendor=1";
+        server.Name = "GET {**catch-all}";
+        server.StartUnixNano = UnixTime.NowNanos();
+        server.EndUnixNano = server.StartUnixNano + 1_500_000;
+        server.SetError("upstream said no");
+        server.Attributes.Add(AttributeNames.HttpRequestMethod, "GET");
+        server.Attributes.Add(AttributeNames.HttpResponseStatusCode, 502L);
+        server.Attributes.Add("test.negative", -3L);
+        server.Attributes.Add(AttributeNames.WireObserved, true);
+        server.Attributes.Add(AttributeNames.GatewayRequestDurationMs, 1.5);
+        server.Attributes.Add("http.request.header.x-many", new[] { "a", "b\ud800" });
+        server.Attributes.AddSingleton(AttributeName.Of("http.request.header.x-one"), "only");
+        server.Attributes.Add(AttributeNames.ErrorType, (string?)null);
+        var details = new AttributeList { { "wire.event.direction", "in" } };
+        Assert.True(server.TryAddEvent(new SpanEventData("wire.reset", server.StartUnixNano + 10, details), server.Generation));
+
+        client = record.AddSpan();
+        client.Kind = SpanKindCode.Client;
+        client.TraceId = server.TraceId;
+        client.SpanId = SpanIds.NewRandom();
+        client.ParentSpanId = server.SpanId;
+        client.TraceFlags = 1;
+        client.Name = "GET";
+
+        record.HasLog = true;
+        record.Log.EventName = SemanticConventions.AccessEvent;
+        record.Log.TraceId = server.TraceId;
+        record.Log.SpanId = server.SpanId;
+        record.Log.TraceFlags = 1;
+        record.Log.TimeUnixNano = server.EndUnixNano;
+        record.Log.Body = "GET / 502 1.5ms";
+        record.Log.ShareAttributes(server.Attributes);
+        return record;
+    }
+
+    private static AnyValue Value(IEnumerable<KeyValue> attributes, string key) => Assert.Single(attributes, a => a.Key == key).Value;
+
+    private static string Text(IEnumerable<KeyValue> attributes, string key) => Value(attributes, key).StringValue;
+}
