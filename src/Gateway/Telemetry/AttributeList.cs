@@ -93,8 +93,12 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     /// <summary>Attributes of a server span or access record besides the captured headers: the fixed ones and the wire.* ones.</summary>
     public const int RecordCapacity = 64;
 
+    private readonly Lock _encodedGate = new();
     private Attribute[] _items;
     private int _count;
+    private byte[]? _encoded;
+    private int _encodedLength = -1;
+    private byte _encodedTag;
 
     /// <summary>An empty list.</summary>
     public AttributeList()
@@ -120,6 +124,90 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     {
         Array.Clear(_items, 0, _count);
         _count = 0;
+        ForgetEncoded();
+    }
+
+    /// <summary>
+    /// Appends the OTLP encoding kept by <see cref="KeepEncoded"/> (the list's <c>KeyValue</c> fields),
+    /// with each field's one-byte tag set to <paramref name="tag"/>; false when none is kept.
+    /// </summary>
+    internal bool TryCopyEncoded(Otlp.ProtoWriter writer, byte tag)
+    {
+        lock (_encodedGate)
+        {
+            if (_encodedLength < 0)
+            {
+                return false;
+            }
+
+            var start = writer.Length;
+            writer.Raw(_encoded.AsSpan(0, _encodedLength));
+            if (tag != _encodedTag)
+            {
+                // Each field is tag, varint length, bytes: walk them and set the tag.
+                var block = writer.Since(start);
+                var at = 0;
+                while (at < block.Length)
+                {
+                    writer.Patch(start + at, tag);
+                    at++;
+                    ulong length = 0;
+                    for (var shift = 0; ; shift += 7)
+                    {
+                        var b = block[at++];
+                        length |= (ulong)(b & 0x7F) << shift;
+                        if (b < 0x80)
+                        {
+                            break;
+                        }
+                    }
+
+                    at += (int)length;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Keeps <paramref name="encoded"/>, this list's <c>KeyValue</c> fields tagged <paramref name="tag"/>, for <see cref="TryCopyEncoded"/>.</summary>
+    internal void KeepEncoded(ReadOnlySpan<byte> encoded, byte tag)
+    {
+        lock (_encodedGate)
+        {
+            if (_encodedLength >= 0)
+            {
+                return;
+            }
+
+            if (_encoded is null || _encoded.Length < encoded.Length)
+            {
+                if (_encoded is not null)
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(_encoded);
+                }
+
+                _encoded = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(encoded.Length, 1024));
+            }
+
+            encoded.CopyTo(_encoded);
+            _encodedLength = encoded.Length;
+            _encodedTag = tag;
+        }
+    }
+
+    private void ForgetEncoded()
+    {
+        lock (_encodedGate)
+        {
+            _encodedLength = -1;
+            if (_encoded is { Length: > 64 * 1024 } large)
+            {
+                // A huge record's buffer goes back; ordinary ones stay with the pooled list.
+                System.Buffers.ArrayPool<byte>.Shared.Return(large);
+                _encoded = null;
+            }
+        }
     }
 
     /// <summary>Adds a string attribute (null: an attribute without value).</summary>
@@ -365,6 +453,11 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
 
     private void Append(in Attribute attribute)
     {
+        if (_encodedLength >= 0)
+        {
+            ForgetEncoded();
+        }
+
         if (_count == _items.Length)
         {
             Array.Resize(ref _items, _items.Length * 2);

@@ -1,3 +1,4 @@
+using System.Text;
 using Gateway.Telemetry.Records;
 
 namespace Gateway.Telemetry.Otlp;
@@ -77,21 +78,30 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     /// <summary>The instrumentation scope of the log records (the logger category they had under the SDK).</summary>
     public const string RecordCategory = "Gateway.Records";
 
-    /// <summary>Writes one <c>KeyValue</c> as field <paramref name="field"/> of the enclosing message.</summary>
+    /// <summary>
+    /// Writes one <c>KeyValue</c> as field <paramref name="field"/> (a one-byte tag) of the enclosing
+    /// message. Every length is computed before it is written, so the encoding is the minimal one
+    /// and nothing is patched afterwards.
+    /// </summary>
     public static void WriteAttribute(ProtoWriter writer, int field, in Attribute attribute)
     {
-        if (attribute.Kind == AttributeKind.Null)
+        var valueLength = AnyValueLength(attribute);
+        if (valueLength < 0)
         {
             return;
         }
 
-        var keyValue = writer.BeginMessage(field);
-        writer.Raw(attribute.Name.OtlpKey);
-        var any = writer.BeginMessage(KeyValueValue);
+        var key = attribute.Name.OtlpKey;
+        var keyValueLength = key.Length + 1 + ProtoWriter.VarintSize((ulong)valueLength) + valueLength;
+        writer.Tag(field, ProtoWriter.Delimited);
+        writer.WriteVarint((ulong)keyValueLength);
+        writer.Raw(key);
+        writer.Tag(KeyValueValue, ProtoWriter.Delimited);
+        writer.WriteVarint((ulong)valueLength);
         switch (attribute.Kind)
         {
             case AttributeKind.String:
-                writer.StringField(AnyString, attribute.String);
+                WriteString(writer, AnyString, attribute.String);
                 break;
             case AttributeKind.Bool:
                 writer.BoolField(AnyBool, attribute.Bool);
@@ -103,28 +113,85 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
                 writer.DoubleField(AnyDouble, attribute.Double);
                 break;
             case AttributeKind.Strings:
-                var array = writer.BeginMessage(AnyArray);
+                writer.Tag(AnyArray, ProtoWriter.Delimited);
+                writer.WriteVarint((ulong)ArrayLength(attribute));
                 for (var i = 0; i < attribute.StringCount; i++)
                 {
-                    var element = writer.BeginMessage(ArrayValues);
-                    writer.StringField(AnyString, attribute.StringAt(i));
-                    writer.EndMessage(element);
+                    var value = attribute.StringAt(i);
+                    var bytes = Encoding.UTF8.GetByteCount(value);
+                    writer.Tag(ArrayValues, ProtoWriter.Delimited);
+                    writer.WriteVarint((ulong)(1 + ProtoWriter.VarintSize((ulong)bytes) + bytes));
+                    writer.Tag(AnyString, ProtoWriter.Delimited);
+                    writer.WriteVarint((ulong)bytes);
+                    writer.Utf8(value, bytes);
                 }
 
-                writer.EndMessage(array);
                 break;
         }
-
-        writer.EndMessage(any);
-        writer.EndMessage(keyValue);
     }
 
+    /// <summary>
+    /// Writes a list's attributes as fields <paramref name="field"/>. The bytes are encoded once
+    /// per list and kept with it: an access record shares its server span's list, so its
+    /// attributes cost a copy, not a second encoding (only the one-byte field tags differ).
+    /// </summary>
     private static void WriteAttributes(ProtoWriter writer, int field, AttributeList attributes)
     {
-        foreach (ref readonly var attribute in attributes.Items)
+        var tag = (byte)((field << 3) | ProtoWriter.Delimited);
+        var start = writer.Length;
+        if (!attributes.TryCopyEncoded(writer, tag))
         {
-            WriteAttribute(writer, field, attribute);
+            foreach (ref readonly var attribute in attributes.Items)
+            {
+                WriteAttribute(writer, field, attribute);
+            }
+
+            attributes.KeepEncoded(writer.Since(start), tag);
         }
+    }
+
+    private static void WriteString(ProtoWriter writer, int field, string value)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(value);
+        writer.Tag(field, ProtoWriter.Delimited);
+        writer.WriteVarint((ulong)bytes);
+        writer.Utf8(value, bytes);
+    }
+
+    // Length of the AnyValue message of an attribute; -1 for none (a null value is left out).
+    private static int AnyValueLength(in Attribute attribute)
+    {
+        switch (attribute.Kind)
+        {
+            case AttributeKind.String:
+                var bytes = Encoding.UTF8.GetByteCount(attribute.String);
+                return 1 + ProtoWriter.VarintSize((ulong)bytes) + bytes;
+            case AttributeKind.Bool:
+                return 2;
+            case AttributeKind.Int:
+                return 1 + ProtoWriter.VarintSize((ulong)attribute.Int);
+            case AttributeKind.Double:
+                return 9;
+            case AttributeKind.Strings:
+                var array = ArrayLength(attribute);
+                return 1 + ProtoWriter.VarintSize((ulong)array) + array;
+            default:
+                return -1;
+        }
+    }
+
+    // Length of the ArrayValue message of a string-array attribute.
+    private static int ArrayLength(in Attribute attribute)
+    {
+        var length = 0;
+        for (var i = 0; i < attribute.StringCount; i++)
+        {
+            var bytes = Encoding.UTF8.GetByteCount(attribute.StringAt(i));
+            var element = 1 + ProtoWriter.VarintSize((ulong)bytes) + bytes;
+            length += 1 + ProtoWriter.VarintSize((ulong)element) + element;
+        }
+
+        return length;
     }
 
     private void WriteResource(ProtoWriter writer)

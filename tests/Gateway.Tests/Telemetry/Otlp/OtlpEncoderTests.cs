@@ -94,6 +94,29 @@ public sealed class OtlpEncoderTests
     }
 
     [Fact]
+    public void Logs_AfterTheSpansWereEncoded_CopyTheirAttributesUnderTheLogFieldAndDecodeTheSame()
+    {
+        var record = Request(out var server, out _);
+        var spans = new ProtoWriter();
+        var logs = new ProtoWriter();
+        var fresh = new ProtoWriter();
+
+        Encoder.WriteTraces(spans, [record]);
+        Encoder.WriteLogs(logs, [record]);
+        var span = ExportTraceServiceRequest.Parser.ParseFrom(spans.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0];
+        var log = ExportLogsServiceRequest.Parser.ParseFrom(logs.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
+
+        Assert.Equal(span.Attributes, log.Attributes);
+        Assert.Equal(["a", "b\uFFFD"], Value(log.Attributes, "http.request.header.x-many").ArrayValue.Values.Select(v => v.StringValue));
+
+        // A change to the list drops what was kept: the next encoding has the new attribute.
+        server.Attributes.Add("test.added", 1L);
+        Encoder.WriteLogs(fresh, [record]);
+        var changed = ExportLogsServiceRequest.Parser.ParseFrom(fresh.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
+        Assert.Equal(1, Value(changed.Attributes, "test.added").IntValue);
+    }
+
+    [Fact]
     public void Traces_UnsampledParent_WritesNoSpans()
     {
         var record = Request(out _, out _);
