@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using KernelProbe;
@@ -120,10 +121,32 @@ public sealed class KernelWireView : IWireView, IDisposable
     /// <summary>Detaches every program (the TC filters first) and unloads them.</summary>
     public void Dispose() => probe.Dispose();
 
+    // The text forms of a handshake (options, fingerprint) by its shape: clients of one kind send the
+    // same SYN, so a request reuses the strings instead of formatting them again. Bounded.
+    private static readonly ConcurrentDictionary<HandshakeShape, (string Options, string? Fingerprint)> HandshakeTexts = new();
+
+    private readonly record struct HandshakeShape(ushort Window, int Mss, int Scale, UInt128 Kinds, int Count);
+
+    private static (string Options, string? Fingerprint) Texts(FlowRecord record)
+    {
+        var kinds = record.HandshakeOptionKinds;
+        UInt128 packed = 0;
+        for (int i = 0; i < kinds.Count && i < 16; i++)
+            packed |= (UInt128)kinds[i] << (8 * i);
+        var shape = new HandshakeShape(record.HandshakeWindow, record.HandshakeMss ?? -1, record.HandshakeWindowScale ?? -1, packed, kinds.Count);
+        if (HandshakeTexts.TryGetValue(shape, out var texts))
+            return texts;
+        texts = (record.HandshakeOptions, record.Fingerprint);
+        if (HandshakeTexts.Count < 1024)
+            HandshakeTexts.TryAdd(shape, texts);
+        return texts;
+    }
+
     /// <summary>Maps a kernel flow record onto the <c>wire.*</c> schema.</summary>
     public static WireFacts ToFacts(FlowRecord record, bool ipv4)
     {
         bool hs = record.HasHandshake;
+        var (options, fingerprint) = hs ? Texts(record) : (null!, null);
         return new WireFacts
         {
             Ttl = hs ? record.HandshakeTtl : null,
@@ -132,8 +155,8 @@ public sealed class KernelWireView : IWireView, IDisposable
             Window = hs ? record.HandshakeWindow : null,
             Mss = hs ? record.HandshakeMss : null,
             WindowScale = hs ? record.HandshakeWindowScale : null,
-            Options = hs ? record.HandshakeOptions : null,
-            Fingerprint = record.Fingerprint,
+            Options = hs ? options : null,
+            Fingerprint = fingerprint,
             DontFragment = hs && ipv4 ? record.HandshakeDontFragment : null,
             HandshakeRttUs = record.HandshakeRttUs,
             RetransmitsOut = (long)record.RetransmitsOut,

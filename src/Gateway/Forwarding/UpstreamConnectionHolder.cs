@@ -11,6 +11,7 @@ internal sealed class UpstreamConnectionHolder
 {
     private readonly Lock _gate = new();
     private ConnectionTuple? _tuple;
+    private object? _stamped; // the boxed tuple last stamped: read without the lock on every read and write
     private int? _statusCode;
     private FailedConnect? _failedConnect;
     private bool _sealed;
@@ -55,6 +56,12 @@ internal sealed class UpstreamConnectionHolder
     /// <summary>Records that <paramref name="tuple"/> carried bytes of this request.</summary>
     public void Stamp(ConnectionTuple tuple)
     {
+        // Every read and write of the upstream stream stamps: the same tuple again costs no lock.
+        if (Volatile.Read(ref _stamped) is ConnectionTuple known && known == tuple)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             // A read started for this request may complete after it ended (the pool's
@@ -62,6 +69,7 @@ internal sealed class UpstreamConnectionHolder
             if (!_sealed && _tuple != tuple)
             {
                 _tuple = tuple;
+                Volatile.Write(ref _stamped, tuple);
                 _tracking?.Dispose();
                 _tracking = Track?.Invoke(tuple);
             }

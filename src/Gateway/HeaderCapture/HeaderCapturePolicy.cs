@@ -88,24 +88,25 @@ public sealed class HeaderCapturePolicy
     /// Adds <c>gateway.request.header_order</c>: the lower-case names in the order received, at
     /// most <see cref="MaxHeaders"/> of them (the rest counted in <c>gateway.request.header_order_dropped</c>).
     /// </summary>
-    internal void AddHeaderOrder(IReadOnlyList<string>? names, AttributeList attributes)
+    /// <remarks><paramref name="names"/> belongs to the request: it is rewritten in place (lower-cased) when all of it is kept.</remarks>
+    internal void AddHeaderOrder(string[]? names, AttributeList attributes)
     {
-        if (!RecordsHeaderOrder || names is null || names.Count == 0)
+        if (!RecordsHeaderOrder || names is null || names.Length == 0)
         {
             return;
         }
 
-        var kept = Math.Min(names.Count, MaxHeaders);
-        var order = new string[kept];
+        var kept = Math.Min(names.Length, MaxHeaders);
+        var order = kept == names.Length ? names : new string[kept];
         for (var i = 0; i < kept; i++)
         {
             order[i] = Limit(Info(names[i]).Lower);
         }
 
         attributes.Add(AttributeNames.GatewayRequestHeaderOrder, order);
-        if (names.Count > kept)
+        if (names.Length > kept)
         {
-            attributes.Add(AttributeNames.GatewayRequestHeaderOrderDropped, (long)(names.Count - kept));
+            attributes.Add(AttributeNames.GatewayRequestHeaderOrderDropped, (long)(names.Length - kept));
         }
     }
 

@@ -46,50 +46,48 @@ internal static class HeaderOrderRecorder
     };
 
     /// <summary>The names recorded since the last take, and a fresh start; null when nothing was recorded or the protocol is not HTTP/1.x.</summary>
-    public static IReadOnlyList<string>? Take(string protocol)
-    {
-        var list = Current.Value;
-        if (list is null)
-        {
-            return null;
-        }
-
-        var names = list.Take();
-        return protocol.StartsWith("HTTP/1", StringComparison.Ordinal) ? names : null;
-    }
+    public static string[]? Take(string protocol) => IsHttp1(protocol) ? Current.Value?.Take() : null;
 
     /// <summary>Forgets names recorded after the request started (trailers).</summary>
-    public static void Clear() => Current.Value?.Take();
+    /// <remarks>
+    /// Only HTTP/1.x requests touch the list: an HTTP/2 connection's parser keeps adding to it while
+    /// its streams run (it stops growing at the bound), and no stream may empty it under the parser.
+    /// </remarks>
+    public static void Clear(string protocol)
+    {
+        if (IsHttp1(protocol))
+        {
+            Current.Value?.Take();
+        }
+    }
 
+    private static bool IsHttp1(string protocol) => protocol.StartsWith("HTTP/1", StringComparison.Ordinal);
+
+    // Filled by Kestrel's parser and emptied by the request that follows, one after the other on
+    // the connection's flow (HTTP/1.x parses the next request only once this one is done), so it
+    // needs no lock; the list is reused, and each request gets its own array.
     private sealed class NameList
     {
-        private readonly Lock _gate = new();
-        private List<string> _names = new(16);
+        private readonly List<string> _names = new(16);
 
         public void Add(string name)
         {
-            lock (_gate)
+            if (_names.Count < MaxNames)
             {
-                if (_names.Count < MaxNames)
-                {
-                    _names.Add(name);
-                }
+                _names.Add(name);
             }
         }
 
-        public IReadOnlyList<string>? Take()
+        public string[]? Take()
         {
-            lock (_gate)
+            if (_names.Count == 0)
             {
-                if (_names.Count == 0)
-                {
-                    return null;
-                }
-
-                var names = _names;
-                _names = new List<string>(names.Count);
-                return names;
+                return null;
             }
+
+            var names = _names.ToArray();
+            _names.Clear();
+            return names;
         }
     }
 }

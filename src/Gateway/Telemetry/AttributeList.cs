@@ -93,11 +93,15 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     /// <summary>Attributes of a server span or access record besides the captured headers: the fixed ones and the wire.* ones.</summary>
     public const int RecordCapacity = 64;
 
-    private readonly Lock _encodedGate = new();
+    private const int EncodedNone = 0;
+    private const int EncodedWriting = 1;
+    private const int EncodedReady = 2;
+
     private Attribute[] _items;
     private int _count;
     private byte[]? _encoded;
-    private int _encodedLength = -1;
+    private int _encodedLength;
+    private int _encodedState;
     private byte _encodedTag;
 
     /// <summary>An empty list.</summary>
@@ -124,89 +128,90 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     {
         Array.Clear(_items, 0, _count);
         _count = 0;
-        ForgetEncoded();
+        if (_encodedState != EncodedNone || _encoded is { Length: > 64 * 1024 })
+        {
+            ForgetEncoded();
+        }
     }
 
     /// <summary>
     /// Appends the OTLP encoding kept by <see cref="KeepEncoded"/> (the list's <c>KeyValue</c> fields),
     /// with each field's one-byte tag set to <paramref name="tag"/>; false when none is kept.
     /// </summary>
+    /// <remarks>
+    /// Lock-free: the list is filled on the request's flow and only read once the record is
+    /// submitted, when the sinks (each on its own loop) may encode it at the same time; the first
+    /// to finish publishes its bytes, which stay unchanged until the record is recycled.
+    /// </remarks>
     internal bool TryCopyEncoded(Otlp.ProtoWriter writer, byte tag)
     {
-        lock (_encodedGate)
+        if (Volatile.Read(ref _encodedState) != EncodedReady)
         {
-            if (_encodedLength < 0)
-            {
-                return false;
-            }
-
-            var start = writer.Length;
-            writer.Raw(_encoded.AsSpan(0, _encodedLength));
-            if (tag != _encodedTag)
-            {
-                // Each field is tag, varint length, bytes: walk them and set the tag.
-                var block = writer.Since(start);
-                var at = 0;
-                while (at < block.Length)
-                {
-                    writer.Patch(start + at, tag);
-                    at++;
-                    ulong length = 0;
-                    for (var shift = 0; ; shift += 7)
-                    {
-                        var b = block[at++];
-                        length |= (ulong)(b & 0x7F) << shift;
-                        if (b < 0x80)
-                        {
-                            break;
-                        }
-                    }
-
-                    at += (int)length;
-                }
-            }
-
-            return true;
+            return false;
         }
+
+        var start = writer.Length;
+        writer.Raw(_encoded.AsSpan(0, _encodedLength));
+        if (tag != _encodedTag)
+        {
+            // Each field is tag, varint length, bytes: walk them and set the tag.
+            var block = writer.Since(start);
+            var at = 0;
+            while (at < block.Length)
+            {
+                writer.Patch(start + at, tag);
+                at++;
+                ulong length = 0;
+                for (var shift = 0; ; shift += 7)
+                {
+                    var b = block[at++];
+                    length |= (ulong)(b & 0x7F) << shift;
+                    if (b < 0x80)
+                    {
+                        break;
+                    }
+                }
+
+                at += (int)length;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Keeps <paramref name="encoded"/>, this list's <c>KeyValue</c> fields tagged <paramref name="tag"/>, for <see cref="TryCopyEncoded"/>.</summary>
     internal void KeepEncoded(ReadOnlySpan<byte> encoded, byte tag)
     {
-        lock (_encodedGate)
+        if (Interlocked.CompareExchange(ref _encodedState, EncodedWriting, EncodedNone) != EncodedNone)
         {
-            if (_encodedLength >= 0)
-            {
-                return;
-            }
-
-            if (_encoded is null || _encoded.Length < encoded.Length)
-            {
-                if (_encoded is not null)
-                {
-                    System.Buffers.ArrayPool<byte>.Shared.Return(_encoded);
-                }
-
-                _encoded = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(encoded.Length, 1024));
-            }
-
-            encoded.CopyTo(_encoded);
-            _encodedLength = encoded.Length;
-            _encodedTag = tag;
+            return;
         }
+
+        if (_encoded is null || _encoded.Length < encoded.Length)
+        {
+            if (_encoded is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(_encoded);
+            }
+
+            _encoded = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(encoded.Length, 1024));
+        }
+
+        encoded.CopyTo(_encoded);
+        _encodedLength = encoded.Length;
+        _encodedTag = tag;
+        Volatile.Write(ref _encodedState, EncodedReady);
     }
 
+    // Called only while no sink reads the list (before it is submitted, or once it is recycled).
     private void ForgetEncoded()
     {
-        lock (_encodedGate)
+        _encodedState = EncodedNone;
+        if (_encoded is { Length: > 64 * 1024 } large)
         {
-            _encodedLength = -1;
-            if (_encoded is { Length: > 64 * 1024 } large)
-            {
-                // A huge record's buffer goes back; ordinary ones stay with the pooled list.
-                System.Buffers.ArrayPool<byte>.Shared.Return(large);
-                _encoded = null;
-            }
+            // A huge record's buffer goes back; ordinary ones stay with the pooled list.
+            System.Buffers.ArrayPool<byte>.Shared.Return(large);
+            _encoded = null;
         }
     }
 
@@ -453,7 +458,7 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
 
     private void Append(in Attribute attribute)
     {
-        if (_encodedLength >= 0)
+        if (_encodedState != EncodedNone)
         {
             ForgetEncoded();
         }

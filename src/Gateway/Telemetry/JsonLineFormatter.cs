@@ -77,10 +77,9 @@ internal static class JsonLineFormatter
         else
         {
             Span<char> hex = stackalloc char[32];
-            record.TraceId.High.TryFormat(hex, out _, "x16");
-            record.TraceId.Low.TryFormat(hex[16..], out _, "x16");
+            record.TraceId.WriteHex(hex);
             writer.WriteString(TraceIdName, hex);
-            record.SpanId.TryFormat(hex, out _, "x16");
+            SpanIds.WriteHex(record.SpanId, hex);
             writer.WriteString(SpanIdName, hex[..16]);
         }
 

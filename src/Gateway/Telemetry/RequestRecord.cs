@@ -30,5 +30,5 @@ internal sealed class RequestRecord(PolicySnapshot snapshot, TelemetryRecord tel
     public AttributeList? RequestHeaders { get; set; }
 
     /// <summary>Request header names as received (HTTP/1.x), or null.</summary>
-    public IReadOnlyList<string>? HeaderOrder { get; set; }
+    public string[]? HeaderOrder { get; set; }
 }

@@ -82,7 +82,7 @@ internal sealed partial class ServerSpanMiddleware(
         }
         finally
         {
-            HeaderOrderRecorder.Clear();
+            HeaderOrderRecorder.Clear(context.Request.Protocol);
             // No kernel event may reach the span once the record is handed over.
             tracking?.Dispose();
             var submitted = false;

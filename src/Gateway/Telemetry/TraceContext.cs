@@ -85,12 +85,12 @@ internal static class TraceContext
     public static string Format(SpanData span) => string.Create(55, span, static (chars, s) =>
     {
         "00-".CopyTo(chars);
-        s.TraceId.High.TryFormat(chars[3..], out _, "x16", CultureInfo.InvariantCulture);
-        s.TraceId.Low.TryFormat(chars[19..], out _, "x16", CultureInfo.InvariantCulture);
+        s.TraceId.WriteHex(chars[3..]);
         chars[35] = '-';
-        s.SpanId.TryFormat(chars[36..], out _, "x16", CultureInfo.InvariantCulture);
+        SpanIds.WriteHex(s.SpanId, chars[36..]);
         chars[52] = '-';
-        s.TraceFlags.TryFormat(chars[53..], out _, "x2", CultureInfo.InvariantCulture);
+        chars[53] = "0123456789abcdef"[s.TraceFlags >> 4];
+        chars[54] = "0123456789abcdef"[s.TraceFlags & 0xF];
     });
 
     private static bool IsLowerHex(ReadOnlySpan<char> text)

@@ -138,16 +138,129 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     private static void WriteAttributes(ProtoWriter writer, int field, AttributeList attributes)
     {
         var tag = (byte)((field << 3) | ProtoWriter.Delimited);
-        var start = writer.Length;
-        if (!attributes.TryCopyEncoded(writer, tag))
+        if (attributes.TryCopyEncoded(writer, tag))
         {
-            foreach (ref readonly var attribute in attributes.Items)
+            return;
+        }
+
+        var items = attributes.Items;
+        if (items.Length == 0)
+        {
+            attributes.KeepEncoded([], tag);
+            return;
+        }
+
+        // Pass 1: every length (and each string's UTF-8 size, kept so it is counted once).
+        Span<int> sizes = items.Length <= 256 ? stackalloc int[items.Length * 2] : new int[items.Length * 2];
+        var total = 0;
+        for (var i = 0; i < items.Length; i++)
+        {
+            ref readonly var attribute = ref items[i];
+            int valueLength;
+            var utf8 = 0;
+            switch (attribute.Kind)
             {
-                WriteAttribute(writer, field, attribute);
+                case AttributeKind.String:
+                    utf8 = Encoding.UTF8.GetByteCount(attribute.String);
+                    valueLength = 1 + ProtoWriter.VarintSize((ulong)utf8) + utf8;
+                    break;
+                case AttributeKind.Strings when attribute.StringCount == 1:
+                    utf8 = Encoding.UTF8.GetByteCount(attribute.StringAt(0));
+                    var element = 1 + ProtoWriter.VarintSize((ulong)utf8) + utf8;
+                    var array = 1 + ProtoWriter.VarintSize((ulong)element) + element;
+                    valueLength = 1 + ProtoWriter.VarintSize((ulong)array) + array;
+                    break;
+                default:
+                    valueLength = AnyValueLength(attribute);
+                    break;
             }
 
-            attributes.KeepEncoded(writer.Since(start), tag);
+            sizes[2 * i] = valueLength;
+            sizes[(2 * i) + 1] = utf8;
+            if (valueLength >= 0)
+            {
+                var keyValue = attribute.Name.OtlpKey.Length + 1 + ProtoWriter.VarintSize((ulong)valueLength) + valueLength;
+                total += 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
+            }
         }
+
+        // Pass 2: straight into the reserved bytes.
+        var start = writer.Length;
+        var output = writer.Reserve(total);
+        var at = 0;
+        for (var i = 0; i < items.Length; i++)
+        {
+            var valueLength = sizes[2 * i];
+            if (valueLength < 0)
+            {
+                continue;
+            }
+
+            ref readonly var attribute = ref items[i];
+            var key = attribute.Name.OtlpKey;
+            var utf8 = sizes[(2 * i) + 1];
+            output[at++] = tag;
+            ProtoWriter.WriteVarint(output, ref at, (ulong)(key.Length + 1 + ProtoWriter.VarintSize((ulong)valueLength) + valueLength));
+            key.CopyTo(output[at..]);
+            at += key.Length;
+            output[at++] = (KeyValueValue << 3) | ProtoWriter.Delimited;
+            ProtoWriter.WriteVarint(output, ref at, (ulong)valueLength);
+            switch (attribute.Kind)
+            {
+                case AttributeKind.String:
+                    output[at++] = (AnyString << 3) | ProtoWriter.Delimited;
+                    ProtoWriter.WriteVarint(output, ref at, (ulong)utf8);
+                    at += Encoding.UTF8.GetBytes(attribute.String, output[at..]);
+                    break;
+                case AttributeKind.Bool:
+                    output[at++] = AnyBool << 3;
+                    output[at++] = attribute.Bool ? (byte)1 : (byte)0;
+                    break;
+                case AttributeKind.Int:
+                    output[at++] = AnyInt << 3;
+                    ProtoWriter.WriteVarint(output, ref at, (ulong)attribute.Int);
+                    break;
+                case AttributeKind.Double:
+                    output[at++] = (AnyDouble << 3) | ProtoWriter.Fixed64;
+                    System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(output[at..], attribute.Bits);
+                    at += 8;
+                    break;
+                case AttributeKind.Strings:
+                    int array;
+                    if (attribute.StringCount == 1)
+                    {
+                        var element = 1 + ProtoWriter.VarintSize((ulong)utf8) + utf8;
+                        array = 1 + ProtoWriter.VarintSize((ulong)element) + element;
+                    }
+                    else
+                    {
+                        array = ArrayLength(attribute);
+                    }
+
+                    output[at++] = (AnyArray << 3) | ProtoWriter.Delimited;
+                    ProtoWriter.WriteVarint(output, ref at, (ulong)array);
+                    for (var j = 0; j < attribute.StringCount; j++)
+                    {
+                        var value = attribute.StringAt(j);
+                        var bytes = attribute.StringCount == 1 ? utf8 : Encoding.UTF8.GetByteCount(value);
+                        output[at++] = (ArrayValues << 3) | ProtoWriter.Delimited;
+                        ProtoWriter.WriteVarint(output, ref at, (ulong)(1 + ProtoWriter.VarintSize((ulong)bytes) + bytes));
+                        output[at++] = (AnyString << 3) | ProtoWriter.Delimited;
+                        ProtoWriter.WriteVarint(output, ref at, (ulong)bytes);
+                        at += Encoding.UTF8.GetBytes(value, output[at..]);
+                    }
+
+                    break;
+            }
+        }
+
+        if (at != total)
+        {
+            throw new InvalidOperationException($"OTLP attribute encoding wrote {at} bytes where {total} were computed.");
+        }
+
+        writer.Advance(total);
+        attributes.KeepEncoded(writer.Since(start), tag);
     }
 
     private static void WriteString(ProtoWriter writer, int field, string value)

@@ -145,6 +145,28 @@ internal sealed class ProtoWriter
     /// <summary>The bytes written from <paramref name="start"/> on (valid until the next write).</summary>
     public ReadOnlySpan<byte> Since(int start) => _buffer.AsSpan(start, _position - start);
 
+    /// <summary>Room for exactly <paramref name="length"/> bytes at the end; call <see cref="Advance"/> once they are written.</summary>
+    public Span<byte> Reserve(int length)
+    {
+        Ensure(length);
+        return _buffer.AsSpan(_position, length);
+    }
+
+    /// <summary>Counts <paramref name="length"/> bytes written into <see cref="Reserve"/>'s span.</summary>
+    public void Advance(int length) => _position += length;
+
+    /// <summary>Writes a varint into <paramref name="destination"/> at <paramref name="at"/>, moving it on.</summary>
+    public static void WriteVarint(Span<byte> destination, ref int at, ulong value)
+    {
+        while (value >= 0x80)
+        {
+            destination[at++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        destination[at++] = (byte)value;
+    }
+
     /// <summary>Overwrites the byte at <paramref name="position"/>.</summary>
     public void Patch(int position, byte value) => _buffer[position] = value;
 

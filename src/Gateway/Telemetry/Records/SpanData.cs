@@ -98,7 +98,12 @@ internal sealed class SpanData
                 return false;
             }
 
-            (_events ??= []).Add(ev);
+            if (_events is null)
+            {
+                Volatile.Write(ref _events, []);
+            }
+
+            _events!.Add(ev);
             return true;
         }
     }
@@ -106,6 +111,11 @@ internal sealed class SpanData
     /// <summary>True when an event named <paramref name="name"/> is there.</summary>
     public bool HasEvent(string name)
     {
+        if (Volatile.Read(ref _events) is null)
+        {
+            return false;
+        }
+
         lock (_gate)
         {
             return _events?.Exists(e => e.Name == name) == true;
@@ -115,6 +125,11 @@ internal sealed class SpanData
     /// <summary>True when an event whose name starts with <paramref name="prefix"/> is there.</summary>
     public bool HasEventWithPrefix(string prefix)
     {
+        if (Volatile.Read(ref _events) is null)
+        {
+            return false;
+        }
+
         lock (_gate)
         {
             return _events?.Exists(e => e.Name.StartsWith(prefix, StringComparison.Ordinal)) == true;
@@ -124,6 +139,11 @@ internal sealed class SpanData
     /// <summary>The events, copied under the lock (empty when none).</summary>
     public IReadOnlyList<SpanEventData> Events()
     {
+        if (Volatile.Read(ref _events) is null)
+        {
+            return [];
+        }
+
         lock (_gate)
         {
             return _events is { Count: > 0 } events ? [.. events] : [];
@@ -133,10 +153,14 @@ internal sealed class SpanData
     /// <summary>Forgets everything for the next use; the attribute storage is kept.</summary>
     public void Reset()
     {
-        lock (_gate)
+        // The generation changes first: an event racing the reset is refused (TryAddEvent reads it under the lock).
+        Interlocked.Increment(ref _generation);
+        if (Volatile.Read(ref _events) is not null)
         {
-            _generation++;
-            _events?.Clear();
+            lock (_gate)
+            {
+                _events = null;
+            }
         }
 
         TraceId = default;

@@ -10,7 +10,6 @@ namespace Gateway.Telemetry.Records;
 /// </summary>
 internal sealed class TelemetryRecord
 {
-    private readonly Lock _gate = new();
     private readonly List<SpanData> _spans = [];
     private readonly Stack<SpanData> _spare = new();
     private readonly RecordPool? _pool;
@@ -37,15 +36,12 @@ internal sealed class TelemetryRecord
     /// <summary>Number of spans the trace exporters will write.</summary>
     public int ExportedSpanCount => ExportSpans ? _spans.Count : 0;
 
-    /// <summary>A new, empty span of this record (reusing a pooled one).</summary>
+    /// <summary>A new, empty span of this record (reusing a pooled one); called on the request's own flow only.</summary>
     public SpanData AddSpan()
     {
-        lock (_gate)
-        {
-            var span = _spare.Count > 0 ? _spare.Pop() : new SpanData();
-            _spans.Add(span);
-            return span;
-        }
+        var span = _spare.Count > 0 ? _spare.Pop() : new SpanData();
+        _spans.Add(span);
+        return span;
     }
 
     /// <summary>Takes one reference per exporter that queued the record.</summary>
@@ -76,16 +72,14 @@ internal sealed class TelemetryRecord
 
     private void Recycle()
     {
-        lock (_gate)
+        // The last reference is gone: nobody else touches the record now.
+        foreach (var span in _spans)
         {
-            foreach (var span in _spans)
-            {
-                span.Reset();
-                _spare.Push(span);
-            }
-
-            _spans.Clear();
+            span.Reset();
+            _spare.Push(span);
         }
+
+        _spans.Clear();
 
         ExportSpans = true;
         HasLog = false;

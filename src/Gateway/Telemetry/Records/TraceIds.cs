@@ -36,11 +36,14 @@ internal readonly record struct TraceId(ulong High, ulong Low)
     }
 
     /// <summary>32 lower-case hex digits.</summary>
-    public string ToHex() => string.Create(32, this, static (chars, id) =>
+    public string ToHex() => string.Create(32, this, static (chars, id) => id.WriteHex(chars));
+
+    /// <summary>Writes the 32 lower-case hex digits to <paramref name="destination"/>.</summary>
+    public void WriteHex(Span<char> destination)
     {
-        id.High.TryFormat(chars, out _, "x16", CultureInfo.InvariantCulture);
-        id.Low.TryFormat(chars[16..], out _, "x16", CultureInfo.InvariantCulture);
-    });
+        SpanIds.WriteHex(High, destination);
+        SpanIds.WriteHex(Low, destination[16..]);
+    }
 
     /// <summary>Reads 32 hex digits; false for anything else.</summary>
     public static bool TryParse(ReadOnlySpan<char> hex, out TraceId id)
@@ -78,7 +81,19 @@ internal static class SpanIds
     }
 
     /// <summary>16 lower-case hex digits.</summary>
-    public static string ToHex(ulong id) => id.ToString("x16", CultureInfo.InvariantCulture);
+    public static string ToHex(ulong id) => string.Create(16, id, static (chars, value) => WriteHex(value, chars));
+
+    /// <summary>Writes <paramref name="value"/> as 16 lower-case hex digits to <paramref name="destination"/>.</summary>
+    public static void WriteHex(ulong value, Span<char> destination)
+    {
+        const string digits = "0123456789abcdef";
+        destination = destination[..16];
+        for (var i = 15; i >= 0; i--)
+        {
+            destination[i] = digits[(int)(value & 0xF)];
+            value >>= 4;
+        }
+    }
 
     /// <summary>Reads exactly 16 hex digits (either case).</summary>
     public static bool TryParseHex(ReadOnlySpan<char> hex, out ulong value) =>

@@ -140,6 +140,43 @@ public sealed class OtlpEncoderTests
         Assert.Equal(3 << 20, Text(span.Attributes, "http.request.header.x-big").Length);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(120)]
+    [InlineData(123)]
+    [InlineData(124)]
+    [InlineData(125)]
+    [InlineData(127)]
+    [InlineData(128)]
+    [InlineData(16_370)]
+    [InlineData(16_380)]
+    [InlineData(16_384)]
+    public void Attributes_AtVarintBoundaries_DecodeExactly(int length)
+    {
+        // Lengths around 127 and 16383 change the size of some length prefix inside the KeyValue.
+        var record = new TelemetryRecord();
+        var span = record.AddSpan();
+        span.TraceId = TraceId.NewRandom();
+        span.SpanId = 1;
+        var text = new string('v', length);
+        span.Attributes.Add("test.string", text);
+        span.Attributes.AddSingleton(AttributeName.Of("test.single"), text);
+        span.Attributes.Add("test.pair", new[] { text, "é" + text });
+        span.Attributes.Add("test.int", -(long)length);
+        span.Attributes.Add("test.double", length / 3.0);
+        var writer = new ProtoWriter(8);
+
+        Encoder.WriteTraces(writer, [record]);
+
+        var decoded = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes;
+        Assert.Equal(text, Text(decoded, "test.string"));
+        Assert.Equal([text], Value(decoded, "test.single").ArrayValue.Values.Select(v => v.StringValue));
+        Assert.Equal([text, "é" + text], Value(decoded, "test.pair").ArrayValue.Values.Select(v => v.StringValue));
+        Assert.Equal(-(long)length, Value(decoded, "test.int").IntValue);
+        Assert.Equal(length / 3.0, Value(decoded, "test.double").DoubleValue);
+    }
+
     private static TelemetryRecord Request(out SpanData server, out SpanData client)
     {
         var record = new TelemetryRecord();
