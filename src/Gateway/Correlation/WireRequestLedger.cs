@@ -38,6 +38,28 @@ public sealed class WireRequestLedger
         }
     }
 
+    /// <summary>
+    /// The attributes every request on <paramref name="tuple"/> repeats: its 5-tuple (the peer's
+    /// address as <paramref name="peerPrivacy"/> writes it) and the facts of its handshake. Built
+    /// once per connection and shared, so that the exporters encode them once for all its requests.
+    /// </summary>
+    internal Telemetry.AttributeList ConnectionAttributes(ConnectionTuple tuple, WireFacts? facts, ClientIdentity.ClientAddressAnonymizer? peerPrivacy)
+    {
+        Entry entry = entries.GetOrAdd(tuple, _ => new Entry());
+        bool handshake = facts?.Ttl is not null;
+        var shared = Volatile.Read(ref entry.Shared);
+        if (shared is not null && ReferenceEquals(shared.Privacy, peerPrivacy) && shared.Handshake == handshake)
+            return shared.Attributes;
+
+        // First request, a reloaded privacy setting, or a flow record that lost (or found) its handshake.
+        var attributes = new Telemetry.AttributeList(16);
+        attributes.AddConnection(tuple, peerPrivacy);
+        if (handshake)
+            attributes.AddWireHandshake(facts!);
+        Volatile.Write(ref entry.Shared, new SharedAttributes(attributes, peerPrivacy, handshake));
+        return attributes;
+    }
+
     /// <summary>Forgets a closed connection and returns how many requests it carried.</summary>
     public int Forget(ConnectionTuple tuple) =>
         entries.TryRemove(tuple, out Entry? entry) ? entry.Requests : 0;
@@ -50,5 +72,8 @@ public sealed class WireRequestLedger
     {
         public WireFacts? Last;
         public int Requests;
+        public SharedAttributes? Shared;
     }
+
+    private sealed record SharedAttributes(Telemetry.AttributeList Attributes, ClientIdentity.ClientAddressAnonymizer? Privacy, bool Handshake);
 }

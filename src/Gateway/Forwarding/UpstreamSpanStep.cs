@@ -135,9 +135,15 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             attributes.Add(AttributeNames.ServerPort, (long)destination.Port);
         }
 
-        if (tuple is { } connection)
+        if (holder.Tuple is { } connection)
         {
-            attributes.AddConnection(connection);
+            // The 5-tuple and the handshake facts: the same for every request on the pooled connection
+            // (kept until the connection closes; a failed attempt's tuple is written out instead).
+            attributes.AddGroup(ledger.ConnectionAttributes(connection, facts, peerPrivacy: null));
+        }
+        else if (tuple is { } attempt)
+        {
+            attributes.AddConnection(attempt);
         }
 
         if (holder.StatusCode is { } status)
@@ -162,7 +168,15 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             span.SetError();
         }
 
-        attributes.AddWire(facts);
+        if (holder.Tuple is null)
+        {
+            attributes.AddWire(facts);
+        }
+        else
+        {
+            attributes.AddWireObserved(facts);
+        }
+
         if (holder.Tuple is { } counted)
         {
             attributes.AddWireRequest(ledger.Next(counted, facts));

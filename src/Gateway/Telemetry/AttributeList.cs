@@ -26,6 +26,12 @@ internal enum AttributeKind : byte
 
     /// <summary>An array of strings (header values).</summary>
     Strings,
+
+    /// <summary>
+    /// A shared, unchanging list of attributes spliced in as if added one by one: the facts of a
+    /// connection that every request on it repeats, encoded once for all of them.
+    /// </summary>
+    Group,
 }
 
 /// <summary>One attribute: its encoded name and a value that is never boxed.</summary>
@@ -66,6 +72,9 @@ internal readonly struct Attribute(AttributeName name, AttributeKind kind, long 
     /// <summary>String <paramref name="index"/> of a string-array value.</summary>
     public string StringAt(int index) => Reference is string[] array ? array[index] ?? string.Empty : (string)Reference!;
 
+    /// <summary>The group value.</summary>
+    public AttributeList Group => (AttributeList)Reference!;
+
     /// <summary>The value as an object (boxes): for readers that are not on the hot path.</summary>
     public object? Boxed => Kind switch
     {
@@ -93,6 +102,8 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     /// <summary>Attributes of a server span or access record besides the captured headers: the fixed ones and the wire.* ones.</summary>
     public const int RecordCapacity = 64;
 
+    private static readonly AttributeName GroupName = new("(group)");
+
     private const int EncodedNone = 0;
     private const int EncodedWriting = 1;
     private const int EncodedReady = 2;
@@ -113,15 +124,63 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     /// <summary>An empty list with room for <paramref name="capacity"/> attributes.</summary>
     public AttributeList(int capacity) => _items = new Attribute[Math.Max(1, capacity)];
 
-    /// <inheritdoc />
-    public int Count => _count;
+    /// <summary>How many attributes, counting those of spliced groups one by one.</summary>
+    public int Count
+    {
+        get
+        {
+            var count = 0;
+            foreach (var attribute in Items)
+            {
+                count += attribute.Kind == AttributeKind.Group ? attribute.Group.Count : 1;
+            }
 
-    /// <summary>The attributes as stored.</summary>
+            return count;
+        }
+    }
+
+    /// <summary>The attributes as stored (a group is one entry).</summary>
     public ReadOnlySpan<Attribute> Items => _items.AsSpan(0, _count);
 
     /// <inheritdoc />
-    public KeyValuePair<string, object?> this[int index] =>
-        (uint)index < (uint)_count ? new(_items[index].Name.Name, _items[index].Boxed) : throw new ArgumentOutOfRangeException(nameof(index));
+    public KeyValuePair<string, object?> this[int index]
+    {
+        get
+        {
+            var at = 0;
+            foreach (var attribute in Flattened())
+            {
+                if (at++ == index)
+                {
+                    return new(attribute.Name.Name, attribute.Boxed);
+                }
+            }
+
+            throw new ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    /// <summary>The attributes with every group spliced in, in order.</summary>
+    public IEnumerable<Attribute> Flattened()
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            if (_items[i].Kind == AttributeKind.Group)
+            {
+                foreach (var inner in _items[i].Group.Flattened())
+                {
+                    yield return inner;
+                }
+            }
+            else
+            {
+                yield return _items[i];
+            }
+        }
+    }
+
+    /// <summary>Splices in <paramref name="group"/>, a list that must not change any more.</summary>
+    public void AddGroup(AttributeList group) => Append(new Attribute(GroupName, AttributeKind.Group, 0, group));
 
     /// <summary>Empties the list, keeping its storage.</summary>
     public void Clear()
@@ -377,6 +436,23 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
             return;
         }
 
+        AddWireHandshake(facts);
+        AddWireCounters(facts);
+    }
+
+    /// <summary>Adds <c>wire.observed</c> and, when observed, the facts that change as the connection goes on (counters).</summary>
+    public void AddWireObserved(WireFacts? facts)
+    {
+        Add(AttributeNames.WireObserved, facts is not null);
+        if (facts is not null)
+        {
+            AddWireCounters(facts);
+        }
+    }
+
+    /// <summary>Adds the facts of the connection's handshake, which never change (only those known).</summary>
+    public void AddWireHandshake(WireFacts facts)
+    {
         AddIfKnown(AttributeNames.WireIpTtl, facts.Ttl);
         AddIfKnown(AttributeNames.WireIpDscp, facts.Dscp);
         AddIfKnown(AttributeNames.WireIpEcn, facts.Ecn);
@@ -387,7 +463,10 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
         AddIfPresent(AttributeNames.WireTcpFingerprint, facts.Fingerprint);
         AddIfKnown(AttributeNames.WireIpDf, facts.DontFragment);
         AddIfKnown(AttributeNames.WireTcpHandshakeRttUs, facts.HandshakeRttUs);
+    }
 
+    private void AddWireCounters(WireFacts facts)
+    {
         Add(AttributeNames.WireIpTtlChanges, facts.TtlChanges);
         Add(AttributeNames.WireConnRetransmitsOut, facts.RetransmitsOut);
         Add(AttributeNames.WireConnZeroWindowIn, facts.ZeroWindowIn);
@@ -417,7 +496,7 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     /// <summary>The value (boxed) of the first attribute named <paramref name="name"/>, or null.</summary>
     public object? Find(string name)
     {
-        foreach (var attribute in Items)
+        foreach (var attribute in Flattened())
         {
             if (attribute.Name.Name == name)
             {
@@ -431,7 +510,7 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     /// <summary>The first attribute named <paramref name="name"/>.</summary>
     public bool TryGet(AttributeName name, out Attribute found)
     {
-        foreach (var attribute in Items)
+        foreach (var attribute in Flattened())
         {
             if (ReferenceEquals(attribute.Name, name) || attribute.Name.Name == name.Name)
             {
@@ -447,9 +526,9 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
     {
-        for (var i = 0; i < _count; i++)
+        foreach (var attribute in Flattened())
         {
-            yield return this[i];
+            yield return new(attribute.Name.Name, attribute.Boxed);
         }
     }
 

@@ -85,8 +85,23 @@ internal static class JsonLineFormatter
 
         writer.WriteString(Body, record.Body);
         writer.WriteStartObject(Attributes);
-        foreach (ref readonly var attribute in record.Attributes.Items)
+        WriteAttributes(writer, record.Attributes);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.Flush();
+        output.Write("\n"u8);
+    }
+
+    private static void WriteAttributes(Utf8JsonWriter writer, AttributeList attributes)
+    {
+        foreach (ref readonly var attribute in attributes.Items)
         {
+            if (attribute.Kind == AttributeKind.Group)
+            {
+                WriteAttributes(writer, attribute.Group);
+                continue;
+            }
+
             writer.WritePropertyName(attribute.Name.Json);
             switch (attribute.Kind)
             {
@@ -116,10 +131,5 @@ internal static class JsonLineFormatter
                     break;
             }
         }
-
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        writer.Flush();
-        output.Write("\n"u8);
     }
 }

@@ -160,7 +160,8 @@ internal sealed partial class ServerSpanMiddleware(
         AddServer(attributes, request, tuple);
         if (tuple is { } connection)
         {
-            attributes.AddConnection(connection, snapshot.Anonymizer);
+            // The 5-tuple and the handshake facts: the same for every request on the connection.
+            attributes.AddGroup(ledger.ConnectionAttributes(connection, wire, snapshot.Anonymizer));
         }
 
         // Requests that never reached routing (an exception before it) are captured here, under the default policy.
@@ -185,7 +186,15 @@ internal sealed partial class ServerSpanMiddleware(
             attributes.AddUpstreamOutcome(upstream);
         }
 
-        attributes.AddWire(wire);
+        if (tuple is null)
+        {
+            attributes.AddWire(wire);
+        }
+        else
+        {
+            attributes.AddWireObserved(wire);
+        }
+
         var delta = tuple is { } counted ? ledger.Next(counted, wire) : null;
         attributes.AddWireRequest(delta);
         WireEventRouter.Reconcile(span, wire);

@@ -40,4 +40,24 @@ public sealed class AttributeListTests
         Assert.Empty(attributes);
         Assert.Null(attributes.Find("url.path"));
     }
+
+    [Fact]
+    public void Group_ReadsAsIfItsAttributesWereAddedInPlace()
+    {
+        var shared = new AttributeList { { "network.peer.address", "198.18.0.7" }, { "wire.ip.ttl", 61L } };
+        var attributes = new AttributeList { { "http.request.method", "GET" } };
+        attributes.AddGroup(shared);
+        attributes.Add("wire.conn.packets_in", 3L);
+
+        Assert.Equal(4, attributes.Count);
+        Assert.Equal(["http.request.method", "network.peer.address", "wire.ip.ttl", "wire.conn.packets_in"], attributes.Select(a => a.Key));
+        Assert.Equal(61L, attributes.Find("wire.ip.ttl"));
+        Assert.Equal("198.18.0.7", attributes[1].Value);
+
+        var line = new System.Buffers.ArrayBufferWriter<byte>();
+        JsonLineFormatter.Write(line, DateTime.UtcNow, "gateway.access", default, 0, "body", attributes);
+        using var json = System.Text.Json.JsonDocument.Parse(line.WrittenMemory);
+        Assert.Equal(["http.request.method", "network.peer.address", "wire.ip.ttl", "wire.conn.packets_in"],
+            json.RootElement.GetProperty("attributes").EnumerateObject().Select(p => p.Name));
+    }
 }

@@ -143,10 +143,29 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
             return;
         }
 
+        var start = writer.Length;
         var items = attributes.Items;
+        var run = 0;
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (items[i].Kind == AttributeKind.Group)
+            {
+                // A connection's shared facts: encoded once for every request on it, then copied.
+                WriteRun(writer, tag, items[run..i]);
+                WriteAttributes(writer, field, items[i].Group);
+                run = i + 1;
+            }
+        }
+
+        WriteRun(writer, tag, items[run..]);
+        attributes.KeepEncoded(writer.Since(start), tag);
+    }
+
+    // Writes attributes (no groups among them) as KeyValue fields tagged tag.
+    private static void WriteRun(ProtoWriter writer, byte tag, ReadOnlySpan<Attribute> items)
+    {
         if (items.Length == 0)
         {
-            attributes.KeepEncoded([], tag);
             return;
         }
 
@@ -185,7 +204,6 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         }
 
         // Pass 2: straight into the reserved bytes.
-        var start = writer.Length;
         var output = writer.Reserve(total);
         var at = 0;
         for (var i = 0; i < items.Length; i++)
@@ -260,7 +278,6 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         }
 
         writer.Advance(total);
-        attributes.KeepEncoded(writer.Since(start), tag);
     }
 
     private static void WriteString(ProtoWriter writer, int field, string value)

@@ -117,6 +117,37 @@ public sealed class OtlpEncoderTests
     }
 
     [Fact]
+    public void Group_SharedByTwoRequests_IsWrittenInPlaceInBoth()
+    {
+        var shared = new AttributeList { { "network.peer.address", "198.18.0.7" }, { "wire.ip.ttl", 61L } };
+        var first = Request(out var one, out _);
+        var second = Request(out var two, out _);
+        one.Attributes.AddGroup(shared);
+        two.Attributes.AddGroup(shared);
+        one.Attributes.Add("test.after", 1L);
+        two.Attributes.Add("test.after", 2L);
+        var writer = new ProtoWriter();
+
+        Encoder.WriteTraces(writer, [first, second]);
+        var logs = new ProtoWriter();
+        Encoder.WriteLogs(logs, [second]);
+
+        var spans = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans;
+        foreach (var (span, after) in new[] { (spans[0], 1L), (spans[2], 2L) })
+        {
+            var keys = span.Attributes.Select(a => a.Key).ToList();
+            Assert.Equal(keys.IndexOf("network.peer.address") + 1, keys.IndexOf("wire.ip.ttl"));
+            Assert.Equal(keys.IndexOf("wire.ip.ttl") + 1, keys.IndexOf("test.after"));
+            Assert.Equal("198.18.0.7", Text(span.Attributes, "network.peer.address"));
+            Assert.Equal(61, Value(span.Attributes, "wire.ip.ttl").IntValue);
+            Assert.Equal(after, Value(span.Attributes, "test.after").IntValue);
+        }
+
+        var log = ExportLogsServiceRequest.Parser.ParseFrom(logs.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
+        Assert.Equal(spans[2].Attributes, log.Attributes);
+    }
+
+    [Fact]
     public void Traces_UnsampledParent_WritesNoSpans()
     {
         var record = Request(out _, out _);
