@@ -98,13 +98,32 @@ public sealed record FlowRecord
     /// <summary>Option kinds dash-separated, e.g. <c>2-4-8-1-3</c>; empty when none.</summary>
     public string HandshakeOptions => string.Join('-', HandshakeOptionKinds);
 
+    // Option lists are few (clients of one kind send the same SYN) and never change once
+    // read: records share one array per list instead of allocating one per lookup. Bounded.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<UInt128, byte[]> KindLists = new();
+
+    private static byte[] SharedKinds(ReadOnlySpan<byte> kinds)
+    {
+        if (kinds.Length == 0)
+            return [];
+        UInt128 key = (UInt128)kinds.Length << 120;
+        for (int i = 0; i < kinds.Length && i < 15; i++)
+            key |= (UInt128)kinds[i] << (8 * i);
+        if (kinds.Length <= 15 && KindLists.TryGetValue(key, out byte[]? shared))
+            return shared;
+        byte[] copy = kinds.ToArray();
+        if (kinds.Length <= 15 && KindLists.Count < 1024)
+            KindLists.TryAdd(key, copy);
+        return copy;
+    }
+
     internal static unsafe FlowRecord FromRaw(in ProbeFlowRecord raw)
     {
         var flags = (FlowFlags)raw.Flags;
         int count = Math.Min((int)raw.HsOptionCount, ProbeAbi.MaxOptionKinds);
-        byte[] kinds = new byte[count];
+        byte[] kinds;
         fixed (byte* options = raw.HsOptions)
-            new ReadOnlySpan<byte>(options, count).CopyTo(kinds);
+            kinds = SharedKinds(new ReadOnlySpan<byte>(options, count));
         return new FlowRecord
         {
             Flags = flags,

@@ -92,8 +92,17 @@ public sealed class KernelWireView : IWireView, IDisposable
     /// <inheritdoc />
     public WireFacts? Lookup(ConnectionTuple tuple)
     {
+        // Per request on both legs: no closure, unlike the other calls' Guard.
         FlowRecord? record = null;
-        Guard(() => probe.TryGetFlow(ToKey(tuple), out record));
+        try
+        {
+            probe.TryGetFlow(ToKey(tuple), out record);
+        }
+        catch (Exception e) when (e is ProbeException or ArgumentException or ObjectDisposedException)
+        {
+            Reported(e);
+        }
+
         if (record is null)
             return closed.TryGetValue(tuple, out var last) ? last.Facts : null;
         return ToFacts(record, tuple.LocalAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
@@ -190,8 +199,13 @@ public sealed class KernelWireView : IWireView, IDisposable
         }
         catch (Exception e) when (e is ProbeException or ArgumentException or ObjectDisposedException)
         {
-            if (Interlocked.Exchange(ref failureReported, 1) == 0)
-                Failed?.Invoke(e);
+            Reported(e);
         }
+    }
+
+    private void Reported(Exception e)
+    {
+        if (Interlocked.Exchange(ref failureReported, 1) == 0)
+            Failed?.Invoke(e);
     }
 }

@@ -26,9 +26,10 @@ public sealed class WireEventRouter
     /// <summary>Marks <paramref name="span"/> as the request in flight on <paramref name="tuple"/> until disposed.</summary>
     internal IDisposable Track(ConnectionTuple tuple, SpanData span)
     {
-        var tracked = new Tracked(span, span.Generation);
+        // One object per request is both the entry and the handle that removes it.
+        var tracked = new Tracked(this, tuple, span, span.Generation);
         inFlight[tuple] = tracked;
-        return new Registration(this, tuple, tracked);
+        return tracked;
     }
 
     /// <summary>Delivers one kernel event.</summary>
@@ -100,10 +101,12 @@ public sealed class WireEventRouter
         return (kind, details);
     }
 
-    private sealed record Tracked(SpanData Span, int Generation);
-
-    private sealed class Registration(WireEventRouter router, ConnectionTuple tuple, Tracked tracked) : IDisposable
+    private sealed class Tracked(WireEventRouter router, ConnectionTuple tuple, SpanData span, int generation) : IDisposable
     {
-        public void Dispose() => router.inFlight.TryRemove(new KeyValuePair<ConnectionTuple, Tracked>(tuple, tracked));
+        public SpanData Span { get; } = span;
+
+        public int Generation { get; } = generation;
+
+        public void Dispose() => router.inFlight.TryRemove(new KeyValuePair<ConnectionTuple, Tracked>(tuple, this));
     }
 }

@@ -5,4 +5,4 @@ namespace Gateway.Correlation;
 /// counters since the previous request on it ended (or since it opened), so the
 /// request's own headers and body are included.
 /// </summary>
-public sealed record WireRequestDelta(long PacketsIn, long PacketsOut, long BytesIn, long BytesOut, long RetransmitsOut);
+public readonly record struct WireRequestDelta(long PacketsIn, long PacketsOut, long BytesIn, long BytesOut, long RetransmitsOut);

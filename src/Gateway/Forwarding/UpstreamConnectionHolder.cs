@@ -18,10 +18,13 @@ internal sealed class UpstreamConnectionHolder
     private IDisposable? _tracking;
 
     /// <summary>
-    /// Called when the request lands on a connection: marks the request in flight there
-    /// (kernel events on it become events of the client span) until the holder is sealed.
+    /// The wire view told when the request lands on a connection: it marks the request in flight
+    /// there (kernel events on it become events of <see cref="Span"/>) until the holder is sealed.
     /// </summary>
-    public Func<ConnectionTuple, IDisposable?>? Track { get; init; }
+    public IWireView? WireView { get; init; }
+
+    /// <summary>The client span the kernel's events on the stamped connection go to (with <see cref="WireView"/>).</summary>
+    public Telemetry.Records.SpanData? Span { get; init; }
 
     /// <summary>The connection that carried the request; null when none was used (e.g. connect failed).</summary>
     public ConnectionTuple? Tuple
@@ -71,7 +74,7 @@ internal sealed class UpstreamConnectionHolder
                 _tuple = tuple;
                 Volatile.Write(ref _stamped, tuple);
                 _tracking?.Dispose();
-                _tracking = Track?.Invoke(tuple);
+                _tracking = Span is { } span ? WireView?.Track(tuple, span) : null;
             }
         }
     }

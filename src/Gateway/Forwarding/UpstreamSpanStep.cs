@@ -53,7 +53,8 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
 
         var holder = new UpstreamConnectionHolder
         {
-            Track = span is null ? null : tuple => wireView.Track(tuple, span),
+            WireView = wireView,
+            Span = span,
         };
         UpstreamConnectionJoin.Begin(holder);
         long started = Environment.TickCount64;
