@@ -11,7 +11,7 @@ internal sealed class UpstreamConnectionHolder
 {
     private readonly Lock _gate = new();
     private ConnectionTuple? _tuple;
-    private object? _stamped; // the boxed tuple last stamped: read without the lock on every read and write
+    private object? _stamped; // who stamped last (its connection), read without the lock on every read and write
     private int? _statusCode;
     private FailedConnect? _failedConnect;
     private bool _sealed;
@@ -57,10 +57,15 @@ internal sealed class UpstreamConnectionHolder
     }
 
     /// <summary>Records that <paramref name="tuple"/> carried bytes of this request.</summary>
-    public void Stamp(ConnectionTuple tuple)
+    public void Stamp(ConnectionTuple tuple) => Stamp(tuple, by: null);
+
+    /// <summary>
+    /// As <see cref="Stamp(ConnectionTuple)"/>, from <paramref name="by"/>, an object standing for the
+    /// connection (its stream): every read and write stamps, and the same one again costs no lock.
+    /// </summary>
+    public void Stamp(ConnectionTuple tuple, object? by)
     {
-        // Every read and write of the upstream stream stamps: the same tuple again costs no lock.
-        if (Volatile.Read(ref _stamped) is ConnectionTuple known && known == tuple)
+        if (by is not null && ReferenceEquals(Volatile.Read(ref _stamped), by))
         {
             return;
         }
@@ -72,7 +77,7 @@ internal sealed class UpstreamConnectionHolder
             if (!_sealed && _tuple != tuple)
             {
                 _tuple = tuple;
-                Volatile.Write(ref _stamped, tuple);
+                Volatile.Write(ref _stamped, by);
                 _tracking?.Dispose();
                 _tracking = Span is { } span ? WireView?.Track(tuple, span) : null;
             }

@@ -163,7 +163,7 @@ internal sealed class UpstreamConnectionStream : Stream
     {
         if (Tuple is { } tuple)
         {
-            UpstreamConnectionJoin.Current?.Stamp(tuple);
+            UpstreamConnectionJoin.Current?.Stamp(tuple, this);
         }
     }
 }

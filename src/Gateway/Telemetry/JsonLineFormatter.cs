@@ -83,7 +83,7 @@ internal static class JsonLineFormatter
             writer.WriteString(SpanIdName, hex[..16]);
         }
 
-        writer.WriteString(Body, record.Body);
+        record.WithBody(writer, static (w, text) => w.WriteString(Body, text));
         writer.WriteStartObject(Attributes);
         WriteAttributes(writer, record.Attributes);
         writer.WriteEndObject();

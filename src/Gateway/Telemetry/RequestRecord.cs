@@ -9,19 +9,29 @@ namespace Gateway.Telemetry;
 /// the pooled <see cref="TelemetryRecord"/> its spans and access record are built in, and
 /// the request headers captured after routing.
 /// </summary>
-internal sealed class RequestRecord(PolicySnapshot snapshot, TelemetryRecord telemetry, SpanData server)
+/// <remarks>
+/// Pooled with its <see cref="TelemetryRecord"/> (<see cref="For"/>): nothing reads it once the
+/// first middleware has returned. It is also the request's <see cref="IWireAnomalyFeature"/>
+/// unless an earlier middleware set one.
+/// </remarks>
+internal sealed class RequestRecord : Sampling.IWireAnomalyFeature
 {
+    private RequestRecord(TelemetryRecord telemetry) => Telemetry = telemetry;
+
     /// <summary>The reloadable configuration in force when the request started.</summary>
-    public PolicySnapshot Snapshot { get; } = snapshot;
+    public PolicySnapshot Snapshot { get; private set; } = null!;
 
     /// <summary>The route's policy; the default one until routing found a route.</summary>
-    public RoutePolicy Policy { get; set; } = snapshot.Default;
+    public RoutePolicy Policy { get; set; } = null!;
 
     /// <summary>The record being built: the server span first, then one client span per upstream attempt.</summary>
-    public TelemetryRecord Telemetry { get; } = telemetry;
+    public TelemetryRecord Telemetry { get; }
 
     /// <summary>The server span.</summary>
-    public SpanData Server { get; } = server;
+    public SpanData Server { get; private set; } = null!;
+
+    /// <inheritdoc />
+    public bool Anomaly { get; set; }
 
     /// <summary>The client span of the upstream attempt in progress (or the last one), or null before any.</summary>
     public SpanData? Upstream { get; set; }
@@ -31,4 +41,19 @@ internal sealed class RequestRecord(PolicySnapshot snapshot, TelemetryRecord tel
 
     /// <summary>Request header names as received (HTTP/1.x), or null.</summary>
     public string[]? HeaderOrder { get; set; }
+
+    /// <summary>The request state of <paramref name="telemetry"/> (kept with it in the pool), started afresh.</summary>
+    public static RequestRecord For(TelemetryRecord telemetry, PolicySnapshot snapshot, SpanData server, string[]? headerOrder)
+    {
+        var record = telemetry.Request as RequestRecord ?? new RequestRecord(telemetry);
+        telemetry.Request = record;
+        record.Snapshot = snapshot;
+        record.Policy = snapshot.Default;
+        record.Server = server;
+        record.Upstream = null;
+        record.RequestHeaders = null;
+        record.HeaderOrder = headerOrder;
+        record.Anomaly = false;
+        return record;
+    }
 }

@@ -62,11 +62,13 @@ internal sealed partial class ServerSpanMiddleware(
             telemetry.ExportSpans = false;
         }
 
-        var record = new RequestRecord(policies.Current, telemetry, span) { HeaderOrder = HeaderOrderRecorder.Take(context.Request.Protocol) };
-        // One set by an earlier middleware (the correlation layer, a test) is kept, so that its flag counts.
-        var anomaly = context.Features.Get<IWireAnomalyFeature>() ?? new WireAnomalyFeature();
+        var record = RequestRecord.For(telemetry, policies.Current, span, HeaderOrderRecorder.Take(context.Request.Protocol));
         context.Features.Set(record);
-        context.Features.Set(anomaly);
+        // One set by an earlier middleware (the correlation layer, a test) is kept, so that its flag counts.
+        if (context.Features.Get<IWireAnomalyFeature>() is null)
+        {
+            context.Features.Set<IWireAnomalyFeature>(record);
+        }
 
         // Kernel events on this connection become events of this span while it runs.
         var tracking = DownstreamTuple(context.Connection) is { } inFlight ? wireView.Track(inFlight, span) : null;
@@ -240,8 +242,7 @@ internal sealed partial class ServerSpanMiddleware(
         log.SpanId = span.SpanId;
         log.TraceFlags = span.TraceFlags;
         log.ShareAttributes(attributes);
-        log.Body = string.Create(CultureInfo.InvariantCulture,
-            $"{request.Method} {path}{(query is null ? "" : "?")}{query} {status} {milliseconds:0.0}ms");
+        log.SetAccessSummary(request.Method, path, query, status, milliseconds);
         records.Submit(record.Telemetry);
         return true;
     }

@@ -395,7 +395,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         writer.VarintField(2, log.Severity);
         writer.StringField(3, log.SeverityText);
         var body = writer.BeginMessage(5);
-        writer.StringField(AnyString, log.Body);
+        log.WithBody(writer, static (w, text) => w.StringField(AnyString, text));
         writer.EndMessage(body);
         WriteAttributes(writer, 6, log.Attributes);
         if (!log.TraceId.IsEmpty)

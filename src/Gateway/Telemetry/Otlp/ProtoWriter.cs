@@ -115,7 +115,10 @@ internal sealed class ProtoWriter
     /// A string field, as UTF-8. Invalid UTF-16 (a lone surrogate a client smuggled into a header)
     /// becomes U+FFFD: protobuf strings must be valid UTF-8.
     /// </summary>
-    public void StringField(int field, string value)
+    public void StringField(int field, string value) => StringField(field, value.AsSpan());
+
+    /// <summary>A string field from characters, as UTF-8 (invalid UTF-16 becomes U+FFFD).</summary>
+    public void StringField(int field, ReadOnlySpan<char> value)
     {
         Tag(field, Delimited);
         var length = Encoding.UTF8.GetByteCount(value);

@@ -32,8 +32,101 @@ internal sealed class LogData
     /// <summary>W3C trace flags of that span.</summary>
     public byte TraceFlags { get; set; }
 
-    /// <summary>The one-line summary.</summary>
-    public string Body { get; set; } = "";
+    private string _body = "";
+    private AccessSummary? _summary;
+
+    /// <summary>The one-line summary (an access record's is formatted on each read: sinks may read it at once).</summary>
+    public string Body
+    {
+        get => _summary is { } summary ? summary.ToString() : _body;
+
+        set
+        {
+            _body = value;
+            _summary = null;
+        }
+    }
+
+    /// <summary>
+    /// Sets an access record's summary from its parts: the writers format it straight into their
+    /// output, so the request thread allocates no string for it.
+    /// </summary>
+    public void SetAccessSummary(string method, string path, string? query, int status, double milliseconds) =>
+        _summary = new AccessSummary(method, path, query, status, milliseconds);
+
+    /// <summary>
+    /// Runs <paramref name="write"/> with the body as characters (formatted into a buffer for an
+    /// access record, else the string's own).
+    /// </summary>
+    public void WithBody<TState>(TState state, BodyWriter<TState> write)
+        where TState : allows ref struct
+    {
+        if (_summary is not { } summary)
+        {
+            write(state, _body);
+            return;
+        }
+
+        var length = summary.MaxLength;
+        char[]? rented = null;
+        Span<char> buffer = length <= 512 ? stackalloc char[512] : (rented = System.Buffers.ArrayPool<char>.Shared.Rent(length));
+        try
+        {
+            write(state, buffer[..summary.Format(buffer)]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Receives the body's characters.</summary>
+    public delegate void BodyWriter<TState>(TState state, ReadOnlySpan<char> body)
+        where TState : allows ref struct;
+
+    private readonly record struct AccessSummary(string Method, string Path, string? Query, int Status, double Milliseconds)
+    {
+        // Method, path, '?', query, status (at most 11 chars), duration and the separators.
+        public int MaxLength => Method.Length + Path.Length + (Query?.Length ?? 0) + 64;
+
+        public int Format(Span<char> destination)
+        {
+            var written = 0;
+            Append(destination, ref written, Method);
+            destination[written++] = ' ';
+            Append(destination, ref written, Path);
+            if (Query is not null)
+            {
+                destination[written++] = '?';
+                Append(destination, ref written, Query);
+            }
+
+            destination[written++] = ' ';
+            Status.TryFormat(destination[written..], out var n, default, System.Globalization.CultureInfo.InvariantCulture);
+            written += n;
+            destination[written++] = ' ';
+            Milliseconds.TryFormat(destination[written..], out n, "0.0", System.Globalization.CultureInfo.InvariantCulture);
+            written += n;
+            destination[written++] = 'm';
+            destination[written++] = 's';
+            return written;
+        }
+
+        public override string ToString()
+        {
+            Span<char> buffer = MaxLength <= 512 ? stackalloc char[512] : new char[MaxLength];
+            return new string(buffer[..Format(buffer)]);
+        }
+
+        private static void Append(Span<char> destination, ref int written, string text)
+        {
+            text.CopyTo(destination[written..]);
+            written += text.Length;
+        }
+    }
 
     /// <summary>
     /// The attributes: the record's own list, or, for an access record, the very list of its
@@ -59,7 +152,8 @@ internal sealed class LogData
         TraceId = default;
         SpanId = 0;
         TraceFlags = 0;
-        Body = "";
+        _body = "";
+        _summary = null;
         _own.Clear();
         Attributes = _own;
     }

@@ -30,6 +30,9 @@ internal sealed class TelemetryRecord
     /// <summary>The log record (meaningful when <see cref="HasLog"/>).</summary>
     public LogData Log { get; } = new();
 
+    /// <summary>The per-request state built with this record (the gateway's RequestRecord), kept for reuse.</summary>
+    public object? Request { get; set; }
+
     /// <summary>A list for building attributes before they go into a span (the request headers), reused.</summary>
     public AttributeList Scratch { get; } = new(16);
 

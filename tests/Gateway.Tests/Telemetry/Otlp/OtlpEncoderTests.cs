@@ -147,6 +147,23 @@ public sealed class OtlpEncoderTests
         Assert.Equal(spans[2].Attributes, log.Attributes);
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(2000)]
+    public void Logs_AccessSummary_IsFormattedIntoTheBody(int pathLength)
+    {
+        var record = Request(out _, out _);
+        var path = "/" + new string('p', pathLength);
+        record.Log.SetAccessSummary("GET", path, "a=1", 503, 12.345);
+        var writer = new ProtoWriter();
+
+        Encoder.WriteLogs(writer, [record]);
+
+        var log = ExportLogsServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
+        Assert.Equal($"GET {path}?a=1 503 12.3ms", log.Body.StringValue);
+        Assert.Equal(log.Body.StringValue, record.Log.Body);
+    }
+
     [Fact]
     public void Traces_UnsampledParent_WritesNoSpans()
     {
