@@ -133,6 +133,7 @@ public sealed class KernelPressureTests(ITestOutputHelper output) : IAsyncLifeti
         var endpoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, gateway.Url("ipv4").Port);
 
         // The storm: connections reset by the client right after the handshake, from 8 workers.
+        long listenDropsBefore = ListenDrops();
         int next = -1;
         var watch = Stopwatch.StartNew();
         var storm = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
@@ -154,6 +155,10 @@ public sealed class KernelPressureTests(ITestOutputHelper output) : IAsyncLifeti
         await Task.WhenAll(storm);
         int sent = Math.Min(next, resets);
         Assert.Equal(resets, sent);
+        // A connection the kernel's accept queue overflowed on never became one of the gateway's
+        // sockets (the client saw it connect; the server dropped the handshake's last ACK), so its
+        // reset never reached the socket filter. The kernel counts those; a loaded machine has a few.
+        long neverAccepted = ListenDrops() - listenDropsBefore;
 
         // Every reset is either a wire.anomaly record or counted as lost (ring buffer, or the sink's queue).
         var settle = Stopwatch.StartNew();
@@ -168,11 +173,29 @@ public sealed class KernelPressureTests(ITestOutputHelper output) : IAsyncLifeti
                 break;
             await Task.Delay(250);
         }
-        output.WriteLine($"{sent} resets in {watch.Elapsed.TotalSeconds:F1} s with a 4 KiB ring buffer: {records} reset records, {eventsDropped} events dropped (counted), {telemetryDropped} records dropped; {served} requests served meanwhile");
+        output.WriteLine($"{sent} resets in {watch.Elapsed.TotalSeconds:F1} s with a 4 KiB ring buffer: {records} reset records, {eventsDropped} events dropped (counted), {telemetryDropped} records dropped, {neverAccepted} never accepted (kernel ListenDrops); {served} requests served meanwhile");
         Assert.True(served > 0);
-        Assert.True(records + eventsDropped + telemetryDropped >= sent,
-            $"{sent} resets but {records} records + {eventsDropped} dropped events + {telemetryDropped} dropped records");
+        Assert.True(neverAccepted < sent / 10, $"{neverAccepted} of {sent} connections overflowed the accept queue: the test measured the machine, not the gateway");
+        Assert.True(records + eventsDropped + telemetryDropped + neverAccepted >= sent,
+            $"{sent} resets but {records} records + {eventsDropped} dropped events + {telemetryDropped} dropped records + {neverAccepted} never accepted");
         Assert.False(gateway.HasExited);
+    }
+
+    // TcpExt ListenDrops of this network namespace: handshakes the listen queue dropped (overflows included).
+    private static long ListenDrops()
+    {
+        string[] lines = File.ReadAllLines("/proc/net/netstat");
+        for (int i = 0; i + 1 < lines.Length; i++)
+        {
+            if (!lines[i].StartsWith("TcpExt:", StringComparison.Ordinal))
+                continue;
+            string[] names = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string[] values = lines[i + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            int at = Array.IndexOf(names, "ListenDrops");
+            if (at > 0)
+                return long.Parse(values[at], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        throw new InvalidOperationException("/proc/net/netstat has no TcpExt ListenDrops");
     }
 
     private static Dictionary<string, string> MetricsTo(OtlpTestReceiver receiver) => new()
