@@ -25,17 +25,20 @@ internal sealed class OtlpSink : RecordSink
     public override int ItemsOf(TelemetryRecord record) =>
         Signal == TelemetrySignal.Traces ? record.ExportedSpanCount : record.HasLog ? 1 : 0;
 
-    /// <summary>The message of one batch, as it would be sent (for tests and benchmarks).</summary>
-    public ReadOnlyMemory<byte> Encode(IReadOnlyList<TelemetryRecord> batch)
+    // Records encoded between two yields to the requests waiting for the same core (~0.2-0.5 ms of work).
+    private const int YieldEvery = 32;
+
+    /// <summary>The message of one batch, as it is sent.</summary>
+    public async ValueTask<ReadOnlyMemory<byte>> EncodeAsync(IReadOnlyList<TelemetryRecord> batch)
     {
         _writer.Reset();
         if (Signal == TelemetrySignal.Traces)
         {
-            _encoder.WriteTraces(_writer, batch);
+            await _encoder.WriteTracesAsync(_writer, batch, YieldEvery).ConfigureAwait(false);
         }
         else
         {
-            _encoder.WriteLogs(_writer, batch);
+            await _encoder.WriteLogsAsync(_writer, batch, YieldEvery).ConfigureAwait(false);
         }
 
         return _writer.Written;
@@ -44,7 +47,7 @@ internal sealed class OtlpSink : RecordSink
     /// <inheritdoc />
     protected override async Task<ExportOutcome> ExportAsync(IReadOnlyList<TelemetryRecord> batch, int items, CancellationToken cancellationToken)
     {
-        var message = Encode(batch);
+        var message = await EncodeAsync(batch).ConfigureAwait(false);
         var result = await _transport.SendAsync(message, cancellationToken).ConfigureAwait(false);
         return new ExportOutcome(result.Success, result.Rejected);
     }
