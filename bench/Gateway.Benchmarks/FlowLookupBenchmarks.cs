@@ -69,6 +69,10 @@ public class FlowLookupBenchmarks
         return record;
     }
 
+    /// <summary>WireProbe.TryReadFlow of a flow in the table: the same lookup read into a struct (what the gateway does).</summary>
+    [Benchmark]
+    public ulong TryReadFlow_Hit() => _probe.TryReadFlow(_hit, out var view) ? view.PacketsIn : 0;
+
     /// <summary>WireProbe.TryGetFlow of a flow not in the table.</summary>
     [Benchmark]
     public bool TryGetFlow_Miss() => _probe.TryGetFlow(_miss, out _);

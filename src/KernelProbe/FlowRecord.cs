@@ -117,37 +117,37 @@ public sealed record FlowRecord
         return copy;
     }
 
-    internal static unsafe FlowRecord FromRaw(in ProbeFlowRecord raw)
+    internal static FlowRecord FromRaw(in ProbeFlowRecord raw) => From(new FlowView(raw));
+
+    /// <summary>The record of what <paramref name="view"/> reads (its option kinds shared by shape).</summary>
+    internal static FlowRecord From(in FlowView view)
     {
-        var flags = (FlowFlags)raw.Flags;
-        int count = Math.Min((int)raw.HsOptionCount, ProbeAbi.MaxOptionKinds);
-        byte[] kinds;
-        fixed (byte* options = raw.HsOptions)
-            kinds = SharedKinds(new ReadOnlySpan<byte>(options, count));
+        Span<byte> kinds = stackalloc byte[ProbeAbi.MaxOptionKinds];
+        int count = view.CopyHandshakeOptionKinds(kinds);
         return new FlowRecord
         {
-            Flags = flags,
-            FirstSeenNs = raw.FirstSeenNs,
-            LastSeenNs = raw.LastSeenNs,
-            PacketsIn = raw.PacketsIn,
-            PacketsOut = raw.PacketsOut,
-            BytesIn = raw.BytesIn,
-            BytesOut = raw.BytesOut,
-            PeerIsn = raw.PeerIsn,
-            RetransmitsOut = raw.RetransmitsOut,
-            HandshakeRttUs = flags.HasFlag(FlowFlags.Rtt) ? raw.HandshakeRttUs : null,
-            TtlChanges = raw.TtlChanges,
-            ZeroWindowIn = raw.ZeroWindowIn,
-            ZeroWindowOut = raw.ZeroWindowOut,
-            ClosedBy = (ConnectionCloser)raw.ClosedBy,
-            LastTtl = raw.LastTtl,
-            LocalIsn = raw.LocalIsn,
-            HandshakeTtl = raw.HsTtl,
-            HandshakeTos = raw.HsTos,
-            HandshakeWindow = raw.HsWindow,
-            HandshakeMss = flags.HasFlag(FlowFlags.Mss) ? raw.HsMss : null,
-            HandshakeWindowScale = flags.HasFlag(FlowFlags.WindowScale) ? raw.HsWscale : null,
-            HandshakeOptionKinds = kinds,
+            Flags = view.Flags,
+            FirstSeenNs = view.FirstSeenNs,
+            LastSeenNs = view.LastSeenNs,
+            PacketsIn = view.PacketsIn,
+            PacketsOut = view.PacketsOut,
+            BytesIn = view.BytesIn,
+            BytesOut = view.BytesOut,
+            PeerIsn = view.PeerIsn,
+            RetransmitsOut = view.RetransmitsOut,
+            HandshakeRttUs = view.HandshakeRttUs,
+            TtlChanges = view.TtlChanges,
+            ZeroWindowIn = view.ZeroWindowIn,
+            ZeroWindowOut = view.ZeroWindowOut,
+            ClosedBy = view.ClosedBy,
+            LastTtl = view.LastTtl,
+            LocalIsn = view.LocalIsn,
+            HandshakeTtl = view.HandshakeTtl,
+            HandshakeTos = view.HandshakeTos,
+            HandshakeWindow = view.HandshakeWindow,
+            HandshakeMss = view.HandshakeMss,
+            HandshakeWindowScale = view.HandshakeWindowScale,
+            HandshakeOptionKinds = SharedKinds(kinds[..count]),
         };
     }
 }

@@ -141,6 +141,18 @@ public sealed class WireProbe : IDisposable
         return false;
     }
 
+    /// <summary>What the kernel recorded for a flow, read without allocating; false when it is not in the table.</summary>
+    public bool TryReadFlow(FlowKey key, out FlowView view)
+    {
+        if (flows.TryLookup(key.ToRaw(), out ProbeFlowRecord raw))
+        {
+            view = new FlowView(raw);
+            return true;
+        }
+        view = default;
+        return false;
+    }
+
     /// <summary>Removes a flow (its connection closed); false when it was not there.</summary>
     public bool RemoveFlow(FlowKey key) => flows.Delete(key.ToRaw());
 

@@ -66,8 +66,17 @@ public sealed class LiveProbeTests : IDisposable
             Assert.InRange(rec.PacketsIn, 3ul, 10ul);
             Assert.InRange(rec.PacketsOut, 2ul, 10ul);
 
+            // The allocation-free read (what the gateway does per request) says the same, field by field.
+            Assert.True(probe.TryReadFlow(key, out FlowView view));
+            Assert.Equal(rec, view.ToRecord());
+            Assert.Equal((rec.HandshakeTtl, rec.HandshakeDscp, rec.HandshakeEcn, rec.HandshakeMss, rec.HandshakeWindowScale, rec.HandshakeWindow),
+                (view.HandshakeTtl, view.HandshakeDscp, view.HandshakeEcn, view.HandshakeMss, view.HandshakeWindowScale, view.HandshakeWindow));
+            Assert.Equal((rec.PacketsIn, rec.PacketsOut, rec.BytesIn, rec.BytesOut, rec.ResetBy, rec.HandshakeRttUs),
+                (view.PacketsIn, view.PacketsOut, view.BytesIn, view.BytesOut, view.ResetBy, view.HandshakeRttUs));
+
             // The client's end of the same connection is not the gateway's.
             Assert.False(probe.TryGetFlow(FlowKey.FromSocket(client)!.Value, out _));
+            Assert.False(probe.TryReadFlow(FlowKey.FromSocket(client)!.Value, out _));
         });
     }
 

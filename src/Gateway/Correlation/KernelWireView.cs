@@ -92,20 +92,21 @@ public sealed class KernelWireView : IWireView, IDisposable
     /// <inheritdoc />
     public WireFacts? Lookup(ConnectionTuple tuple)
     {
-        // Per request on both legs: no closure, unlike the other calls' Guard.
-        FlowRecord? record = null;
+        // Per request on both legs: read without allocating a FlowRecord, and no closure (unlike Guard).
+        bool found = false;
+        FlowView view = default;
         try
         {
-            probe.TryGetFlow(ToKey(tuple), out record);
+            found = probe.TryReadFlow(ToKey(tuple), out view);
         }
         catch (Exception e) when (e is ProbeException or ArgumentException or ObjectDisposedException)
         {
             Reported(e);
         }
 
-        if (record is null)
+        if (!found)
             return closed.TryGetValue(tuple, out var last) ? last.Facts : null;
-        return ToFacts(record, tuple.LocalAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        return ToFacts(view, tuple.LocalAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
     }
 
     /// <summary>True when the gateway opened this connection (an upstream one), as the kernel recorded it.</summary>
@@ -136,15 +137,18 @@ public sealed class KernelWireView : IWireView, IDisposable
 
     private readonly record struct HandshakeShape(ushort Window, int Mss, int Scale, UInt128 Kinds, int Count);
 
-    private static (string Options, string? Fingerprint) Texts(FlowRecord record)
+    private static (string Options, string? Fingerprint) Texts(in FlowView view)
     {
-        var kinds = record.HandshakeOptionKinds;
+        Span<byte> kinds = stackalloc byte[16];
+        int count = view.CopyHandshakeOptionKinds(kinds);
         UInt128 packed = 0;
-        for (int i = 0; i < kinds.Count && i < 16; i++)
+        for (int i = 0; i < count; i++)
             packed |= (UInt128)kinds[i] << (8 * i);
-        var shape = new HandshakeShape(record.HandshakeWindow, record.HandshakeMss ?? -1, record.HandshakeWindowScale ?? -1, packed, kinds.Count);
+        var shape = new HandshakeShape(view.HandshakeWindow, view.HandshakeMss ?? -1, view.HandshakeWindowScale ?? -1, packed, count);
         if (HandshakeTexts.TryGetValue(shape, out var texts))
             return texts;
+        // Not seen before: the record formats them (once per shape).
+        var record = view.ToRecord();
         texts = (record.HandshakeOptions, record.Fingerprint);
         if (HandshakeTexts.Count < 1024)
             HandshakeTexts.TryAdd(shape, texts);
@@ -152,7 +156,7 @@ public sealed class KernelWireView : IWireView, IDisposable
     }
 
     /// <summary>Maps a kernel flow record onto the <c>wire.*</c> schema.</summary>
-    public static WireFacts ToFacts(FlowRecord record, bool ipv4)
+    public static WireFacts ToFacts(in FlowView record, bool ipv4)
     {
         bool hs = record.HasHandshake;
         var (options, fingerprint) = hs ? Texts(record) : (null!, null);
