@@ -5,19 +5,13 @@ using OpenTelemetry.Exporter;
 namespace Gateway.Telemetry;
 
 /// <summary>
-/// Which signals go to OTLP: a signal is exported when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
-/// or its signal-specific variable is set. Everything else (protocol, headers, timeouts)
-/// the OTLP exporter reads itself from the same standard variables.
+/// Whether metrics go to OTLP (through the SDK's exporter): when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
+/// or <c>OTEL_EXPORTER_OTLP_METRICS_ENDPOINT</c> is set; the exporter reads protocol, headers and
+/// timeouts itself from the same standard variables. Spans and records: <see cref="Otlp.OtlpExportSettings"/>.
 /// </summary>
 internal sealed class OtlpSignals(IConfiguration configuration)
 {
     private readonly IConfiguration configuration = configuration;
-
-    /// <summary>True when spans are exported over OTLP.</summary>
-    public bool Traces { get; } = IsSet(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT") || IsSet(configuration, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-
-    /// <summary>True when log records are exported over OTLP.</summary>
-    public bool Logs { get; } = IsSet(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT") || IsSet(configuration, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
 
     /// <summary>True when metrics are exported over OTLP.</summary>
     public bool Metrics { get; } = IsSet(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT") || IsSet(configuration, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");

@@ -81,16 +81,5 @@ internal sealed class WireMetrics : IDisposable
         }
     }
 
-    internal static string SnakeCase(ProbeStat stat)
-    {
-        string name = stat.ToString();
-        var text = new System.Text.StringBuilder(name.Length + 4);
-        for (int i = 0; i < name.Length; i++)
-        {
-            if (char.IsUpper(name[i]) && i > 0 && !char.IsUpper(name[i - 1]))
-                text.Append('_');
-            text.Append(char.ToLowerInvariant(name[i]));
-        }
-        return text.ToString();
-    }
+    internal static string SnakeCase(ProbeStat stat) => Forwarding.UpstreamErrors.Snake(stat.ToString());
 }

@@ -101,58 +101,6 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     public const string RecordCategory = "Gateway.Records";
 
     /// <summary>
-    /// Writes one <c>KeyValue</c> as field <paramref name="field"/> (a one-byte tag) of the enclosing
-    /// message. Every length is computed before it is written, so the encoding is the minimal one
-    /// and nothing is patched afterwards.
-    /// </summary>
-    public static void WriteAttribute(ProtoWriter writer, int field, in Attribute attribute)
-    {
-        var valueLength = AnyValueLength(attribute);
-        if (valueLength < 0)
-        {
-            return;
-        }
-
-        var key = attribute.Name.OtlpKey;
-        var keyValueLength = key.Length + 1 + ProtoWriter.VarintSize((ulong)valueLength) + valueLength;
-        writer.Tag(field, ProtoWriter.Delimited);
-        writer.WriteVarint((ulong)keyValueLength);
-        writer.Raw(key);
-        writer.Tag(KeyValueValue, ProtoWriter.Delimited);
-        writer.WriteVarint((ulong)valueLength);
-        switch (attribute.Kind)
-        {
-            case AttributeKind.String:
-                WriteString(writer, AnyString, attribute.String);
-                break;
-            case AttributeKind.Bool:
-                writer.BoolField(AnyBool, attribute.Bool);
-                break;
-            case AttributeKind.Int:
-                writer.VarintField(AnyInt, attribute.Int);
-                break;
-            case AttributeKind.Double:
-                writer.DoubleField(AnyDouble, attribute.Double);
-                break;
-            case AttributeKind.Strings:
-                writer.Tag(AnyArray, ProtoWriter.Delimited);
-                writer.WriteVarint((ulong)ArrayLength(attribute));
-                for (var i = 0; i < attribute.StringCount; i++)
-                {
-                    var value = attribute.StringAt(i);
-                    var bytes = Encoding.UTF8.GetByteCount(value);
-                    writer.Tag(ArrayValues, ProtoWriter.Delimited);
-                    writer.WriteVarint((ulong)(1 + ProtoWriter.VarintSize((ulong)bytes) + bytes));
-                    writer.Tag(AnyString, ProtoWriter.Delimited);
-                    writer.WriteVarint((ulong)bytes);
-                    writer.Utf8(value, bytes);
-                }
-
-                break;
-        }
-    }
-
-    /// <summary>
     /// Writes a list's attributes as fields <paramref name="field"/>. The bytes are encoded once
     /// per list and kept with it: an access record shares its server span's list, so its
     /// attributes cost a copy, not a second encoding (only the one-byte field tags differ).
@@ -183,8 +131,8 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         attributes.KeepEncoded(writer.Since(start), tag);
     }
 
-    // Writes attributes (no groups among them) as KeyValue fields tagged tag.
-    private static void WriteRun(ProtoWriter writer, byte tag, ReadOnlySpan<Attribute> items)
+    /// <summary>Writes attributes (no groups among them) as <c>KeyValue</c> fields with the one-byte tag <paramref name="tag"/>.</summary>
+    internal static void WriteRun(ProtoWriter writer, byte tag, ReadOnlySpan<Attribute> items)
     {
         if (items.Length == 0)
         {
@@ -300,14 +248,6 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         }
 
         writer.Advance(total);
-    }
-
-    private static void WriteString(ProtoWriter writer, int field, string value)
-    {
-        var bytes = Encoding.UTF8.GetByteCount(value);
-        writer.Tag(field, ProtoWriter.Delimited);
-        writer.WriteVarint((ulong)bytes);
-        writer.Utf8(value, bytes);
     }
 
     // Length of the AnyValue message of an attribute; -1 for none (a null value is left out).

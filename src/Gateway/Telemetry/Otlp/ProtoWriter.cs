@@ -138,13 +138,6 @@ internal sealed class ProtoWriter
     /// <summary>Bytes the varint of <paramref name="value"/> takes.</summary>
     public static int VarintSize(ulong value) => value < 0x80 ? 1 : (70 - System.Numerics.BitOperations.LeadingZeroCount(value)) / 7;
 
-    /// <summary>Writes <paramref name="value"/> as UTF-8 whose length the caller already knows (<paramref name="byteCount"/>).</summary>
-    public void Utf8(string value, int byteCount)
-    {
-        Ensure(byteCount);
-        _position += Encoding.UTF8.GetBytes(value, _buffer.AsSpan(_position));
-    }
-
     /// <summary>The bytes written from <paramref name="start"/> on (valid until the next write).</summary>
     public ReadOnlySpan<byte> Since(int start) => _buffer.AsSpan(start, _position - start);
 
