@@ -16,12 +16,34 @@ public sealed class WireRequestLedger
     public int Count => entries.Count;
 
     /// <summary>
-    /// Counts one more request on <paramref name="tuple"/> and returns what moved
-    /// for it; null when the wire was not observed.
+    /// Counts one more request on <paramref name="tuple"/> (<paramref name="delta"/>: what moved for it,
+    /// null when the wire was not observed) and returns the attributes every request on the connection
+    /// repeats: its 5-tuple (the peer's address as <paramref name="peerPrivacy"/> writes it) and the
+    /// facts of its handshake. Those are built once per connection and shared, so that the exporters
+    /// encode them once for all its requests.
     /// </summary>
-    public WireRequestDelta? Next(ConnectionTuple tuple, WireFacts? facts)
+    internal Telemetry.AttributeList Next(ConnectionTuple tuple, WireFacts? facts, ClientIdentity.ClientAddressAnonymizer? peerPrivacy, out WireRequestDelta? delta)
     {
-        Entry entry = entries.GetOrAdd(tuple, _ => new Entry());
+        Entry entry = Of(tuple);
+        delta = Account(entry, facts);
+        bool handshake = facts?.Ttl is not null;
+        var shared = Volatile.Read(ref entry.Shared);
+        if (shared is not null && ReferenceEquals(shared.Privacy, peerPrivacy) && shared.Handshake == handshake)
+            return shared.Attributes;
+
+        // First request, a reloaded privacy setting, or a flow record that lost (or found) its handshake.
+        var attributes = new Telemetry.AttributeList(16);
+        attributes.AddConnection(tuple, peerPrivacy);
+        if (handshake)
+            attributes.AddWireHandshake(facts!);
+        Volatile.Write(ref entry.Shared, new SharedAttributes(attributes, peerPrivacy, handshake));
+        return attributes;
+    }
+
+    private Entry Of(ConnectionTuple tuple) => entries.GetOrAdd(tuple, _ => new Entry());
+
+    private static WireRequestDelta? Account(Entry entry, WireFacts? facts)
+    {
         lock (entry)
         {
             entry.Requests++;
@@ -36,28 +58,6 @@ public sealed class WireRequestLedger
                 Grown(facts.BytesOut, before?.BytesOut),
                 Grown(facts.RetransmitsOut, before?.RetransmitsOut));
         }
-    }
-
-    /// <summary>
-    /// The attributes every request on <paramref name="tuple"/> repeats: its 5-tuple (the peer's
-    /// address as <paramref name="peerPrivacy"/> writes it) and the facts of its handshake. Built
-    /// once per connection and shared, so that the exporters encode them once for all its requests.
-    /// </summary>
-    internal Telemetry.AttributeList ConnectionAttributes(ConnectionTuple tuple, WireFacts? facts, ClientIdentity.ClientAddressAnonymizer? peerPrivacy)
-    {
-        Entry entry = entries.GetOrAdd(tuple, _ => new Entry());
-        bool handshake = facts?.Ttl is not null;
-        var shared = Volatile.Read(ref entry.Shared);
-        if (shared is not null && ReferenceEquals(shared.Privacy, peerPrivacy) && shared.Handshake == handshake)
-            return shared.Attributes;
-
-        // First request, a reloaded privacy setting, or a flow record that lost (or found) its handshake.
-        var attributes = new Telemetry.AttributeList(16);
-        attributes.AddConnection(tuple, peerPrivacy);
-        if (handshake)
-            attributes.AddWireHandshake(facts!);
-        Volatile.Write(ref entry.Shared, new SharedAttributes(attributes, peerPrivacy, handshake));
-        return attributes;
     }
 
     /// <summary>Forgets a closed connection and returns how many requests it carried.</summary>

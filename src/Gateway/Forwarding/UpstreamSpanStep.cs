@@ -104,8 +104,7 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
         if (tuple is null && error is not null)
         {
             attempt = holder.FailedConnect;
-            if (attempt is null && proxy.ProxiedDestination?.Model?.Config.Address is { } address
-                && Uri.TryCreate(address, UriKind.Absolute, out var destination))
+            if (attempt is null && proxy.ProxiedDestination?.Model is { } model && Destination(model) is { } destination)
             {
                 attempt = failures.Latest(destination.Host, destination.Port, started);
             }
@@ -136,11 +135,13 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             attributes.Add(AttributeNames.ServerPort, (long)destination.Port);
         }
 
+        WireRequestDelta? delta = null;
         if (holder.Tuple is { } connection)
         {
-            // The 5-tuple and the handshake facts: the same for every request on the pooled connection
-            // (kept until the connection closes; a failed attempt's tuple is written out instead).
-            attributes.AddGroup(ledger.ConnectionAttributes(connection, facts, peerPrivacy: null));
+            // The 5-tuple and the handshake facts, the same for every request on the pooled connection
+            // (kept until the connection closes; a failed attempt's tuple is written out instead), and
+            // this request's share of the counters.
+            attributes.AddGroup(ledger.Next(connection, facts, peerPrivacy: null, out delta));
         }
         else if (tuple is { } attempt)
         {
@@ -178,10 +179,7 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             attributes.AddWireObserved(facts);
         }
 
-        if (holder.Tuple is { } counted)
-        {
-            attributes.AddWireRequest(ledger.Next(counted, facts));
-        }
+        attributes.AddWireRequest(delta);
 
         WireEventRouter.Reconcile(span, facts);
     }

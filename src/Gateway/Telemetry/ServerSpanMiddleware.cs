@@ -71,7 +71,8 @@ internal sealed partial class ServerSpanMiddleware(
         }
 
         // Kernel events on this connection become events of this span while it runs.
-        var tracking = DownstreamTuple(context.Connection) is { } inFlight ? wireView.Track(inFlight, span) : null;
+        var tuple = DownstreamTuple(context.Connection);
+        var tracking = tuple is { } inFlight ? wireView.Track(inFlight, span) : null;
         Exception? failure = null;
         try
         {
@@ -90,7 +91,7 @@ internal sealed partial class ServerSpanMiddleware(
             var submitted = false;
             try
             {
-                submitted = Complete(context, record, started, failure);
+                submitted = Complete(context, record, tuple, started, failure);
             }
             catch (Exception e)
             {
@@ -107,14 +108,13 @@ internal sealed partial class ServerSpanMiddleware(
     }
 
     /// <summary>Builds the record, decides sampling, submits it when kept; returns whether it was submitted.</summary>
-    private bool Complete(HttpContext context, RequestRecord record, long started, Exception? failure)
+    private bool Complete(HttpContext context, RequestRecord record, ConnectionTuple? tuple, long started, Exception? failure)
     {
         var span = record.Server;
         var request = context.Request;
         var proxy = context.Features.Get<IReverseProxyFeature>();
         var template = proxy?.Route.Config.Match.Path ?? (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
         var status = failure is not null && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
-        var tuple = DownstreamTuple(context.Connection);
         var snapshot = record.Snapshot;
         var capture = record.Policy.Capture;
         var path = request.PathBase.Add(request.Path).Value ?? "/";
@@ -160,10 +160,11 @@ internal sealed partial class ServerSpanMiddleware(
         }
 
         AddServer(attributes, request, tuple);
+        WireRequestDelta? delta = null;
         if (tuple is { } connection)
         {
-            // The 5-tuple and the handshake facts: the same for every request on the connection.
-            attributes.AddGroup(ledger.ConnectionAttributes(connection, wire, snapshot.Anonymizer));
+            // The 5-tuple and the handshake facts (the same for every request on the connection), and this request's share of the counters.
+            attributes.AddGroup(ledger.Next(connection, wire, snapshot.Anonymizer, out delta));
         }
 
         // Requests that never reached routing (an exception before it) are captured here, under the default policy.
@@ -197,7 +198,6 @@ internal sealed partial class ServerSpanMiddleware(
             attributes.AddWireObserved(wire);
         }
 
-        var delta = tuple is { } counted ? ledger.Next(counted, wire) : null;
         attributes.AddWireRequest(delta);
         WireEventRouter.Reconcile(span, wire);
 
