@@ -106,13 +106,12 @@ public sealed record FlowRecord
     {
         if (kinds.Length == 0)
             return [];
-        UInt128 key = (UInt128)kinds.Length << 120;
-        for (int i = 0; i < kinds.Length && i < 15; i++)
-            key |= (UInt128)kinds[i] << (8 * i);
-        if (kinds.Length <= 15 && KindLists.TryGetValue(key, out byte[]? shared))
+        if (FlowView.OptionKey(kinds) is not { } key)
+            return kinds.ToArray();
+        if (KindLists.TryGetValue(key, out byte[]? shared))
             return shared;
         byte[] copy = kinds.ToArray();
-        if (kinds.Length <= 15 && KindLists.Count < 1024)
+        if (KindLists.Count < 1024)
             KindLists.TryAdd(key, copy);
         return copy;
     }

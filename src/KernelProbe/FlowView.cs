@@ -103,6 +103,30 @@ public readonly struct FlowView
         return count;
     }
 
+    /// <summary>
+    /// The option kinds and their count packed into one value (count in the top byte), for caches
+    /// keyed by the option list; null for a list too long to pack (more than 15 kinds).
+    /// </summary>
+    public UInt128? HandshakeOptionKey
+    {
+        get
+        {
+            Span<byte> kinds = stackalloc byte[ProbeAbi.MaxOptionKinds];
+            int count = CopyHandshakeOptionKinds(kinds);
+            return OptionKey(kinds[..count]);
+        }
+    }
+
     /// <summary>The same facts as an object.</summary>
     public FlowRecord ToRecord() => FlowRecord.From(this);
+
+    internal static UInt128? OptionKey(ReadOnlySpan<byte> kinds)
+    {
+        if (kinds.Length > 15)
+            return null;
+        UInt128 key = (UInt128)kinds.Length << 120;
+        for (int i = 0; i < kinds.Length; i++)
+            key |= (UInt128)kinds[i] << (8 * i);
+        return key;
+    }
 }

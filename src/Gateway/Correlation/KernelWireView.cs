@@ -135,23 +135,20 @@ public sealed class KernelWireView : IWireView, IDisposable
     // same SYN, so a request reuses the strings instead of formatting them again. Bounded.
     private static readonly ConcurrentDictionary<HandshakeShape, (string Options, string? Fingerprint)> HandshakeTexts = new();
 
-    private readonly record struct HandshakeShape(ushort Window, int Mss, int Scale, UInt128 Kinds, int Count);
+    private readonly record struct HandshakeShape(ushort Window, int Mss, int Scale, UInt128 Options);
 
     private static (string Options, string? Fingerprint) Texts(in FlowView view)
     {
-        Span<byte> kinds = stackalloc byte[16];
-        int count = view.CopyHandshakeOptionKinds(kinds);
-        UInt128 packed = 0;
-        for (int i = 0; i < count; i++)
-            packed |= (UInt128)kinds[i] << (8 * i);
-        var shape = new HandshakeShape(view.HandshakeWindow, view.HandshakeMss ?? -1, view.HandshakeWindowScale ?? -1, packed, count);
-        if (HandshakeTexts.TryGetValue(shape, out var texts))
+        HandshakeShape? shape = view.HandshakeOptionKey is { } options
+            ? new HandshakeShape(view.HandshakeWindow, view.HandshakeMss ?? -1, view.HandshakeWindowScale ?? -1, options)
+            : null;
+        if (shape is { } known && HandshakeTexts.TryGetValue(known, out var texts))
             return texts;
-        // Not seen before: the record formats them (once per shape).
+        // Not seen before (or an option list too long to key): the record formats them.
         var record = view.ToRecord();
         texts = (record.HandshakeOptions, record.Fingerprint);
-        if (HandshakeTexts.Count < 1024)
-            HandshakeTexts.TryAdd(shape, texts);
+        if (shape is { } key && HandshakeTexts.Count < 1024)
+            HandshakeTexts.TryAdd(key, texts);
         return texts;
     }
 

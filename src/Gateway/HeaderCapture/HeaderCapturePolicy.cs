@@ -175,26 +175,7 @@ public sealed class HeaderCapturePolicy
 
             var budget = MaxTotalBytes - totalBytes - info.NameBytes;
             var attributeName = request ? info.RequestAttribute : info.ResponseAttribute;
-            int valueBytes;
-            if (values.Count == 1)
-            {
-                // The common case: one value, kept as it is, without an array.
-                var single = info.Redacted ? SemanticConventions.RedactedValue : Limit(values[0] ?? string.Empty);
-                valueBytes = Encoding.UTF8.GetByteCount(single);
-                if (budget >= 0 && valueBytes <= budget)
-                {
-                    totalBytes += info.NameBytes + valueBytes;
-                    captured++;
-                    attributes.AddSingleton(attributeName, single);
-                    continue;
-                }
-
-                full = true;
-                dropped++;
-                continue;
-            }
-
-            var kept = Values(info, values, budget, out valueBytes);
+            var kept = Values(info, values, budget, out var valueBytes);
             if (kept is null)
             {
                 // Over the byte budget: this header and every later one are counted, not captured,
@@ -206,7 +187,14 @@ public sealed class HeaderCapturePolicy
 
             totalBytes += info.NameBytes + valueBytes;
             captured++;
-            attributes.Add(attributeName, kept);
+            if (kept is string one)
+            {
+                attributes.AddSingleton(attributeName, one);
+            }
+            else
+            {
+                attributes.Add(attributeName, (string[])kept);
+            }
         }
 
         if (dropped > 0)
@@ -215,8 +203,11 @@ public sealed class HeaderCapturePolicy
         }
     }
 
-    /// <summary>The values to record, or null when they would not fit in <paramref name="budget"/> bytes.</summary>
-    private string[]? Values(NameInfo info, StringValues values, int budget, out int bytes)
+    /// <summary>
+    /// The values to record (the common single value as it is, several as an array), or null when
+    /// they would not fit in <paramref name="budget"/> bytes.
+    /// </summary>
+    private object? Values(NameInfo info, StringValues values, int budget, out int bytes)
     {
         bytes = 0;
         if (budget < 0)
@@ -224,10 +215,17 @@ public sealed class HeaderCapturePolicy
             return null;
         }
 
+        if (values.Count == 1)
+        {
+            var one = Kept(info, values[0]);
+            bytes = Encoding.UTF8.GetByteCount(one);
+            return bytes <= budget ? one : null;
+        }
+
         var result = new string[values.Count];
         for (var i = 0; i < result.Length; i++)
         {
-            var value = info.Redacted ? SemanticConventions.RedactedValue : Limit(values[i] ?? string.Empty);
+            var value = Kept(info, values[i]);
             bytes += Encoding.UTF8.GetByteCount(value);
             if (bytes > budget)
             {
@@ -239,6 +237,8 @@ public sealed class HeaderCapturePolicy
 
         return result;
     }
+
+    private string Kept(NameInfo info, string? value) => info.Redacted ? SemanticConventions.RedactedValue : Limit(value ?? string.Empty);
 
     private NameInfo Info(string name)
     {
