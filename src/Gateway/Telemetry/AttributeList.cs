@@ -312,13 +312,7 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     }
 
     /// <summary>Adds an attribute unless <paramref name="value"/> is null.</summary>
-    public void AddIfKnown(AttributeName name, int? value)
-    {
-        if (value is { } v)
-        {
-            Add(name, (long)v);
-        }
-    }
+    public void AddIfKnown(AttributeName name, int? value) => AddIfKnown(name, (long?)value);
 
     /// <summary>Adds an attribute unless <paramref name="value"/> is null.</summary>
     public void AddIfKnown(AttributeName name, bool? value)
@@ -376,15 +370,6 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
 
     /// <summary>Adds a name-value pair (collection expressions, tests).</summary>
     public void Add(KeyValuePair<string, object?> pair) => Add(pair.Key, pair.Value);
-
-    /// <summary>Adds an attribute unless <paramref name="value"/> is null or empty.</summary>
-    public void AddIfPresent(string name, string? value)
-    {
-        if (!string.IsNullOrEmpty(value))
-        {
-            Add(AttributeName.Of(name), value);
-        }
-    }
 
     /// <summary>Adds the pairs of <paramref name="pairs"/>, in order.</summary>
     public void AddRange(IEnumerable<KeyValuePair<string, object?>> pairs)
@@ -505,22 +490,6 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
         }
 
         return null;
-    }
-
-    /// <summary>The first attribute named <paramref name="name"/>.</summary>
-    public bool TryGet(AttributeName name, out Attribute found)
-    {
-        foreach (var attribute in Flattened())
-        {
-            if (ReferenceEquals(attribute.Name, name) || attribute.Name.Name == name.Name)
-            {
-                found = attribute;
-                return true;
-            }
-        }
-
-        found = default;
-        return false;
     }
 
     /// <inheritdoc />

@@ -20,12 +20,6 @@ internal sealed class RecordPipeline : IAsyncDisposable
         }
     }
 
-    /// <summary>The sinks, for diagnostics and tests.</summary>
-    public IReadOnlyList<RecordSink> Sinks => _sinks;
-
-    /// <summary>True when some sink writes spans; without one, requests need not build them.</summary>
-    public bool WantsSpans => Array.Exists(_sinks, s => s.Signal == TelemetrySignal.Traces);
-
     /// <summary>A clean record to fill.</summary>
     public TelemetryRecord Rent() => _pool.Rent();
 
