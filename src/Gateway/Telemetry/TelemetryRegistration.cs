@@ -46,7 +46,7 @@ internal static class TelemetryRegistration
             var version = typeof(TelemetryRegistration).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
             var encoder = new OtlpEncoder(resource, version);
             // Sinks registered by the host's caller (an embedding application, a test) come first.
-            var sinks = new List<RecordSink>(sp.GetServices<RecordSink>());
+            var sinks = new List<TelemetrySink>(sp.GetServices<TelemetrySink>());
             if (traces is not null)
             {
                 sinks.Add(new OtlpSink(TelemetrySignal.Traces, encoder, new OtlpTransport(traces), BatchOf(traces), loss));

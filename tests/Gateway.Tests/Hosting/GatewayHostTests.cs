@@ -71,7 +71,7 @@ public sealed class GatewayHostTests
         using var config = TestConfig.ForBackend(backend.Address);
         var spans = new TraceSpanCollector();
         await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
-            services => services.AddSingleton<RecordSink>(spans));
+            services => services.AddSingleton<TelemetrySink>(spans));
         await gateway.StartAsync();
         var traceId = spans.NewTrace();
         using var client = new HttpClient { BaseAddress = new Uri(gateway.Addresses[0]) };
@@ -114,7 +114,7 @@ public sealed class GatewayHostTests
         using var config = TestConfig.ForBackend(backend.Address);
         var spans = new TraceSpanCollector();
         await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
-            services => services.AddSingleton<RecordSink>(spans));
+            services => services.AddSingleton<TelemetrySink>(spans));
         await gateway.StartAsync();
         var traceId = spans.NewTrace();
         using var client = new HttpClient { BaseAddress = new Uri(gateway.Addresses[0]) };
@@ -212,7 +212,7 @@ public sealed class GatewayHostTests
         using var config = TestConfig.ForBackend($"http://127.0.0.1:{UnusedPort()}/");
         var spans = new TraceSpanCollector();
         await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
-            services => services.AddSingleton<RecordSink>(spans));
+            services => services.AddSingleton<TelemetrySink>(spans));
         await gateway.StartAsync();
         var traceId = spans.NewTrace();
         var marker = Guid.NewGuid().ToString("N");

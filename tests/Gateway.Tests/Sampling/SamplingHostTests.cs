@@ -24,7 +24,7 @@ public sealed class SamplingHostTests
             services =>
             {
                 services.AddSingleton<IStartupFilter>(new AnomalyForPath("/anomaly"));
-                services.AddSingleton<RecordSink>(spans);
+                services.AddSingleton<TelemetrySink>(spans);
             });
         await gateway.StartAsync();
         var url = new Uri(gateway.Addresses[0]);

@@ -19,7 +19,7 @@ internal sealed record CollectedSpan(
 }
 
 /// <summary>
-/// A span sink registered into an in-process gateway (<c>services.AddSingleton&lt;RecordSink&gt;(sink)</c>):
+/// A span sink registered into an in-process gateway (<c>services.AddSingleton&lt;TelemetrySink&gt;(sink)</c>):
 /// it keeps the exported spans of the traces a test started itself (tests run in parallel).
 /// </summary>
 internal sealed class TraceSpanCollector()

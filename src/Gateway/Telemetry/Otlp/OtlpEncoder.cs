@@ -26,76 +26,97 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     /// <summary>The resource every request carries (service.name and the rest).</summary>
     public AttributeList Resource { get; } = resource;
 
-    /// <summary>Writes the spans of <paramref name="records"/>; returns how many.</summary>
-    public int WriteTraces(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records) =>
-        WriteTracesAsync(writer, records, yieldEvery: int.MaxValue).AsTask().GetAwaiter().GetResult();
+    /// <summary>Writes an <c>ExportTraceServiceRequest</c> of the spans of <paramref name="records"/>; returns how many.</summary>
+    public int WriteTraces(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records)
+    {
+        var envelope = BeginTraces(writer);
+        var count = 0;
+        foreach (var record in records)
+        {
+            count += WriteSpans(writer, record);
+        }
 
-    /// <summary>Writes the log records of <paramref name="records"/>; returns how many.</summary>
-    public int WriteLogs(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records) =>
-        WriteLogsAsync(writer, records, yieldEvery: int.MaxValue).AsTask().GetAwaiter().GetResult();
+        End(writer, envelope);
+        return count;
+    }
+
+    /// <summary>Writes an <c>ExportLogsServiceRequest</c> of the log records of <paramref name="records"/>; returns how many.</summary>
+    public int WriteLogs(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records)
+    {
+        var envelope = BeginLogs(writer);
+        var count = 0;
+        foreach (var record in records)
+        {
+            count += WriteLog(writer, record);
+        }
+
+        End(writer, envelope);
+        return count;
+    }
 
     /// <summary>
-    /// Writes the spans of <paramref name="records"/>, letting other work run every
-    /// <paramref name="yieldEvery"/> records: on a gateway with one core, a batch of 512 records
-    /// encoded in one go would hold up the requests behind it for milliseconds.
+    /// Starts an <c>ExportTraceServiceRequest</c>: the resource and the scope, then the spans
+    /// follow (<see cref="WriteSpans"/>, or their bytes copied) until <see cref="End"/>.
     /// </summary>
-    public async ValueTask<int> WriteTracesAsync(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records, int yieldEvery)
+    public Envelope BeginTraces(ProtoWriter writer)
     {
-        var count = 0;
         var resourceSpans = writer.BeginMessage(1);
         WriteResource(writer);
         var scopeSpans = writer.BeginMessage(2);
         WriteScope(writer, SemanticConventions.ActivitySourceName);
-        for (var i = 0; i < records.Count; i++)
-        {
-            if (i > 0 && i % yieldEvery == 0)
-            {
-                await Task.Yield();
-            }
-
-            if (!records[i].ExportSpans)
-            {
-                continue;
-            }
-
-            foreach (var span in records[i].Spans)
-            {
-                WriteSpan(writer, span);
-                count++;
-            }
-        }
-
-        writer.EndMessage(scopeSpans);
-        writer.EndMessage(resourceSpans);
-        return count;
+        return new Envelope(resourceSpans, scopeSpans);
     }
 
-    /// <summary>Writes the log records of <paramref name="records"/>, letting other work run every <paramref name="yieldEvery"/> records.</summary>
-    public async ValueTask<int> WriteLogsAsync(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records, int yieldEvery)
+    /// <summary>Starts an <c>ExportLogsServiceRequest</c>; the log records follow until <see cref="End"/>.</summary>
+    public Envelope BeginLogs(ProtoWriter writer)
     {
-        var count = 0;
         var resourceLogs = writer.BeginMessage(1);
         WriteResource(writer);
         var scopeLogs = writer.BeginMessage(2);
         WriteScope(writer, RecordCategory);
-        for (var i = 0; i < records.Count; i++)
-        {
-            if (i > 0 && i % yieldEvery == 0)
-            {
-                await Task.Yield();
-            }
+        return new Envelope(resourceLogs, scopeLogs);
+    }
 
-            if (records[i].HasLog)
-            {
-                WriteLog(writer, records[i].Log);
-                count++;
-            }
+    /// <summary>Closes the messages <paramref name="envelope"/> opened.</summary>
+    public static void End(ProtoWriter writer, Envelope envelope)
+    {
+        writer.EndMessage(envelope.Scope);
+        writer.EndMessage(envelope.Resource);
+    }
+
+    /// <summary>
+    /// Writes the spans of <paramref name="record"/> as the <c>spans</c> fields of a
+    /// <c>ScopeSpans</c> (nothing when its spans are not exported); returns how many.
+    /// </summary>
+    public static int WriteSpans(ProtoWriter writer, TelemetryRecord record)
+    {
+        if (!record.ExportSpans)
+        {
+            return 0;
         }
 
-        writer.EndMessage(scopeLogs);
-        writer.EndMessage(resourceLogs);
-        return count;
+        foreach (var span in record.Spans)
+        {
+            WriteSpan(writer, span);
+        }
+
+        return record.Spans.Count;
     }
+
+    /// <summary>Writes the log record of <paramref name="record"/> as a <c>log_records</c> field of a <c>ScopeLogs</c>; returns 1, or 0 when it has none.</summary>
+    public static int WriteLog(ProtoWriter writer, TelemetryRecord record)
+    {
+        if (!record.HasLog)
+        {
+            return 0;
+        }
+
+        WriteLog(writer, record.Log);
+        return 1;
+    }
+
+    /// <summary>The open messages of an export request: its resource and scope.</summary>
+    public readonly record struct Envelope(int Resource, int Scope);
 
     /// <summary>The instrumentation scope of the log records (the logger category they had under the SDK).</summary>
     public const string RecordCategory = "Gateway.Records";

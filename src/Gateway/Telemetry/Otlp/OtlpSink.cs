@@ -4,11 +4,17 @@ namespace Gateway.Telemetry.Otlp;
 
 /// <summary>
 /// Exports the spans or the log records of the gateway's records over OTLP (gRPC or
-/// HTTP/protobuf): each batch is encoded by <see cref="OtlpEncoder"/> into one reused buffer
-/// and sent by <see cref="OtlpTransport"/>.
+/// HTTP/protobuf). Each record's spans (or log record) are encoded by <see cref="OtlpEncoder"/>
+/// when the record is offered; a batch is those bytes, one after the other, inside the
+/// request's resource and scope, written into one reused buffer and sent by
+/// <see cref="OtlpTransport"/>.
 /// </summary>
-internal sealed class OtlpSink : RecordSink
+internal sealed class OtlpSink : EncodingSink
 {
+    // Each thread's own buffer to encode into; the bytes are copied out before it encodes again.
+    [ThreadStatic]
+    private static ProtoWriter? t_scratch;
+
     private readonly OtlpEncoder _encoder;
     private readonly OtlpTransport _transport;
     private readonly ProtoWriter _writer = new();
@@ -25,30 +31,33 @@ internal sealed class OtlpSink : RecordSink
     public override int ItemsOf(TelemetryRecord record) =>
         Signal == TelemetrySignal.Traces ? record.ExportedSpanCount : record.HasLog ? 1 : 0;
 
-    // Records encoded between two yields to the requests waiting for the same core (~0.2-0.5 ms of work).
-    private const int YieldEvery = 32;
-
-    /// <summary>The message of one batch, as it is sent.</summary>
-    public async ValueTask<ReadOnlyMemory<byte>> EncodeAsync(IReadOnlyList<TelemetryRecord> batch)
+    /// <summary>The message of one batch, as it is sent (valid until the next batch).</summary>
+    public ReadOnlyMemory<byte> Message(IReadOnlyList<EncodedRecord> batch)
     {
         _writer.Reset();
-        if (Signal == TelemetrySignal.Traces)
+        var envelope = Signal == TelemetrySignal.Traces ? _encoder.BeginTraces(_writer) : _encoder.BeginLogs(_writer);
+        foreach (var record in batch)
         {
-            await _encoder.WriteTracesAsync(_writer, batch, YieldEvery).ConfigureAwait(false);
-        }
-        else
-        {
-            await _encoder.WriteLogsAsync(_writer, batch, YieldEvery).ConfigureAwait(false);
+            _writer.Raw(record.Bytes);
         }
 
+        OtlpEncoder.End(_writer, envelope);
         return _writer.Written;
     }
 
     /// <inheritdoc />
-    protected override async Task<ExportOutcome> ExportAsync(IReadOnlyList<TelemetryRecord> batch, int items, CancellationToken cancellationToken)
+    protected override ReadOnlySpan<byte> Encode(TelemetryRecord record)
     {
-        var message = await EncodeAsync(batch).ConfigureAwait(false);
-        var result = await _transport.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        var scratch = t_scratch ??= new ProtoWriter(16 * 1024);
+        scratch.Reset(keepAtMost: 256 * 1024);
+        _ = Signal == TelemetrySignal.Traces ? OtlpEncoder.WriteSpans(scratch, record) : OtlpEncoder.WriteLog(scratch, record);
+        return scratch.Since(0);
+    }
+
+    /// <inheritdoc />
+    protected override async Task<ExportOutcome> ExportAsync(IReadOnlyList<EncodedRecord> batch, int items, CancellationToken cancellationToken)
+    {
+        var result = await _transport.SendAsync(Message(batch), cancellationToken).ConfigureAwait(false);
         return new ExportOutcome(result.Success, result.Rejected);
     }
 

@@ -9,13 +9,16 @@ namespace Gateway.Telemetry.Records;
 /// <c>wire.connection</c>, <c>wire.anomaly</c>) to a file as one JSON object per line, and
 /// flushes after each batch so that a reader sees records promptly.
 /// </summary>
-internal sealed class JsonLinesSink : RecordSink
+internal sealed class JsonLinesSink : EncodingSink
 {
-    // Lines formatted between two yields to the requests waiting for the same core.
-    private const int YieldEvery = 32;
+    // Each thread's own line buffer and writer; the line is copied out before it formats again.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_line;
 
-    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
-    private readonly Utf8JsonWriter _writer;
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    private ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly FileStream _file;
     private bool _failed;
 
@@ -25,7 +28,6 @@ internal sealed class JsonLinesSink : RecordSink
     {
         FullPath = Path.GetFullPath(path);
         _file = Open(FullPath);
-        _writer = new Utf8JsonWriter(_buffer, JsonLineFormatter.Options);
     }
 
     /// <summary>The absolute path written to.</summary>
@@ -47,18 +49,28 @@ internal sealed class JsonLinesSink : RecordSink
     public override int ItemsOf(TelemetryRecord record) => record.HasLog ? 1 : 0;
 
     /// <inheritdoc />
-    protected override async Task<ExportOutcome> ExportAsync(IReadOnlyList<TelemetryRecord> batch, int items, CancellationToken cancellationToken)
+    protected override ReadOnlySpan<byte> Encode(TelemetryRecord record)
+    {
+        var line = t_line ??= new ArrayBufferWriter<byte>(4 * 1024);
+        if (line.Capacity > 256 * 1024)
+        {
+            // One huge record must not keep its buffer for the life of the thread.
+            line = t_line = new ArrayBufferWriter<byte>(4 * 1024);
+        }
+
+        line.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(line, JsonLineFormatter.Options);
+        JsonLineFormatter.Write(writer, line, record.Log);
+        return line.WrittenSpan;
+    }
+
+    /// <inheritdoc />
+    protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<EncodedRecord> batch, int items, CancellationToken cancellationToken)
     {
         _buffer.ResetWrittenCount();
-        for (var i = 0; i < batch.Count; i++)
+        foreach (var line in batch)
         {
-            if (i > 0 && i % YieldEvery == 0)
-            {
-                // On a gateway with one core, the requests waiting behind a whole batch would wait milliseconds.
-                await Task.Yield();
-            }
-
-            JsonLineFormatter.Write(_writer, _buffer, batch[i].Log);
+            _buffer.Write(line.Bytes);
         }
 
         try
@@ -66,7 +78,7 @@ internal sealed class JsonLinesSink : RecordSink
             _file.Write(_buffer.WrittenSpan);
             _file.Flush();
             _failed = false;
-            return ExportOutcome.Delivered;
+            return Task.FromResult(ExportOutcome.Delivered);
         }
         catch (IOException e)
         {
@@ -77,14 +89,14 @@ internal sealed class JsonLinesSink : RecordSink
                 _failed = true;
             }
 
-            return ExportOutcome.Failed;
+            return Task.FromResult(ExportOutcome.Failed);
         }
         finally
         {
             if (_buffer.Capacity > 4 << 20)
             {
                 // One huge batch must not keep its buffer for the life of the process.
-                _buffer.Clear();
+                _buffer = new ArrayBufferWriter<byte>(64 * 1024);
             }
         }
     }
@@ -92,7 +104,6 @@ internal sealed class JsonLinesSink : RecordSink
     /// <inheritdoc />
     protected override ValueTask DisposeCoreAsync()
     {
-        _writer.Dispose();
         _file.Dispose();
         return ValueTask.CompletedTask;
     }

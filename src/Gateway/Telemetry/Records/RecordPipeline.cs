@@ -7,11 +7,11 @@ namespace Gateway.Telemetry.Records;
 internal sealed class RecordPipeline : IAsyncDisposable
 {
     private readonly RecordPool _pool = new();
-    private readonly RecordSink[] _sinks;
+    private readonly TelemetrySink[] _sinks;
     private int _disposed;
 
     /// <summary>A pipeline feeding <paramref name="sinks"/>; their loops start at once.</summary>
-    public RecordPipeline(IEnumerable<RecordSink> sinks)
+    public RecordPipeline(IEnumerable<TelemetrySink> sinks)
     {
         _sinks = [.. sinks];
         foreach (var sink in _sinks)

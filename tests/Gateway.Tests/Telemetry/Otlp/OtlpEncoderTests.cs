@@ -165,24 +165,6 @@ public sealed class OtlpEncoderTests
     }
 
     [Fact]
-    public async Task Encoding_WithYields_WritesTheSameBytes()
-    {
-        var records = Enumerable.Range(0, 5).Select(_ => Request(out SpanData _, out SpanData _)).ToList();
-        var atOnce = new ProtoWriter();
-        var yielding = new ProtoWriter();
-        var logsAtOnce = new ProtoWriter();
-        var logsYielding = new ProtoWriter();
-
-        Assert.Equal(10, Encoder.WriteTraces(atOnce, records));
-        Assert.Equal(10, await Encoder.WriteTracesAsync(yielding, records, yieldEvery: 1));
-        Assert.Equal(5, Encoder.WriteLogs(logsAtOnce, records));
-        Assert.Equal(5, await Encoder.WriteLogsAsync(logsYielding, records, yieldEvery: 2));
-
-        Assert.Equal(atOnce.Written.ToArray(), yielding.Written.ToArray());
-        Assert.Equal(logsAtOnce.Written.ToArray(), logsYielding.Written.ToArray());
-    }
-
-    [Fact]
     public void Traces_UnsampledParent_WritesNoSpans()
     {
         var record = Request(out _, out _);

@@ -1,0 +1,115 @@
+using Gateway.Telemetry;
+using Gateway.Telemetry.Otlp;
+using Gateway.Telemetry.Records;
+using OtlpTestReceiver = OtlpReceiver.OtlpTestReceiver;
+
+namespace Gateway.Tests.Telemetry.Otlp;
+
+/// <summary>
+/// The OTLP sinks encode a record when it is offered and queue only its bytes: the record goes
+/// back to its pool at once, and whatever is done with it afterwards cannot change what is sent.
+/// </summary>
+public sealed class OtlpSinkTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private OtlpTestReceiver _receiver = null!;
+
+    public async Task InitializeAsync() => _receiver = await OtlpTestReceiver.StartAsync();
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    [Theory]
+    [InlineData("grpc")]
+    [InlineData("http/protobuf")]
+    public async Task Offer_RecordReusedAtOnce_ExportsWhatItHeldWhenOffered(string protocol)
+    {
+        using var loss = new TelemetryLoss();
+        var pool = new RecordPool();
+        var tag = Guid.NewGuid().ToString("N");
+        // A long delay: nothing is sent before all three records were offered and their record reused.
+        var options = new BatchOptions(100, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5));
+        var encoder = new OtlpEncoder(new AttributeList { { "service.name", "sink-test" } }, "1");
+        await using (var pipeline = new RecordPipeline(
+            [
+                new OtlpSink(TelemetrySignal.Traces, encoder, Transport(TelemetrySignal.Traces, protocol), options, loss),
+                new OtlpSink(TelemetrySignal.Logs, encoder, Transport(TelemetrySignal.Logs, protocol), options, loss),
+            ]))
+        {
+            TelemetryRecord? previous = null;
+            for (var i = 0; i < 3; i++)
+            {
+                var record = pool.Rent();
+                // The sinks kept bytes, not the record: the one submitted last is back in the pool and is filled again.
+                Assert.True(previous is null || ReferenceEquals(previous, record), "the record was not returned to the pool at once");
+                Fill(record, $"{tag} {i}");
+                pipeline.Submit(record);
+                previous = record;
+            }
+
+            Assert.Equal(0, loss.Exported);
+        }
+
+        var spans = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 3, Wait);
+        var logs = await _receiver.WaitForLogsAsync(l => Equals(l.Attributes.GetValueOrDefault("test.tag"), tag), 3, Wait);
+        Assert.Equal([$"{tag} 0", $"{tag} 1", $"{tag} 2"], spans.Select(s => s.Name).Order());
+        Assert.All(spans, s => Assert.Equal(s.Name, s.Attributes["test.name"]));
+        Assert.Equal([$"{tag} 0", $"{tag} 1", $"{tag} 2"], logs.Select(l => (string)l.Body!).Order());
+        Assert.All(logs, l => Assert.Equal(l.Body, l.Attributes["test.name"]));
+        Assert.Equal(6, loss.Exported);
+        Assert.Empty(loss.Dropped());
+    }
+
+    [Fact]
+    public async Task Offer_UnsampledSpans_OnlyTheLogRecordIsQueued()
+    {
+        using var loss = new TelemetryLoss();
+        var pool = new RecordPool();
+        var tag = Guid.NewGuid().ToString("N");
+        var options = new BatchOptions(100, 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(5));
+        var encoder = new OtlpEncoder(new AttributeList { { "service.name", "sink-test" } }, "1");
+        await using (var pipeline = new RecordPipeline(
+            [
+                new OtlpSink(TelemetrySignal.Traces, encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), options, loss),
+                new OtlpSink(TelemetrySignal.Logs, encoder, Transport(TelemetrySignal.Logs, "http/protobuf"), options, loss),
+            ]))
+        {
+            var record = pool.Rent();
+            Fill(record, tag);
+            record.ExportSpans = false;
+            pipeline.Submit(record);
+        }
+
+        await _receiver.WaitForLogAsync(l => Equals(l.Body, tag), Wait);
+        Assert.DoesNotContain(_receiver.Spans, s => s.Name == tag);
+        Assert.Equal(1, loss.Exported);
+    }
+
+    private static void Fill(TelemetryRecord record, string name)
+    {
+        var span = record.AddSpan();
+        span.Kind = SpanKindCode.Server;
+        span.TraceId = TraceId.NewRandom();
+        span.SpanId = SpanIds.NewRandom();
+        span.TraceFlags = 1;
+        span.Name = name;
+        span.StartUnixNano = UnixTime.NowNanos();
+        span.EndUnixNano = span.StartUnixNano + 1000;
+        span.Attributes.Add("test.name", name);
+        span.Attributes.Add("test.tag", name.Split(' ')[0]);
+        record.HasLog = true;
+        record.Log.EventName = SemanticConventions.AccessEvent;
+        record.Log.TraceId = span.TraceId;
+        record.Log.SpanId = span.SpanId;
+        record.Log.TimeUnixNano = span.EndUnixNano;
+        record.Log.Body = name;
+        record.Log.ShareAttributes(span.Attributes);
+    }
+
+    private OtlpTransport Transport(TelemetrySignal signal, string protocol)
+    {
+        var endpoint = protocol == "grpc" ? _receiver.GrpcEndpoint : _receiver.HttpEndpoint;
+        return new OtlpTransport(OtlpExportSettings.For(
+            OtlpExportSettingsTests.Config([("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.ToString()), ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)]),
+            signal)!);
+    }
+}
