@@ -5,7 +5,7 @@
 # For each of the two proxies (bare YARP, then the gateway with everything on: probe,
 # header logging, OTLP/HTTP export to bench/OtlpSink) it starts the proxy on CPU 0 and
 # nginx (fixed response), the OTLP sink and wrk on CPU 1, warms up, records
-# `perf record -g` of the proxy for a few seconds of load, reads the allocated bytes
+# `perf record -g` of CPU 0 (the proxy and the kernel work it causes there) for a few seconds of load, reads the allocated bytes
 # with dotnet-counters, and stops everything it started (by PID, also on failure).
 # The runtime writes its perf map (DOTNET_PerfMapEnabled=1, W^X off) so JIT-compiled
 # frames have names; tier-up is not delayed (DOTNET_TC_CallCountingDelayMs=0) so that
@@ -116,7 +116,7 @@ profile() {
     wrk_load $((record + 4)) >"$tmp/wrk-$name.out" &
     wrk_pid=$!
     sleep 2
-    perf record -F 1999 -g -p "$pid" -o "$out/perf-$name.data" -- sleep "$record" >/dev/null 2>&1
+    perf record -F 1999 -g -C 0 -o "$out/perf-$name.data" -- sleep "$record" >/dev/null 2>&1
     wait "$wrk_pid"
     rm -f "$tmp/alloc.csv"
     timeout 60 "$counters" collect -p "$pid" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' --refresh-interval 1 \

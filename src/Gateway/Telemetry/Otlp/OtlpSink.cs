@@ -5,9 +5,8 @@ namespace Gateway.Telemetry.Otlp;
 /// <summary>
 /// Exports the spans or the log records of the gateway's records over OTLP (gRPC or
 /// HTTP/protobuf). Each record's spans (or log record) are encoded by <see cref="OtlpEncoder"/>
-/// when the record is offered; a batch is those bytes, one after the other, inside the
-/// request's resource and scope, written into one reused buffer and sent by
-/// <see cref="OtlpTransport"/>.
+/// when the record is offered and appended to the open batch; an export request is a batch's
+/// bytes inside the resource and the scope, sent by <see cref="OtlpTransport"/>.
 /// </summary>
 internal sealed class OtlpSink : EncodingSink
 {
@@ -32,13 +31,13 @@ internal sealed class OtlpSink : EncodingSink
         Signal == TelemetrySignal.Traces ? record.ExportedSpanCount : record.HasLog ? 1 : 0;
 
     /// <summary>The message of one batch, as it is sent (valid until the next batch).</summary>
-    public ReadOnlyMemory<byte> Message(IReadOnlyList<EncodedRecord> batch)
+    public ReadOnlyMemory<byte> Message(IReadOnlyList<EncodedBatch> batch)
     {
         _writer.Reset();
         var envelope = Signal == TelemetrySignal.Traces ? _encoder.BeginTraces(_writer) : _encoder.BeginLogs(_writer);
-        foreach (var record in batch)
+        foreach (var part in batch)
         {
-            _writer.Raw(record.Bytes);
+            _writer.Raw(part.Bytes);
         }
 
         OtlpEncoder.End(_writer, envelope);
@@ -55,7 +54,7 @@ internal sealed class OtlpSink : EncodingSink
     }
 
     /// <inheritdoc />
-    protected override async Task<ExportOutcome> ExportAsync(IReadOnlyList<EncodedRecord> batch, int items, CancellationToken cancellationToken)
+    protected override async Task<ExportOutcome> ExportAsync(IReadOnlyList<EncodedBatch> batch, int items, CancellationToken cancellationToken)
     {
         var result = await _transport.SendAsync(Message(batch), cancellationToken).ConfigureAwait(false);
         return new ExportOutcome(result.Success, result.Rejected);

@@ -65,12 +65,12 @@ internal sealed class JsonLinesSink : EncodingSink
     }
 
     /// <inheritdoc />
-    protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<EncodedRecord> batch, int items, CancellationToken cancellationToken)
+    protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<EncodedBatch> batch, int items, CancellationToken cancellationToken)
     {
         _buffer.ResetWrittenCount();
-        foreach (var line in batch)
+        foreach (var lines in batch)
         {
-            _buffer.Write(line.Bytes);
+            _buffer.Write(lines.Bytes);
         }
 
         try

@@ -67,6 +67,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
     private Task? _loop;
     private int _pendingItems;
     private int _wakeRequested;
+    private int _flushRequested;
 
     /// <summary>A sink named <paramref name="exporter"/> for <paramref name="signal"/>.</summary>
     protected BatchingSink(string exporter, TelemetrySignal signal, BatchOptions options, TelemetryLoss loss)
@@ -92,10 +93,11 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
             return;
         }
 
+        bool ready;
         TItem item;
         try
         {
-            item = Take(record, items);
+            ready = Take(record, items, out item);
         }
         catch (Exception)
         {
@@ -105,8 +107,13 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
             return;
         }
 
+        if (!ready)
+        {
+            return;
+        }
+
         _queue.Enqueue(item);
-        if (pending >= Options.MaxBatchSize && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+        if (WakeFor(pending) && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
         {
             _wake.Release();
         }
@@ -116,8 +123,9 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
     public sealed override async Task FlushAsync()
     {
         var deadline = Stopwatch.StartNew();
-        while (!_queue.IsEmpty && deadline.Elapsed < Options.ExportTimeout && _loop is { IsCompleted: false })
+        while ((!_queue.IsEmpty || HasOpenItem) && deadline.Elapsed < Options.ExportTimeout && _loop is { IsCompleted: false })
         {
+            Volatile.Write(ref _flushRequested, 1);
             if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
             {
                 _wake.Release();
@@ -144,6 +152,11 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         }
 
         // Whatever is still queued cannot be exported any more.
+        if (TryCloseOpenItem(out var open))
+        {
+            _queue.Enqueue(open);
+        }
+
         while (_queue.TryDequeue(out var left))
         {
             var items = ItemsIn(left);
@@ -156,8 +169,28 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         _stop.Dispose();
     }
 
-    /// <summary>What the queue keeps of <paramref name="record"/> (its <paramref name="items"/> items); called on the offering thread.</summary>
-    protected abstract TItem Take(TelemetryRecord record, int items);
+    /// <summary>
+    /// Takes what this sink keeps of <paramref name="record"/> (its <paramref name="items"/> items), on
+    /// the offering thread; true with the <paramref name="item"/> to queue, false when it was added to
+    /// an item still open (<see cref="TryCloseOpenItem"/>).
+    /// </summary>
+    protected abstract bool Take(TelemetryRecord record, int items, out TItem item);
+
+    /// <summary>True when the queue's newest <paramref name="pending"/> items should wake the loop before its delay is up.</summary>
+    protected virtual bool WakeFor(int pending) => pending >= Options.MaxBatchSize;
+
+    /// <summary>True when each item is a whole batch, exported on its own.</summary>
+    protected virtual bool ItemIsBatch => false;
+
+    /// <summary>True while an item is open: taking records, not queued yet.</summary>
+    protected virtual bool HasOpenItem => false;
+
+    /// <summary>Closes the open item (the delay is up, a flush, the end) for the queue; false when none is open.</summary>
+    protected virtual bool TryCloseOpenItem(out TItem item)
+    {
+        item = default!;
+        return false;
+    }
 
     /// <summary>The number of items <paramref name="item"/> stands for.</summary>
     protected abstract int ItemsIn(TItem item);
@@ -176,21 +209,29 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         var stopping = _stop.Token;
         while (true)
         {
+            var woken = false;
             try
             {
-                await _wake.WaitAsync(Options.ScheduledDelay, stopping).ConfigureAwait(false);
+                woken = await _wake.WaitAsync(Options.ScheduledDelay, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
             }
 
             Volatile.Write(ref _wakeRequested, 0);
+            // A full item woke the loop: the open one keeps filling. Otherwise (the delay is up, a flush, the end) it goes too.
+            if ((!woken || stopping.IsCancellationRequested || Interlocked.Exchange(ref _flushRequested, 0) == 1)
+                && TryCloseOpenItem(out var open))
+            {
+                _queue.Enqueue(open);
+            }
+
             while (TakeBatch(out var items))
             {
                 await ExportBatchAsync(items).ConfigureAwait(false);
             }
 
-            if (stopping.IsCancellationRequested && _queue.IsEmpty)
+            if (stopping.IsCancellationRequested && _queue.IsEmpty && !HasOpenItem)
             {
                 return;
             }
@@ -205,6 +246,10 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         {
             _batch.Add(item);
             items += ItemsIn(item);
+            if (ItemIsBatch)
+            {
+                break;
+            }
         }
 
         Interlocked.Add(ref _pendingItems, -items);
@@ -256,10 +301,11 @@ internal abstract class RecordSink(string exporter, TelemetrySignal signal, Batc
     : BatchingSink<TelemetryRecord>(exporter, signal, options, loss)
 {
     /// <inheritdoc />
-    protected sealed override TelemetryRecord Take(TelemetryRecord record, int items)
+    protected sealed override bool Take(TelemetryRecord record, int items, out TelemetryRecord item)
     {
         record.Retain();
-        return record;
+        item = record;
+        return true;
     }
 
     /// <inheritdoc />
@@ -271,19 +317,22 @@ internal abstract class RecordSink(string exporter, TelemetrySignal signal, Batc
 
 /// <summary>
 /// A sink that writes a record's bytes (OTLP protobuf, a JSON line) when it is offered, on the
-/// request's own thread while the record is still in the core's cache, and queues only those
-/// bytes: the record goes back to its pool at once, and the export loop just concatenates and
-/// sends. Encoding a batch of records from a queue instead means reading thousands of cold
-/// objects each time.
+/// request's own thread while the record is still in the core's cache, and appends them to the
+/// open batch: the record goes back to its pool at once, and the export loop just sends the
+/// batch. Encoding a batch of records from a queue instead means reading thousands of cold
+/// objects each time. A batch closes at <see cref="BatchOptions.MaxBatchSize"/> items or
+/// <see cref="MaxBatchBytes"/> bytes (so that the buffers in use stay in the core's cache),
+/// or when the delay is up.
 /// </summary>
 internal abstract class EncodingSink(string exporter, TelemetrySignal signal, BatchOptions options, TelemetryLoss loss)
-    : BatchingSink<EncodedRecord>(exporter, signal, options, loss)
+    : BatchingSink<EncodedBatch>(exporter, signal, options, loss)
 {
-    // The sink's own arrays: taken on the request threads and given back by the export loop, a
-    // whole batch at a time, which the shared pool's per-thread caches are not made for (they
-    // would drop most of them and the requests would allocate anew). Enough for a full queue
-    // and the batch in flight; records over 1 MB get arrays of their own.
-    private readonly ArrayPool<byte> _arrays = ArrayPool<byte>.Create(1 << 20, Math.Clamp(options.MaxQueueSize + options.MaxBatchSize, 16, 1 << 16));
+    /// <summary>Bytes at which a batch closes even with fewer items than the batch size.</summary>
+    public const int MaxBatchBytes = 256 * 1024;
+
+    private readonly Lock _gate = new();
+    private readonly ConcurrentBag<EncodedBatch> _spare = [];
+    private EncodedBatch? _open;
 
     /// <summary>
     /// The bytes of <paramref name="record"/>, written into the calling thread's own scratch
@@ -292,29 +341,95 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
     protected abstract ReadOnlySpan<byte> Encode(TelemetryRecord record);
 
     /// <inheritdoc />
-    protected sealed override EncodedRecord Take(TelemetryRecord record, int items)
+    protected sealed override bool Take(TelemetryRecord record, int items, out EncodedBatch item)
     {
+        // Encoded outside the lock: only the copy is serialized.
         var bytes = Encode(record);
-        var copy = _arrays.Rent(bytes.Length);
-        bytes.CopyTo(copy);
-        return new EncodedRecord(copy, bytes.Length, items);
+        lock (_gate)
+        {
+            var open = _open ??= _spare.TryTake(out var spare) ? spare : new EncodedBatch();
+            open.Append(bytes, items);
+            if (open.Items >= Options.MaxBatchSize || open.Length >= MaxBatchBytes)
+            {
+                _open = null;
+                item = open;
+                return true;
+            }
+        }
+
+        item = null!;
+        return false;
     }
 
     /// <inheritdoc />
-    protected sealed override int ItemsIn(EncodedRecord item) => item.Items;
+    protected sealed override bool WakeFor(int pending) => true;
 
     /// <inheritdoc />
-    protected sealed override void Free(EncodedRecord item) => _arrays.Return(item.Buffer);
+    protected sealed override bool ItemIsBatch => true;
+
+    /// <inheritdoc />
+    protected sealed override bool HasOpenItem => Volatile.Read(ref _open) is not null;
+
+    /// <inheritdoc />
+    protected sealed override bool TryCloseOpenItem(out EncodedBatch item)
+    {
+        lock (_gate)
+        {
+            item = _open!;
+            _open = null;
+        }
+
+        return item is not null;
+    }
+
+    /// <inheritdoc />
+    protected sealed override int ItemsIn(EncodedBatch item) => item.Items;
+
+    /// <inheritdoc />
+    protected sealed override void Free(EncodedBatch item)
+    {
+        // A few spare buffers are enough: one open, one in flight, one queued.
+        if (item.Reset() && _spare.Count < 4)
+        {
+            _spare.Add(item);
+        }
+    }
 }
 
-/// <summary>The encoded bytes of one record in a sink's queue.</summary>
-/// <param name="Buffer">A pooled array holding them at its start.</param>
-/// <param name="Length">How many bytes.</param>
-/// <param name="Items">How many items (spans, log records) they encode.</param>
-internal readonly record struct EncodedRecord(byte[] Buffer, int Length, int Items)
+/// <summary>The encoded records of one batch, one after the other, in a buffer that is reused.</summary>
+internal sealed class EncodedBatch
 {
+    private byte[] _buffer = new byte[64 * 1024];
+
+    /// <summary>Bytes held.</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Items (spans, log records) they encode.</summary>
+    public int Items { get; private set; }
+
     /// <summary>The bytes.</summary>
-    public ReadOnlySpan<byte> Bytes => Buffer.AsSpan(0, Length);
+    public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
+
+    /// <summary>Appends the bytes of <paramref name="items"/> items.</summary>
+    public void Append(ReadOnlySpan<byte> bytes, int items)
+    {
+        if (Length + bytes.Length > _buffer.Length)
+        {
+            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, Length + bytes.Length));
+        }
+
+        bytes.CopyTo(_buffer.AsSpan(Length));
+        Length += bytes.Length;
+        Items += items;
+    }
+
+    /// <summary>Empties it; false when one huge record grew it too much to keep.</summary>
+    public bool Reset()
+    {
+        Length = 0;
+        Items = 0;
+        return _buffer.Length <= 4 * EncodingSink.MaxBatchBytes;
+    }
 }
 
 /// <summary>The answer to one export call.</summary>

@@ -12,6 +12,7 @@ namespace Gateway.Tests.Telemetry.Otlp;
 public sealed class OtlpSinkTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly OtlpEncoder Encoder = new(new AttributeList { { "service.name", "sink-test" } }, "1");
     private OtlpTestReceiver _receiver = null!;
 
     public async Task InitializeAsync() => _receiver = await OtlpTestReceiver.StartAsync();
@@ -28,11 +29,10 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         var tag = Guid.NewGuid().ToString("N");
         // A long delay: nothing is sent before all three records were offered and their record reused.
         var options = new BatchOptions(100, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5));
-        var encoder = new OtlpEncoder(new AttributeList { { "service.name", "sink-test" } }, "1");
         await using (var pipeline = new RecordPipeline(
             [
-                new OtlpSink(TelemetrySignal.Traces, encoder, Transport(TelemetrySignal.Traces, protocol), options, loss),
-                new OtlpSink(TelemetrySignal.Logs, encoder, Transport(TelemetrySignal.Logs, protocol), options, loss),
+                new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, protocol), options, loss),
+                new OtlpSink(TelemetrySignal.Logs, Encoder, Transport(TelemetrySignal.Logs, protocol), options, loss),
             ]))
         {
             TelemetryRecord? previous = null;
@@ -66,11 +66,10 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         var pool = new RecordPool();
         var tag = Guid.NewGuid().ToString("N");
         var options = new BatchOptions(100, 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(5));
-        var encoder = new OtlpEncoder(new AttributeList { { "service.name", "sink-test" } }, "1");
         await using (var pipeline = new RecordPipeline(
             [
-                new OtlpSink(TelemetrySignal.Traces, encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), options, loss),
-                new OtlpSink(TelemetrySignal.Logs, encoder, Transport(TelemetrySignal.Logs, "http/protobuf"), options, loss),
+                new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), options, loss),
+                new OtlpSink(TelemetrySignal.Logs, Encoder, Transport(TelemetrySignal.Logs, "http/protobuf"), options, loss),
             ]))
         {
             var record = pool.Rent();
@@ -82,6 +81,63 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         await _receiver.WaitForLogAsync(l => Equals(l.Body, tag), Wait);
         Assert.DoesNotContain(_receiver.Spans, s => s.Name == tag);
         Assert.Equal(1, loss.Exported);
+    }
+
+    [Fact]
+    public async Task Offer_BatchSizeReached_SendsThatBatchAloneWithoutWaitingForTheDelay()
+    {
+        using var loss = new TelemetryLoss();
+        var pool = new RecordPool();
+        var tag = Guid.NewGuid().ToString("N");
+        var before = _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces);
+        await using (var pipeline = new RecordPipeline(
+            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, 4, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var record = pool.Rent();
+                Fill(record, $"{tag} {i}");
+                pipeline.Submit(record);
+            }
+
+            // Two full batches of four leave at once, each in its own request; the last two wait for the delay (here: the end).
+            await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 8, Wait);
+            Assert.Equal(before + 2, _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces));
+            // Counted once the receiver's answer is read, a moment after it has the spans.
+            for (var deadline = DateTime.UtcNow + Wait; loss.Exported < 8 && DateTime.UtcNow < deadline;)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(8, loss.Exported);
+        }
+
+        await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 10, Wait);
+        Assert.Equal(before + 3, _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces));
+        Assert.Equal(10, loss.Exported);
+    }
+
+    [Fact]
+    public async Task Offer_BatchBytesReached_SendsBeforeTheBatchSize()
+    {
+        using var loss = new TelemetryLoss();
+        var pool = new RecordPool();
+        var tag = Guid.NewGuid().ToString("N");
+        await using var pipeline = new RecordPipeline(
+            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]);
+
+        // Three records of ~100 KB pass the batch's byte limit: they leave long before the delay and the batch size.
+        for (var i = 0; i < 3; i++)
+        {
+            var record = pool.Rent();
+            Fill(record, $"{tag} {i}");
+            record.Spans[0].Attributes.Add("test.big", new string('b', 100 * 1024));
+            pipeline.Submit(record);
+        }
+
+        var spans = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 3, Wait);
+        Assert.All(spans, s => Assert.Equal(100 * 1024, ((string)s.Attributes["test.big"]!).Length));
+        Assert.True(3 * 100 * 1024 > EncodingSink.MaxBatchBytes);
     }
 
     private static void Fill(TelemetryRecord record, string name)
