@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Where the gateway's price over bare YARP comes from: the same gateway build in four
+# configurations, next to bare YARP, measured in one run (keep-alive):
+#
+#   yarp        bench/BareYarp: YARP and nothing else
+#   full        the gateway with everything on: probe, header logging, OTLP/HTTP export to bench/OtlpSink
+#   no-probe    full with KernelProbe:Mode=Off
+#   no-export   full with no sink at all (no OTLP, no JSON lines): records are built, then dropped
+#   bare        no probe and no sink: the gateway's middleware and record building only
+#
+# All five run at once on CPU 0 (idle while another is measured); nginx (fixed response),
+# the OTLP sink and wrk run on CPU 1. After a warm-up of each, they are driven in turn
+# for ROUNDS rounds of DURATION seconds, the order rotated every round, and the medians
+# are reported with the microseconds of CPU 0 per request each adds to bare YARP.
+# Differences between rows split the price: probe = no-export - bare, export = no-probe - bare.
+#
+# Every process it starts is stopped by PID at the end, also on failure or Ctrl+C; the
+# generated files live in one temp dir that is removed. Needs root (the probe).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+rounds=${ROUNDS:-6} duration=${DURATION:-5} warm=${WARMUP:-30}
+usage() {
+    echo "usage: bench/ablation.sh   (ROUNDS=6 DURATION=5 WARMUP=30; root; about 5 minutes with the defaults)"
+}
+case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
+for n in "$rounds" "$duration" "$warm"; do
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "ablation: not a positive number: $n" >&2; exit 2; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "ablation: run as root (KernelProbe:Mode=On needs CAP_BPF and CAP_NET_ADMIN)" >&2; exit 2; }
+[ "$(nproc)" -ge 2 ] || { echo "ablation: needs 2 cores (proxies on CPU 0, load on CPU 1)" >&2; exit 2; }
+PATH="$PATH:/usr/sbin:/sbin"
+missing=()
+for tool in wrk nginx taskset ss; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    pkgs=()
+    for tool in "${missing[@]}"; do case "$tool" in taskset) pkgs+=(util-linux) ;; ss) pkgs+=(iproute2) ;; *) pkgs+=("$tool") ;; esac; done
+    echo "ablation: installing ${pkgs[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+scripts/setup.sh
+
+for project in src/Gateway/Gateway.csproj bench/BareYarp/BareYarp.csproj bench/OtlpSink/OtlpSink.csproj; do
+    dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null || { echo "ablation: build of $project failed" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gateway-ablation.XXXXXX")
+declare -a pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port() { local p; while :; do p=$((20000 + RANDOM % 12000)); ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }; done; }
+backend_port=$(port)
+sink_port=$(port)
+
+cat >"$tmp/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$backend_port;
+        location / { default_type application/json; return 200 '{"message":"hello from the backend!!"}'; }
+    }
+}
+EOF
+reverse_proxy='"ReverseProxy": {
+    "Routes": { "bench": { "ClusterId": "bench", "Match": { "Path": "{**catch-all}" } } },
+    "Clusters": { "bench": { "Destinations": { "backend": { "Address": "http://127.0.0.1:'$backend_port'/" } } } }
+  }'
+printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/yarp.json"
+
+taskset -c 1 nginx -c "$tmp/nginx.conf" & pids+=($!)
+taskset -c 1 dotnet bench/OtlpSink/bin/Release/net10.0/OtlpSink.dll --urls "http://127.0.0.1:$sink_port" >"$tmp/sink.out" 2>&1 & pids+=($!)
+
+names=() ports=()
+# start NAME [ENV=VALUE...] -- COMMAND...: on CPU 0, on a port of its own.
+start() {
+    local name=$1 p
+    shift
+    p=$(port)
+    names+=("$name") ports+=("$p")
+    env "$@" --urls "http://127.0.0.1:$p" >"$tmp/$name.out" 2>&1 &
+    pids+=($!)
+}
+# gateway NAME PROBE(On/Off) OTLP(1/0): the gateway's configuration for one row.
+gateway() {
+    local name=$1 probe=$2 otlp=$3
+    cat >"$tmp/$name.json" <<EOF
+{
+  "Logging": { "LogLevel": { "Default": "Information", "Microsoft.AspNetCore": "Warning", "Microsoft.Hosting.Lifetime": "Warning", "Yarp": "Warning" } },
+  $reverse_proxy,
+  "HeaderLogging": { "Request": { "Mode": "All" }, "Response": { "Mode": "All" }, "MaxValueBytes": 1024, "MaxHeaders": 64 },
+  "KernelProbe": { "Mode": "$probe", "Interfaces": [ "lo" ] },
+  "Telemetry": { "JsonLines": { "Enabled": false }, "Console": false }
+}
+EOF
+    local -a export_env=()
+    [ "$otlp" = 1 ] && export_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
+    start "$name" "${export_env[@]}" taskset -c 0 dotnet src/Gateway/bin/Release/net10.0/Gateway.dll --config "$tmp/$name.json"
+}
+
+# Tier-up is not delayed, so that the warm-up reaches optimized code in every process.
+export DOTNET_TC_CallCountingDelayMs=0
+start yarp taskset -c 0 dotnet bench/BareYarp/bin/Release/net10.0/BareYarp.dll --config "$tmp/yarp.json"
+gateway full On 1
+gateway no-probe Off 1
+gateway no-export On 0
+gateway bare Off 0
+
+for i in "${!ports[@]}"; do
+    for _ in $(seq 1 200); do ss -Htln "sport = :${ports[$i]}" | grep -q . && break; sleep 0.1; done
+    ss -Htln "sport = :${ports[$i]}" | grep -q . || { echo "ablation: ${names[$i]} did not start:" >&2; tail -5 "$tmp/${names[$i]}.out" >&2; exit 1; }
+done
+
+load() {
+    timeout $(($2 + 30)) taskset -c 1 wrk -t1 -c32 -d"$2"s --timeout 5s --latency \
+        -H 'User-Agent: gateway-bench/1.0 (wrk)' -H 'Accept: application/json' \
+        -H 'X-Request-Id: 4bf92f35-77b3-4e2a-9a2d-5b1b0c6e7d21' -H 'Authorization: Bearer bench-secret-token' \
+        "http://127.0.0.1:$1/api/bench"
+}
+
+echo "ablation: warming up each of ${names[*]} for $warm s" >&2
+for p in "${ports[@]}"; do load "$p" "$warm" >/dev/null; done
+echo "ablation: $rounds rounds x ${#names[@]} rows x $duration s" >&2
+n=${#names[@]}
+for round in $(seq 1 "$rounds"); do
+    for k in $(seq 0 $((n - 1))); do
+        i=$(( (k + round) % n ))
+        out=$(load "${ports[$i]}" "$duration")
+        printf '%s\t%s\t%s\t%s\n' "${names[$i]}" \
+            "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")" \
+            "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
+            "$(awk '/Non-2xx|Socket errors/ { print "errors" }' <<<"$out")" >>"$tmp/runs.tsv"
+    done
+done
+
+python3 - "$tmp/runs.tsv" "${names[@]}" <<'EOF'
+import statistics, sys
+def ms(text):
+    for unit, scale in (('us', 0.001), ('ms', 1.0), ('s', 1000.0)):
+        if text.endswith(unit):
+            return float(text[:-len(unit)]) * scale
+    raise ValueError(text)
+runs = {}
+errors = set()
+for line in open(sys.argv[1]):
+    name, rps, p99, error = (line.rstrip('\n').split('\t') + [''])[:4]
+    runs.setdefault(name, []).append((float(rps), ms(p99)))
+    if error:
+        errors.add(name)
+median = {n: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v)) for n, v in runs.items()}
+base = median['yarp']
+print('| row | req/s | us of CPU 0 per request | beyond bare YARP | req/s vs YARP | p99 ms | p99 vs YARP | every round (req/s) |')
+print('|---|---:|---:|---:|---:|---:|---:|---|')
+for name in sys.argv[2:]:
+    rps, p99 = median[name]
+    us = 1e6 / rps
+    extra = us - 1e6 / base[0]
+    print(f"| {name}{' (errors!)' if name in errors else ''} | {rps:.0f} | {us:.1f} | {'-' if name == 'yarp' else f'{extra:+.1f}'} "
+          f"| {rps / base[0]:.2f} | {p99:.2f} | {p99 / base[1]:.2f} | {' '.join(f'{r:.0f}' for r, _ in runs[name])} |")
+us = {n: 1e6 / median[n][0] for n in median}
+print()
+print(f"probe (no-export - bare): {us['no-export'] - us['bare']:+.1f} us; export (no-probe - bare): {us['no-probe'] - us['bare']:+.1f} us; "
+      f"both together (full - bare): {us['full'] - us['bare']:+.1f} us; the gateway without either (bare - yarp): {us['bare'] - us['yarp']:+.1f} us")
+EOF
