@@ -46,42 +46,14 @@ for project in src/Gateway/Gateway.csproj bench/BareYarp/BareYarp.csproj bench/O
     dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null || { echo "ablation: build of $project failed" >&2; exit 1; }
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gateway-ablation.XXXXXX")
-declare -a pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port() { local p; while :; do p=$((20000 + RANDOM % 12000)); ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }; done; }
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 backend_port=$(port)
 sink_port=$(port)
-
-cat >"$tmp/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:$backend_port;
-        location / { default_type application/json; return 200 '{"message":"hello from the backend!!"}'; }
-    }
-}
-EOF
-reverse_proxy='"ReverseProxy": {
-    "Routes": { "bench": { "ClusterId": "bench", "Match": { "Path": "{**catch-all}" } } },
-    "Clusters": { "bench": { "Destinations": { "backend": { "Address": "http://127.0.0.1:'$backend_port'/" } } } }
-  }'
+reverse_proxy=$(reverse_proxy_json "$backend_port")
 printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/yarp.json"
 
-taskset -c 1 nginx -c "$tmp/nginx.conf" & pids+=($!)
+start_backend "$backend_port"
 taskset -c 1 dotnet bench/OtlpSink/bin/Release/net10.0/OtlpSink.dll --urls "http://127.0.0.1:$sink_port" >"$tmp/sink.out" 2>&1 & pids+=($!)
 
 names=() ports=()
@@ -124,21 +96,14 @@ for i in "${!ports[@]}"; do
     ss -Htln "sport = :${ports[$i]}" | grep -q . || { echo "ablation: ${names[$i]} did not start:" >&2; tail -5 "$tmp/${names[$i]}.out" >&2; exit 1; }
 done
 
-load() {
-    timeout $(($2 + 30)) taskset -c 1 wrk -t1 -c32 -d"$2"s --timeout 5s --latency \
-        -H 'User-Agent: gateway-bench/1.0 (wrk)' -H 'Accept: application/json' \
-        -H 'X-Request-Id: 4bf92f35-77b3-4e2a-9a2d-5b1b0c6e7d21' -H 'Authorization: Bearer bench-secret-token' \
-        "http://127.0.0.1:$1/api/bench"
-}
-
 echo "ablation: warming up each of ${names[*]} for $warm s" >&2
-for p in "${ports[@]}"; do load "$p" "$warm" >/dev/null; done
+for p in "${ports[@]}"; do wrk_load "$p" "$warm" >/dev/null; done
 echo "ablation: $rounds rounds x ${#names[@]} rows x $duration s" >&2
 n=${#names[@]}
 for round in $(seq 1 "$rounds"); do
     for k in $(seq 0 $((n - 1))); do
         i=$(( (k + round) % n ))
-        out=$(load "${ports[$i]}" "$duration")
+        out=$(wrk_load "${ports[$i]}" "$duration" --latency)
         printf '%s\t%s\t%s\t%s\n' "${names[$i]}" \
             "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")" \
             "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \

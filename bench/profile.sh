@@ -45,42 +45,10 @@ counters=$repo/artifacts/tools/dotnet-counters
 
 out=$repo/artifacts/profile/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gateway-profile.XXXXXX")
-declare -a pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port() { local p; while :; do p=$((20000 + RANDOM % 12000)); ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }; done; }
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 backend_port=$(port); sink_port=$(port); proxy_port=$(port)
-
-cat >"$tmp/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:$backend_port;
-        location / { default_type application/json; return 200 '{"message":"hello from the backend!!"}'; }
-    }
-}
-EOF
-reverse_proxy='"ReverseProxy": {
-    "Routes": { "bench": { "ClusterId": "bench", "Match": { "Path": "{**catch-all}" } } },
-    "Clusters": { "bench": { "Destinations": { "backend": { "Address": "http://127.0.0.1:'$backend_port'/" } } } }
-  }'
+reverse_proxy=$(reverse_proxy_json "$backend_port")
 printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/yarp.json"
 cat >"$tmp/gateway.json" <<EOF
 {
@@ -92,15 +60,8 @@ cat >"$tmp/gateway.json" <<EOF
 }
 EOF
 
-taskset -c 1 nginx -c "$tmp/nginx.conf" & pids+=($!)
+start_backend "$backend_port"
 taskset -c 1 dotnet bench/OtlpSink/bin/Release/net10.0/OtlpSink.dll --urls "http://127.0.0.1:$sink_port" >"$tmp/sink.out" 2>&1 & pids+=($!)
-
-wrk_load() {
-    timeout $(($1 + 30)) taskset -c 1 wrk -t1 -c32 -d"$1"s --timeout 5s \
-        -H 'User-Agent: gateway-bench/1.0 (wrk)' -H 'Accept: application/json' \
-        -H 'X-Request-Id: 4bf92f35-77b3-4e2a-9a2d-5b1b0c6e7d21' -H 'Authorization: Bearer bench-secret-token' \
-        "http://127.0.0.1:$proxy_port/api/bench"
-}
 
 # profile NAME DLL CONFIG [ENV...]: warm up, perf + allocation pass, stop.
 profile() {
@@ -112,8 +73,8 @@ profile() {
     pids+=("$pid")
     for _ in $(seq 1 100); do ss -Htln "sport = :$proxy_port" | grep -q . && break; sleep 0.1; done
     echo "profile: $name warming up for $warm s" >&2
-    wrk_load "$warm" >/dev/null
-    wrk_load $((record + 4)) >"$tmp/wrk-$name.out" &
+    wrk_load "$proxy_port" "$warm" >/dev/null
+    wrk_load "$proxy_port" $((record + 4)) >"$tmp/wrk-$name.out" &
     wrk_pid=$!
     sleep 2
     perf record -F 1999 -g -C 0 -o "$out/perf-$name.data" -- sleep "$record" >/dev/null 2>&1
@@ -123,7 +84,7 @@ profile() {
         --format csv -o "$tmp/alloc.csv" --duration 00:00:00:09 >/dev/null 2>&1 &
     local counters_pid=$!
     sleep 1.5
-    wrk_load 6 >"$tmp/alloc-$name.out"
+    wrk_load "$proxy_port" 6 >"$tmp/alloc-$name.out"
     wait "$counters_pid" || true
     requests=$(awk '/requests in/ { print $1 }' "$tmp/alloc-$name.out")
     bytes=$(awk -F, 'NR > 1 && $3 ~ /total_allocated/ { s += $5 } END { printf "%.0f", s }' "$tmp/alloc.csv")

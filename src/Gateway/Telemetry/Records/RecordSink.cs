@@ -320,9 +320,9 @@ internal abstract class RecordSink(string exporter, TelemetrySignal signal, Batc
 /// request's own thread while the record is still in the core's cache, and appends them to the
 /// open batch: the record goes back to its pool at once, and the export loop just sends the
 /// batch. Encoding a batch of records from a queue instead means reading thousands of cold
-/// objects each time. A batch closes at <see cref="BatchOptions.MaxBatchSize"/> items or
-/// <see cref="MaxBatchBytes"/> bytes (so that the buffers in use stay in the core's cache),
-/// or when the delay is up.
+/// objects each time. A batch closes at <see cref="BatchOptions.MaxBatchSize"/> items, before
+/// it would pass <see cref="MaxBatchBytes"/> bytes (so that the few buffers in use, allocated
+/// once and reused, stay in the core's cache), or when the delay is up.
 /// </summary>
 internal abstract class EncodingSink(string exporter, TelemetrySignal signal, BatchOptions options, TelemetryLoss loss)
     : BatchingSink<EncodedBatch>(exporter, signal, options, loss)
@@ -331,7 +331,7 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
     public const int MaxBatchBytes = 256 * 1024;
 
     private readonly Lock _gate = new();
-    private readonly ConcurrentBag<EncodedBatch> _spare = [];
+    private readonly Stack<EncodedBatch> _spare = new();
     private EncodedBatch? _open;
 
     /// <summary>
@@ -347,9 +347,19 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
         var bytes = Encode(record);
         lock (_gate)
         {
-            var open = _open ??= _spare.TryTake(out var spare) ? spare : new EncodedBatch();
+            var open = _open ??= Spare();
+            if (open.Length > 0 && open.Length + bytes.Length > MaxBatchBytes)
+            {
+                // Full by its bytes: it goes as it is, and the record starts the next one. A
+                // batch's buffer keeps its first size that way (a record over the limit alone grows one).
+                _open = Spare();
+                _open.Append(bytes, items);
+                item = open;
+                return true;
+            }
+
             open.Append(bytes, items);
-            if (open.Items >= Options.MaxBatchSize || open.Length >= MaxBatchBytes)
+            if (open.Items >= Options.MaxBatchSize)
             {
                 _open = null;
                 item = open;
@@ -388,18 +398,31 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
     /// <inheritdoc />
     protected sealed override void Free(EncodedBatch item)
     {
-        // A few spare buffers are enough: one open, one in flight, one queued.
-        if (item.Reset() && _spare.Count < 4)
+        if (!item.Reset())
         {
-            _spare.Add(item);
+            return;
+        }
+
+        lock (_gate)
+        {
+            // A few spare buffers are enough: one open, one in flight, one queued.
+            if (_spare.Count < 4)
+            {
+                _spare.Push(item);
+            }
         }
     }
+
+    // Called under the lock.
+    private EncodedBatch Spare() => _spare.TryPop(out var spare) ? spare : new EncodedBatch(MaxBatchBytes);
 }
 
 /// <summary>The encoded records of one batch, one after the other, in a buffer that is reused.</summary>
-internal sealed class EncodedBatch
+/// <param name="capacity">Bytes it holds before it grows (a batch's limit: it is allocated once and reused).</param>
+internal sealed class EncodedBatch(int capacity)
 {
-    private byte[] _buffer = new byte[64 * 1024];
+    private byte[] _buffer = new byte[capacity];
+    private readonly int _capacity = capacity;
 
     /// <summary>Bytes held.</summary>
     public int Length { get; private set; }
@@ -423,12 +446,12 @@ internal sealed class EncodedBatch
         Items += items;
     }
 
-    /// <summary>Empties it; false when one huge record grew it too much to keep.</summary>
+    /// <summary>Empties it; false when a record over the limit grew it (it is not kept then).</summary>
     public bool Reset()
     {
         Length = 0;
         Items = 0;
-        return _buffer.Length <= 4 * EncodingSink.MaxBatchBytes;
+        return _buffer.Length == _capacity;
     }
 }
 

@@ -123,21 +123,56 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         using var loss = new TelemetryLoss();
         var pool = new RecordPool();
         var tag = Guid.NewGuid().ToString("N");
-        await using var pipeline = new RecordPipeline(
-            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]);
-
-        // Three records of ~100 KB pass the batch's byte limit: they leave long before the delay and the batch size.
-        for (var i = 0; i < 3; i++)
+        var before = _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces);
+        await using (var pipeline = new RecordPipeline(
+            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]))
         {
-            var record = pool.Rent();
-            Fill(record, $"{tag} {i}");
-            record.Spans[0].Attributes.Add("test.big", new string('b', 100 * 1024));
-            pipeline.Submit(record);
+            // Records of ~100 KB: the third would take the batch over its byte limit, so the first
+            // two leave at once (long before the delay and the batch size) and the third starts the next batch.
+            for (var i = 0; i < 3; i++)
+            {
+                var record = pool.Rent();
+                Fill(record, $"{tag} {i}");
+                record.Spans[0].Attributes.Add("test.big", new string('b', 100 * 1024));
+                pipeline.Submit(record);
+            }
+
+            var first = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 2, Wait);
+            Assert.Equal([$"{tag} 0", $"{tag} 1"], first.Select(s => s.Name).Order());
+            Assert.Equal(before + 1, _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces));
+            Assert.True(3 * 100 * 1024 > EncodingSink.MaxBatchBytes && 2 * 100 * 1024 < EncodingSink.MaxBatchBytes);
         }
 
         var spans = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 3, Wait);
         Assert.All(spans, s => Assert.Equal(100 * 1024, ((string)s.Attributes["test.big"]!).Length));
-        Assert.True(3 * 100 * 1024 > EncodingSink.MaxBatchBytes);
+        Assert.Equal(before + 2, _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces));
+    }
+
+    [Fact]
+    public async Task Offer_RecordOverTheByteLimit_TravelsInABatchOfItsOwn()
+    {
+        using var loss = new TelemetryLoss();
+        var pool = new RecordPool();
+        var tag = Guid.NewGuid().ToString("N");
+        await using (var pipeline = new RecordPipeline(
+            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var record = pool.Rent();
+                Fill(record, $"{tag} {i}");
+                // The middle one alone is larger than a batch may be.
+                record.Spans[0].Attributes.Add("test.big", new string('b', i == 1 ? EncodingSink.MaxBatchBytes + 1 : 10));
+                pipeline.Submit(record);
+            }
+
+            // The first left when the big one came, the big one when the third came.
+            await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 2, Wait);
+        }
+
+        var spans = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 3, Wait);
+        Assert.Equal(EncodingSink.MaxBatchBytes + 1, ((string)spans.Single(s => s.Name == $"{tag} 1").Attributes["test.big"]!).Length);
+        Assert.Equal(3, loss.Exported);
     }
 
     private static void Fill(TelemetryRecord record, string name)

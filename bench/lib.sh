@@ -1,0 +1,56 @@
+# Shared by bench/profile.sh and bench/ablation.sh (sourced, not run): one temp dir and the
+# processes started, both cleaned up on exit (by PID, also on failure or Ctrl+C); free ports;
+# the backend (nginx returning a fixed 38-byte JSON body, on CPU 1); the YARP route to it;
+# and the wrk load every proxy gets, with the bench's four request headers.
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench.XXXXXX")
+declare -a pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A TCP port nothing listens on now.
+port() { local p; while :; do p=$((20000 + RANDOM % 12000)); ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }; done; }
+
+# start_backend PORT: nginx, one worker on CPU 1, answering every request with the same body.
+start_backend() {
+    cat >"$tmp/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$1;
+        location / { default_type application/json; return 200 '{"message":"hello from the backend!!"}'; }
+    }
+}
+NGINX
+    taskset -c 1 nginx -c "$tmp/nginx.conf" &
+    pids+=($!)
+}
+
+# reverse_proxy_json PORT: the ReverseProxy section routing everything to the backend on PORT.
+reverse_proxy_json() {
+    printf '%s' '"ReverseProxy": {
+    "Routes": { "bench": { "ClusterId": "bench", "Match": { "Path": "{**catch-all}" } } },
+    "Clusters": { "bench": { "Destinations": { "backend": { "Address": "http://127.0.0.1:'"$1"'/" } } } }
+  }'
+}
+
+# wrk_load PORT SECONDS [WRK OPTION...]: wrk on CPU 1, 32 connections, the bench's headers.
+wrk_load() {
+    local port=$1 seconds=$2
+    shift 2
+    timeout $((seconds + 30)) taskset -c 1 wrk -t1 -c32 -d"$seconds"s --timeout 5s "$@" \
+        -H 'User-Agent: gateway-bench/1.0 (wrk)' -H 'Accept: application/json' \
+        -H 'X-Request-Id: 4bf92f35-77b3-4e2a-9a2d-5b1b0c6e7d21' -H 'Authorization: Bearer bench-secret-token' \
+        "http://127.0.0.1:$port/api/bench"
+}
