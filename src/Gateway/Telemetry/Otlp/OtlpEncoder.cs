@@ -160,27 +160,12 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
             return;
         }
 
-        // Per item: the AnyValue's length (-1: null, left out; -2: found in the cache), the
-        // string's UTF-8 size or the cache slot, and the field's bytes including its tag.
-        const int Hit = -2;
-        var cache = EncodedAttributeCache.Current;
-        Span<int> sizes = items.Length <= 170 ? stackalloc int[items.Length * 3] : new int[items.Length * 3];
-
-        // Pass 1: every length (each string's UTF-8 size kept, so that it is counted once).
+        // Pass 1: every length (and each string's UTF-8 size, kept so it is counted once).
+        Span<int> sizes = items.Length <= 256 ? stackalloc int[items.Length * 2] : new int[items.Length * 2];
         var total = 0;
         for (var i = 0; i < items.Length; i++)
         {
             ref readonly var attribute = ref items[i];
-            var slot = cache.Find(attribute);
-            if (slot >= 0)
-            {
-                sizes[3 * i] = Hit;
-                sizes[(3 * i) + 1] = slot;
-                sizes[(3 * i) + 2] = 1 + cache.Encoded(slot).Length;
-                total += sizes[(3 * i) + 2];
-                continue;
-            }
-
             int valueLength;
             var utf8 = 0;
             switch (attribute.Kind)
@@ -200,14 +185,12 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
                     break;
             }
 
-            sizes[3 * i] = valueLength;
-            sizes[(3 * i) + 1] = utf8;
-            sizes[(3 * i) + 2] = 0;
+            sizes[2 * i] = valueLength;
+            sizes[(2 * i) + 1] = utf8;
             if (valueLength >= 0)
             {
                 var keyValue = attribute.Name.OtlpKey.Length + 1 + ProtoWriter.VarintSize((ulong)valueLength) + valueLength;
-                sizes[(3 * i) + 2] = 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
-                total += sizes[(3 * i) + 2];
+                total += 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
             }
         }
 
@@ -216,16 +199,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         var at = 0;
         for (var i = 0; i < items.Length; i++)
         {
-            var valueLength = sizes[3 * i];
-            if (valueLength == Hit)
-            {
-                output[at++] = tag;
-                var cached = cache.Encoded(sizes[(3 * i) + 1]);
-                cached.CopyTo(output[at..]);
-                at += cached.Length;
-                continue;
-            }
-
+            var valueLength = sizes[2 * i];
             if (valueLength < 0)
             {
                 continue;
@@ -233,7 +207,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
 
             ref readonly var attribute = ref items[i];
             var key = attribute.Name.OtlpKey;
-            var utf8 = sizes[(3 * i) + 1];
+            var utf8 = sizes[(2 * i) + 1];
             output[at++] = tag;
             ProtoWriter.WriteVarint(output, ref at, (ulong)(key.Length + 1 + ProtoWriter.VarintSize((ulong)valueLength) + valueLength));
             key.CopyTo(output[at..]);
@@ -292,20 +266,6 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         if (at != total)
         {
             throw new InvalidOperationException($"OTLP attribute encoding wrote {at} bytes where {total} were computed.");
-        }
-
-        // Pass 3: what was encoded anew is kept for the next request (not earlier: keeping it
-        // could have replaced a slot that pass 2 was still to copy from).
-        at = 0;
-        for (var i = 0; i < items.Length; i++)
-        {
-            var field = sizes[(3 * i) + 2];
-            if (sizes[3 * i] >= 0 && field <= EncodedAttributeCache.MaxEntryBytes + 1)
-            {
-                cache.Keep(items[i], output.Slice(at + 1, field - 1));
-            }
-
-            at += field;
         }
 
         writer.Advance(total);

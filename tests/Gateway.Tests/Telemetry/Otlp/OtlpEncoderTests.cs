@@ -176,61 +176,6 @@ public sealed class OtlpEncoderTests
     }
 
     [Fact]
-    public void Attributes_RepeatedFromEarlierRecords_EncodeAsTheFirstTime()
-    {
-        // The second and third records find most of their attributes among the thread's recent encodings.
-        var userAgent = "curl/8.5.0 \u00e9t\u00e9";
-        byte[] Encode()
-        {
-            var record = new TelemetryRecord();
-            var span = record.AddSpan();
-            span.Name = "GET";
-            span.Attributes.Add(AttributeNames.HttpRequestMethod, "GET");
-            span.Attributes.Add(AttributeNames.UserAgentOriginal, userAgent);
-            span.Attributes.Add(AttributeNames.HttpResponseStatusCode, 200L);
-            span.Attributes.Add(AttributeNames.WireObserved, true);
-            span.Attributes.Add(AttributeNames.GatewayRequestDurationMs, 0.25);
-            span.Attributes.AddSingleton(AttributeName.Of("http.request.header.accept"), "*/*");
-            var writer = new ProtoWriter();
-            Encoder.WriteTraces(writer, [record]);
-            return writer.Written.ToArray();
-        }
-
-        var first = Encode();
-        Assert.Equal(first, Encode());
-        Assert.Equal(first, Encode());
-        var attributes = ExportTraceServiceRequest.Parser.ParseFrom(first).ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes;
-        Assert.Equal(userAgent, Text(attributes, "user_agent.original"));
-        Assert.Equal(["*/*"], Value(attributes, "http.request.header.accept").ArrayValue.Values.Select(v => v.StringValue));
-    }
-
-    [Fact]
-    public void Attributes_SameNameNewValue_WriteTheNewValue()
-    {
-        // Equal names, other values: another string instance (even with equal text), another number, an array filled again.
-        var values = new[] { "first" };
-        AnyValue Written(string text, long number, string name)
-        {
-            var list = new AttributeList
-            {
-                { "test.text", text },
-                { "test.number", number },
-                { "test.values", values },
-            };
-            var writer = new ProtoWriter();
-            OtlpEncoder.WriteRun(writer, (9 << 3) | ProtoWriter.Delimited, list.Items);
-            var span = OtlpReceiver.Protocol.Trace.Span.Parser.ParseFrom(writer.Written.ToArray());
-            return Assert.Single(span.Attributes, a => a.Key == name).Value;
-        }
-
-        Assert.Equal("one", Written(new string('o', 1) + "ne", 1, "test.text").StringValue);
-        Assert.Equal("two", Written("two", 1, "test.text").StringValue);
-        Assert.Equal(2, Written("two", 2, "test.number").IntValue);
-        values[0] = "second";
-        Assert.Equal(["second"], Written("two", 2, "test.values").ArrayValue.Values.Select(v => v.StringValue));
-    }
-
-    [Fact]
     public void Writer_MessageOverAMegabyte_LengthsStayValid()
     {
         var record = Request(out var server, out _);

@@ -90,8 +90,7 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         var pool = new RecordPool();
         var tag = Guid.NewGuid().ToString("N");
         var before = _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces);
-        await using (var pipeline = new RecordPipeline(
-            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, 4, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]))
+        await using (var pipeline = TracesOnly(loss, batchSize: 4))
         {
             for (var i = 0; i < 10; i++)
             {
@@ -124,8 +123,7 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         var pool = new RecordPool();
         var tag = Guid.NewGuid().ToString("N");
         var before = _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces);
-        await using (var pipeline = new RecordPipeline(
-            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]))
+        await using (var pipeline = TracesOnly(loss, batchSize: 100))
         {
             // Records of ~100 KB: the third would take the batch over its byte limit, so the first
             // two leave at once (long before the delay and the batch size) and the third starts the next batch.
@@ -154,8 +152,7 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         using var loss = new TelemetryLoss();
         var pool = new RecordPool();
         var tag = Guid.NewGuid().ToString("N");
-        await using (var pipeline = new RecordPipeline(
-            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]))
+        await using (var pipeline = TracesOnly(loss, batchSize: 100))
         {
             for (var i = 0; i < 3; i++)
             {
@@ -174,6 +171,10 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         Assert.Equal(EncodingSink.MaxBatchBytes + 1, ((string)spans.Single(s => s.Name == $"{tag} 1").Attributes["test.big"]!).Length);
         Assert.Equal(3, loss.Exported);
     }
+
+    // One OTLP/HTTP span sink whose batches leave only when full (the delay is 30 s) or at the end.
+    private RecordPipeline TracesOnly(TelemetryLoss loss, int batchSize) => new(
+        [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, batchSize, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]);
 
     private static void Fill(TelemetryRecord record, string name)
     {
