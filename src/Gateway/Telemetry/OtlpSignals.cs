@@ -6,15 +6,16 @@ namespace Gateway.Telemetry;
 
 /// <summary>
 /// Whether metrics go to OTLP (through the SDK's exporter): when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
-/// or <c>OTEL_EXPORTER_OTLP_METRICS_ENDPOINT</c> is set; the exporter reads protocol, headers and
+/// or <c>OTEL_EXPORTER_OTLP_METRICS_ENDPOINT</c> is set and <c>OTEL_METRICS_EXPORTER</c> is not <c>none</c>; the exporter reads protocol, headers and
 /// timeouts itself from the same standard variables. Spans and records: <see cref="Otlp.OtlpExportSettings"/>.
 /// </summary>
 internal sealed class OtlpSignals(IConfiguration configuration)
 {
     private readonly IConfiguration configuration = configuration;
 
-    /// <summary>True when metrics are exported over OTLP.</summary>
-    public bool Metrics { get; } = IsSet(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT") || IsSet(configuration, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+    /// <summary>True when metrics are exported over OTLP (an endpoint is set and <c>OTEL_METRICS_EXPORTER</c> is not <c>none</c>).</summary>
+    public bool Metrics { get; } = (IsSet(configuration, "OTEL_EXPORTER_OTLP_ENDPOINT") || IsSet(configuration, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
+        && Otlp.OtlpExportSettings.Exports(configuration, "OTEL_METRICS_EXPORTER");
 
     /// <summary>OTEL_METRIC_EXPORT_INTERVAL: milliseconds between metric exports. Default 60000.</summary>
     public int MetricIntervalMilliseconds { get; } =

@@ -60,7 +60,8 @@ internal sealed class OtlpExportSettings
 
     /// <summary>
     /// Reads the settings of <paramref name="signal"/>; null when neither <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
-    /// nor the signal's own endpoint variable is set (the signal is not exported over OTLP).
+    /// nor the signal's own endpoint variable is set, or when the signal's exporter variable
+    /// (<c>OTEL_TRACES_EXPORTER</c>, <c>OTEL_LOGS_EXPORTER</c>) says <c>none</c>: the signal is not exported over OTLP.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="signal"/> is neither traces nor logs.</exception>
     /// <exception cref="OtlpSettingsException">A variable holds a value that cannot be used; every problem is listed.</exception>
@@ -68,6 +69,11 @@ internal sealed class OtlpExportSettings
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var names = SignalNames.Of(signal);
+        if (!Exports(configuration, "OTEL_" + names.Infix + "_EXPORTER"))
+        {
+            return null;
+        }
+
         var genericEndpoint = Value(configuration, Prefix + "ENDPOINT");
         var specificEndpoint = Value(configuration, Prefix + names.Infix + "_ENDPOINT");
         if (genericEndpoint is null && specificEndpoint is null)
@@ -103,6 +109,42 @@ internal sealed class OtlpExportSettings
 
         return new OtlpExportSettings(
             signal, protocol, endpoint!, headers, TimeSpan.FromMilliseconds(timeout), compression, batchSettings);
+    }
+
+    /// <summary>
+    /// Reads a signal's exporter choice, <c>OTEL_TRACES_EXPORTER</c>, <c>OTEL_LOGS_EXPORTER</c> or
+    /// <c>OTEL_METRICS_EXPORTER</c> (<paramref name="variable"/>): false for <c>none</c> alone (the
+    /// signal is not exported over OTLP even with an endpoint set), true for <c>otlp</c>, the default.
+    /// </summary>
+    /// <exception cref="OtlpSettingsException">Another exporter is named: the gateway has only OTLP.</exception>
+    public static bool Exports(IConfiguration configuration, string variable)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (Value(configuration, variable) is not { } value)
+        {
+            return true;
+        }
+
+        // A comma-separated list, as the specification allows: "none" counts only on its own.
+        var otlp = false;
+        var none = false;
+        foreach (var item in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (item.Equals("otlp", StringComparison.OrdinalIgnoreCase))
+            {
+                otlp = true;
+            }
+            else if (item.Equals("none", StringComparison.OrdinalIgnoreCase))
+            {
+                none = true;
+            }
+            else
+            {
+                throw new OtlpSettingsException([$"{variable} names '{item}', an exporter the gateway does not have; use 'otlp' (the default) or 'none'."]);
+            }
+        }
+
+        return otlp || !none;
     }
 
     /// <summary>Describes the settings for diagnostics: header names only, never their values.</summary>

@@ -242,6 +242,41 @@ public sealed class OtlpExportSettingsTests
             OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")), TelemetrySignal.Metrics));
     }
 
+    [Theory]
+    [InlineData("traces", "OTEL_TRACES_EXPORTER", "none", false)]
+    [InlineData("logs", "OTEL_LOGS_EXPORTER", " NONE ", false)]
+    [InlineData("traces", "OTEL_TRACES_EXPORTER", "otlp", true)]
+    [InlineData("logs", "OTEL_LOGS_EXPORTER", "none,otlp", true)]
+    [InlineData("logs", "OTEL_LOGS_EXPORTER", "", true)]
+    [InlineData("logs", "OTEL_TRACES_EXPORTER", "none", true)]
+    public void For_ExporterVariable_NoneTurnsTheSignalOff(string signal, string variable, string value, bool exported)
+    {
+        var settings = OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), (variable, value)),
+            signal == "traces" ? TelemetrySignal.Traces : TelemetrySignal.Logs);
+
+        Assert.Equal(exported, settings is not null);
+    }
+
+    [Fact]
+    public void For_ExporterVariableNamesAnotherExporter_ThrowsNamingIt()
+    {
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_TRACES_EXPORTER", "otlp,zipkin")), TelemetrySignal.Traces));
+
+        Assert.Equal("OTEL_TRACES_EXPORTER names 'zipkin', an exporter the gateway does not have; use 'otlp' (the default) or 'none'.", Assert.Single(e.Problems));
+    }
+
+    [Theory]
+    [InlineData("none", false)]
+    [InlineData("otlp", true)]
+    public void Metrics_ExporterVariable_NoneTurnsMetricsOff(string value, bool exported)
+    {
+        var signals = new OtlpSignals(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_METRICS_EXPORTER", value)));
+
+        Assert.Equal(exported, signals.Metrics);
+    }
+
     internal static IConfiguration Config(params (string Name, string Value)[] variables) =>
         new ConfigurationBuilder()
             .AddInMemoryCollection(variables.Select(v => new KeyValuePair<string, string?>(v.Name, v.Value)))
