@@ -122,7 +122,7 @@ public class AccessRecordBenchmarks
     public int Otlp_Span()
     {
         _proto.Reset();
-        OtlpEncoder.WriteSpans(_proto, _record);
+        OtlpEncoder.Write(_proto, _record, TelemetrySignal.Traces);
         return _proto.Length;
     }
 
@@ -131,7 +131,7 @@ public class AccessRecordBenchmarks
     public int Otlp_Log()
     {
         _proto.Reset();
-        OtlpEncoder.WriteLog(_proto, _record);
+        OtlpEncoder.Write(_proto, _record, TelemetrySignal.Logs);
         return _proto.Length;
     }
 
@@ -144,13 +144,13 @@ public class AccessRecordBenchmarks
     {
         private readonly ProtoWriter _scratch = new();
 
-        public override int ItemsOf(TelemetryRecord record) => Signal == TelemetrySignal.Traces ? record.ExportedSpanCount : record.HasLog ? 1 : 0;
+        public override int ItemsOf(TelemetryRecord record) => record.ItemsFor(Signal);
 
         protected override ReadOnlySpan<byte> Encode(TelemetryRecord record)
         {
             // One request at a time in a benchmark: one scratch buffer is enough.
             _scratch.Reset();
-            _ = Signal == TelemetrySignal.Traces ? OtlpEncoder.WriteSpans(_scratch, record) : OtlpEncoder.WriteLog(_scratch, record);
+            OtlpEncoder.Write(_scratch, record, Signal);
             return _scratch.Since(0);
         }
 

@@ -27,27 +27,19 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     public AttributeList Resource { get; } = resource;
 
     /// <summary>Writes an <c>ExportTraceServiceRequest</c> of the spans of <paramref name="records"/>; returns how many.</summary>
-    public int WriteTraces(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records)
-    {
-        var envelope = BeginTraces(writer);
-        var count = 0;
-        foreach (var record in records)
-        {
-            count += WriteSpans(writer, record);
-        }
-
-        End(writer, envelope);
-        return count;
-    }
+    public int WriteTraces(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records) => Write(writer, records, TelemetrySignal.Traces);
 
     /// <summary>Writes an <c>ExportLogsServiceRequest</c> of the log records of <paramref name="records"/>; returns how many.</summary>
-    public int WriteLogs(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records)
+    public int WriteLogs(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records) => Write(writer, records, TelemetrySignal.Logs);
+
+    /// <summary>Writes the export request of <paramref name="signal"/> (traces or logs) for <paramref name="records"/>; returns how many items.</summary>
+    public int Write(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records, TelemetrySignal signal)
     {
-        var envelope = BeginLogs(writer);
+        var envelope = Begin(writer, signal);
         var count = 0;
         foreach (var record in records)
         {
-            count += WriteLog(writer, record);
+            count += Write(writer, record, signal);
         }
 
         End(writer, envelope);
@@ -55,27 +47,22 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     }
 
     /// <summary>
-    /// Starts an <c>ExportTraceServiceRequest</c>: the resource and the scope, then the spans
-    /// follow (<see cref="WriteSpans"/>, or their bytes copied) until <see cref="End"/>.
+    /// Starts an <c>ExportTraceServiceRequest</c> or an <c>ExportLogsServiceRequest</c>: the
+    /// resource and the scope, then the items follow (<see cref="Write(ProtoWriter, TelemetryRecord, TelemetrySignal)"/>,
+    /// or their bytes copied) until <see cref="End"/>.
     /// </summary>
-    public Envelope BeginTraces(ProtoWriter writer)
+    public Envelope Begin(ProtoWriter writer, TelemetrySignal signal)
     {
-        var resourceSpans = writer.BeginMessage(1);
+        var resource = writer.BeginMessage(1);
         WriteResource(writer);
-        var scopeSpans = writer.BeginMessage(2);
-        WriteScope(writer, SemanticConventions.ActivitySourceName);
-        return new Envelope(resourceSpans, scopeSpans);
+        var scope = writer.BeginMessage(2);
+        WriteScope(writer, signal == TelemetrySignal.Traces ? SemanticConventions.ActivitySourceName : RecordCategory);
+        return new Envelope(resource, scope);
     }
 
-    /// <summary>Starts an <c>ExportLogsServiceRequest</c>; the log records follow until <see cref="End"/>.</summary>
-    public Envelope BeginLogs(ProtoWriter writer)
-    {
-        var resourceLogs = writer.BeginMessage(1);
-        WriteResource(writer);
-        var scopeLogs = writer.BeginMessage(2);
-        WriteScope(writer, RecordCategory);
-        return new Envelope(resourceLogs, scopeLogs);
-    }
+    /// <summary>Writes the items of <paramref name="record"/> for <paramref name="signal"/>: its spans or its log record; returns how many.</summary>
+    public static int Write(ProtoWriter writer, TelemetryRecord record, TelemetrySignal signal) =>
+        signal == TelemetrySignal.Traces ? WriteSpans(writer, record) : WriteLog(writer, record);
 
     /// <summary>Closes the messages <paramref name="envelope"/> opened.</summary>
     public static void End(ProtoWriter writer, Envelope envelope)
@@ -88,7 +75,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     /// Writes the spans of <paramref name="record"/> as the <c>spans</c> fields of a
     /// <c>ScopeSpans</c> (nothing when its spans are not exported); returns how many.
     /// </summary>
-    public static int WriteSpans(ProtoWriter writer, TelemetryRecord record)
+    private static int WriteSpans(ProtoWriter writer, TelemetryRecord record)
     {
         if (!record.ExportSpans)
         {
@@ -104,7 +91,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     }
 
     /// <summary>Writes the log record of <paramref name="record"/> as a <c>log_records</c> field of a <c>ScopeLogs</c>; returns 1, or 0 when it has none.</summary>
-    public static int WriteLog(ProtoWriter writer, TelemetryRecord record)
+    private static int WriteLog(ProtoWriter writer, TelemetryRecord record)
     {
         if (!record.HasLog)
         {

@@ -27,14 +27,13 @@ internal sealed class OtlpSink : EncodingSink
     }
 
     /// <inheritdoc />
-    public override int ItemsOf(TelemetryRecord record) =>
-        Signal == TelemetrySignal.Traces ? record.ExportedSpanCount : record.HasLog ? 1 : 0;
+    public override int ItemsOf(TelemetryRecord record) => record.ItemsFor(Signal);
 
     /// <summary>The message of one batch, as it is sent (valid until the next batch).</summary>
     public ReadOnlyMemory<byte> Message(IReadOnlyList<EncodedBatch> batch)
     {
         _writer.Reset();
-        var envelope = Signal == TelemetrySignal.Traces ? _encoder.BeginTraces(_writer) : _encoder.BeginLogs(_writer);
+        var envelope = _encoder.Begin(_writer, Signal);
         foreach (var part in batch)
         {
             _writer.Raw(part.Bytes);
@@ -49,7 +48,7 @@ internal sealed class OtlpSink : EncodingSink
     {
         var scratch = t_scratch ??= new ProtoWriter(16 * 1024);
         scratch.Reset(keepAtMost: 256 * 1024);
-        _ = Signal == TelemetrySignal.Traces ? OtlpEncoder.WriteSpans(scratch, record) : OtlpEncoder.WriteLog(scratch, record);
+        OtlpEncoder.Write(scratch, record, Signal);
         return scratch.Since(0);
     }
 

@@ -46,7 +46,7 @@ internal sealed class JsonLinesSink : EncodingSink
     }
 
     /// <inheritdoc />
-    public override int ItemsOf(TelemetryRecord record) => record.HasLog ? 1 : 0;
+    public override int ItemsOf(TelemetryRecord record) => record.ItemsFor(TelemetrySignal.Logs);
 
     /// <inheritdoc />
     protected override ReadOnlySpan<byte> Encode(TelemetryRecord record)

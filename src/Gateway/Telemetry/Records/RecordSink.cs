@@ -113,7 +113,8 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         }
 
         _queue.Enqueue(item);
-        if (WakeFor(pending) && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+        // A queued batch goes at once; queued records once a batch's worth is waiting.
+        if ((ItemIsBatch || pending >= Options.MaxBatchSize) && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
         {
             _wake.Release();
         }
@@ -176,10 +177,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
     /// </summary>
     protected abstract bool Take(TelemetryRecord record, int items, out TItem item);
 
-    /// <summary>True when the queue's newest <paramref name="pending"/> items should wake the loop before its delay is up.</summary>
-    protected virtual bool WakeFor(int pending) => pending >= Options.MaxBatchSize;
-
-    /// <summary>True when each item is a whole batch, exported on its own.</summary>
+    /// <summary>True when each item is a whole batch, exported on its own as soon as it is queued.</summary>
     protected virtual bool ItemIsBatch => false;
 
     /// <summary>True while an item is open: taking records, not queued yet.</summary>
@@ -370,9 +368,6 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
         item = null!;
         return false;
     }
-
-    /// <inheritdoc />
-    protected sealed override bool WakeFor(int pending) => true;
 
     /// <inheritdoc />
     protected sealed override bool ItemIsBatch => true;

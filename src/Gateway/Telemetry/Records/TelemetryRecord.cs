@@ -39,6 +39,14 @@ internal sealed class TelemetryRecord
     /// <summary>Number of spans the trace exporters will write.</summary>
     public int ExportedSpanCount => ExportSpans ? _spans.Count : 0;
 
+    /// <summary>Items an exporter of <paramref name="signal"/> writes: the exported spans, or the log record.</summary>
+    public int ItemsFor(TelemetrySignal signal) => signal switch
+    {
+        TelemetrySignal.Traces => ExportedSpanCount,
+        TelemetrySignal.Logs => HasLog ? 1 : 0,
+        _ => 0,
+    };
+
     /// <summary>A new, empty span of this record (reusing a pooled one); called on the request's own flow only.</summary>
     public SpanData AddSpan()
     {
