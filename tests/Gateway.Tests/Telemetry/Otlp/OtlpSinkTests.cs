@@ -94,9 +94,7 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         {
             for (var i = 0; i < 10; i++)
             {
-                var record = pool.Rent();
-                Fill(record, $"{tag} {i}");
-                pipeline.Submit(record);
+                Submit(pipeline, pool, $"{tag} {i}");
             }
 
             // Two full batches of four leave at once, each in its own request; the last two wait for the delay (here: the end).
@@ -129,10 +127,7 @@ public sealed class OtlpSinkTests : IAsyncLifetime
             // two leave at once (long before the delay and the batch size) and the third starts the next batch.
             for (var i = 0; i < 3; i++)
             {
-                var record = pool.Rent();
-                Fill(record, $"{tag} {i}");
-                record.Spans[0].Attributes.Add("test.big", new string('b', 100 * 1024));
-                pipeline.Submit(record);
+                Submit(pipeline, pool, $"{tag} {i}", bigAttributeLength: 100 * 1024);
             }
 
             var first = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 2, Wait);
@@ -156,11 +151,8 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         {
             for (var i = 0; i < 3; i++)
             {
-                var record = pool.Rent();
-                Fill(record, $"{tag} {i}");
                 // The middle one alone is larger than a batch may be.
-                record.Spans[0].Attributes.Add("test.big", new string('b', i == 1 ? EncodingSink.MaxBatchBytes + 1 : 10));
-                pipeline.Submit(record);
+                Submit(pipeline, pool, $"{tag} {i}", bigAttributeLength: i == 1 ? EncodingSink.MaxBatchBytes + 1 : 10);
             }
 
             // The first left when the big one came, the big one when the third came.
@@ -175,6 +167,19 @@ public sealed class OtlpSinkTests : IAsyncLifetime
     // One OTLP/HTTP span sink whose batches leave only when full (the delay is 30 s) or at the end.
     private RecordPipeline TracesOnly(TelemetryLoss loss, int batchSize) => new(
         [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, batchSize, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]);
+
+    // A pooled record named name (with a test.big attribute of that many characters when asked), submitted.
+    private static void Submit(RecordPipeline pipeline, RecordPool pool, string name, int bigAttributeLength = 0)
+    {
+        var record = pool.Rent();
+        Fill(record, name);
+        if (bigAttributeLength > 0)
+        {
+            record.Spans[0].Attributes.Add("test.big", new string('b', bigAttributeLength));
+        }
+
+        pipeline.Submit(record);
+    }
 
     private static void Fill(TelemetryRecord record, string name)
     {
