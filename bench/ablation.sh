@@ -7,6 +7,10 @@
 #   no-probe    full with KernelProbe:Mode=Off
 #   no-export   full with no sink at all (no OTLP, no JSON lines): records are built, then dropped
 #   bare        no probe and no sink: the gateway's middleware and record building only
+#   baseline    full, run from another build of the gateway (BASELINE=path/to/Gateway.dll):
+#               an A/B of two builds in the same run, e.g. main against a change
+#
+# ROWS picks the rows (default: all of the above that apply), e.g. ROWS="yarp full baseline".
 #
 # All five run at once on CPU 0 (idle while another is measured); nginx (fixed response),
 # the OTLP sink and wrk run on CPU 1. After a warm-up of each, they are driven in turn
@@ -22,13 +26,20 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 rounds=${ROUNDS:-6} duration=${DURATION:-5} warm=${WARMUP:-30}
+baseline=${BASELINE:-}
+rows=${ROWS:-yarp full no-probe no-export bare${baseline:+ baseline}}
 usage() {
-    echo "usage: bench/ablation.sh   (ROUNDS=6 DURATION=5 WARMUP=30; root; about 5 minutes with the defaults)"
+    echo "usage: bench/ablation.sh   (ROUNDS=6 DURATION=5 WARMUP=30 ROWS=\"yarp full no-probe no-export bare\" BASELINE=other/Gateway.dll; root; about 5 minutes with the defaults)"
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
 for n in "$rounds" "$duration" "$warm"; do
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "ablation: not a positive number: $n" >&2; exit 2; }
 done
+for row in $rows; do
+    case "$row" in yarp|full|no-probe|no-export|bare) ;; baseline) [ -f "$baseline" ] || { echo "ablation: row baseline needs BASELINE=path/to/Gateway.dll (not a file: '$baseline')" >&2; exit 2; } ;;
+        *) echo "ablation: unknown row '$row' (yarp, full, no-probe, no-export, bare, baseline)" >&2; exit 2 ;; esac
+done
+[[ " $rows " == *" yarp "* ]] || { echo "ablation: ROWS must include yarp (every ratio is against it)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "ablation: run as root (KernelProbe:Mode=On needs CAP_BPF and CAP_NET_ADMIN)" >&2; exit 2; }
 [ "$(nproc)" -ge 2 ] || { echo "ablation: needs 2 cores (proxies on CPU 0, load on CPU 1)" >&2; exit 2; }
 PATH="$PATH:/usr/sbin:/sbin"
@@ -66,9 +77,10 @@ start() {
     env "$@" --urls "http://127.0.0.1:$p" >"$tmp/$name.out" 2>&1 &
     pids+=($!)
 }
-# gateway NAME PROBE(On/Off) OTLP(1/0): the gateway's configuration for one row.
+# gateway NAME PROBE(On/Off) OTLP(1/0) [DLL]: the gateway's configuration for one row (when ROWS has it).
 gateway() {
-    local name=$1 probe=$2 otlp=$3
+    local name=$1 probe=$2 otlp=$3 dll=${4:-src/Gateway/bin/Release/net10.0/Gateway.dll}
+    [[ " $rows " == *" $name "* ]] || return 0
     cat >"$tmp/$name.json" <<EOF
 {
   "Logging": { "LogLevel": { "Default": "Information", "Microsoft.AspNetCore": "Warning", "Microsoft.Hosting.Lifetime": "Warning", "Yarp": "Warning" } },
@@ -80,7 +92,7 @@ gateway() {
 EOF
     local -a export_env=()
     [ "$otlp" = 1 ] && export_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
-    start "$name" "${export_env[@]}" taskset -c 0 dotnet src/Gateway/bin/Release/net10.0/Gateway.dll --config "$tmp/$name.json"
+    start "$name" "${export_env[@]}" taskset -c 0 dotnet "$dll" --config "$tmp/$name.json"
 }
 
 # Tier-up is not delayed, so that the warm-up reaches optimized code in every process.
@@ -90,6 +102,7 @@ gateway full On 1
 gateway no-probe Off 1
 gateway no-export On 0
 gateway bare Off 0
+gateway baseline On 1 "$baseline"
 
 for i in "${!ports[@]}"; do
     for _ in $(seq 1 200); do ss -Htln "sport = :${ports[$i]}" | grep -q . && break; sleep 0.1; done
@@ -137,6 +150,10 @@ for name in sys.argv[2:]:
           f"| {rps / base[0]:.2f} | {p99:.2f} | {p99 / base[1]:.2f} | {' '.join(f'{r:.0f}' for r, _ in runs[name])} |")
 us = {n: 1e6 / median[n][0] for n in median}
 print()
+if 'baseline' in us and 'full' in us:
+    print(f"this build (full) against BASELINE: {median['full'][0] / median['baseline'][0]:.3f}x the requests/s, {us['full'] - us['baseline']:+.1f} us per request")
+if not all(k in us for k in ('full', 'no-probe', 'no-export', 'bare')):
+    sys.exit(0)
 print(f"probe (no-export - bare): {us['no-export'] - us['bare']:+.1f} us; export (no-probe - bare): {us['no-probe'] - us['bare']:+.1f} us; "
       f"both together (full - bare): {us['full'] - us['bare']:+.1f} us; the gateway without either (bare - yarp): {us['bare'] - us['yarp']:+.1f} us")
 EOF

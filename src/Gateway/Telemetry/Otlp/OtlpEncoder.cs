@@ -140,122 +140,132 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     }
 
     /// <summary>Writes attributes (no groups among them) as <c>KeyValue</c> fields with the one-byte tag <paramref name="tag"/>.</summary>
+    /// <remarks>
+    /// One pass, front to back. A string is transcoded straight into the output behind a header
+    /// laid out as if every enclosing length took one byte, which holds for the short values
+    /// that make up nearly every record; a longer value is moved right once its UTF-8 size is
+    /// known, so no string is read twice to measure it first.
+    /// </remarks>
     internal static void WriteRun(ProtoWriter writer, byte tag, ReadOnlySpan<Attribute> items)
     {
-        if (items.Length == 0)
+        foreach (ref readonly var attribute in items)
         {
-            return;
-        }
-
-        // Pass 1: every length (and each string's UTF-8 size, kept so it is counted once).
-        Span<int> sizes = items.Length <= 256 ? stackalloc int[items.Length * 2] : new int[items.Length * 2];
-        var total = 0;
-        for (var i = 0; i < items.Length; i++)
-        {
-            ref readonly var attribute = ref items[i];
-            int valueLength;
-            var utf8 = 0;
             switch (attribute.Kind)
             {
                 case AttributeKind.String:
-                    utf8 = Encoding.UTF8.GetByteCount(attribute.String);
-                    valueLength = 1 + ProtoWriter.VarintSize((ulong)utf8) + utf8;
+                    WriteString(writer, tag, attribute.Name.OtlpKey, attribute.String, inArray: false);
                     break;
                 case AttributeKind.Strings when attribute.StringCount == 1:
-                    utf8 = Encoding.UTF8.GetByteCount(attribute.StringAt(0));
-                    var element = 1 + ProtoWriter.VarintSize((ulong)utf8) + utf8;
-                    var array = 1 + ProtoWriter.VarintSize((ulong)element) + element;
-                    valueLength = 1 + ProtoWriter.VarintSize((ulong)array) + array;
-                    break;
-                default:
-                    valueLength = AnyValueLength(attribute);
-                    break;
-            }
-
-            sizes[2 * i] = valueLength;
-            sizes[(2 * i) + 1] = utf8;
-            if (valueLength >= 0)
-            {
-                var keyValue = attribute.Name.OtlpKey.Length + 1 + ProtoWriter.VarintSize((ulong)valueLength) + valueLength;
-                total += 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
-            }
-        }
-
-        // Pass 2: straight into the reserved bytes.
-        var output = writer.Reserve(total);
-        var at = 0;
-        for (var i = 0; i < items.Length; i++)
-        {
-            var valueLength = sizes[2 * i];
-            if (valueLength < 0)
-            {
-                continue;
-            }
-
-            ref readonly var attribute = ref items[i];
-            var key = attribute.Name.OtlpKey;
-            var utf8 = sizes[(2 * i) + 1];
-            output[at++] = tag;
-            ProtoWriter.WriteVarint(output, ref at, (ulong)(key.Length + 1 + ProtoWriter.VarintSize((ulong)valueLength) + valueLength));
-            key.CopyTo(output[at..]);
-            at += key.Length;
-            output[at++] = (KeyValueValue << 3) | ProtoWriter.Delimited;
-            ProtoWriter.WriteVarint(output, ref at, (ulong)valueLength);
-            switch (attribute.Kind)
-            {
-                case AttributeKind.String:
-                    output[at++] = (AnyString << 3) | ProtoWriter.Delimited;
-                    ProtoWriter.WriteVarint(output, ref at, (ulong)utf8);
-                    at += Encoding.UTF8.GetBytes(attribute.String, output[at..]);
-                    break;
-                case AttributeKind.Bool:
-                    output[at++] = AnyBool << 3;
-                    output[at++] = attribute.Bool ? (byte)1 : (byte)0;
-                    break;
-                case AttributeKind.Int:
-                    output[at++] = AnyInt << 3;
-                    ProtoWriter.WriteVarint(output, ref at, (ulong)attribute.Int);
-                    break;
-                case AttributeKind.Double:
-                    output[at++] = (AnyDouble << 3) | ProtoWriter.Fixed64;
-                    System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(output[at..], attribute.Bits);
-                    at += 8;
+                    WriteString(writer, tag, attribute.Name.OtlpKey, attribute.StringAt(0), inArray: true);
                     break;
                 case AttributeKind.Strings:
-                    int array;
-                    if (attribute.StringCount == 1)
-                    {
-                        var element = 1 + ProtoWriter.VarintSize((ulong)utf8) + utf8;
-                        array = 1 + ProtoWriter.VarintSize((ulong)element) + element;
-                    }
-                    else
-                    {
-                        array = ArrayLength(attribute);
-                    }
-
-                    output[at++] = (AnyArray << 3) | ProtoWriter.Delimited;
-                    ProtoWriter.WriteVarint(output, ref at, (ulong)array);
-                    for (var j = 0; j < attribute.StringCount; j++)
-                    {
-                        var value = attribute.StringAt(j);
-                        var bytes = attribute.StringCount == 1 ? utf8 : Encoding.UTF8.GetByteCount(value);
-                        output[at++] = (ArrayValues << 3) | ProtoWriter.Delimited;
-                        ProtoWriter.WriteVarint(output, ref at, (ulong)(1 + ProtoWriter.VarintSize((ulong)bytes) + bytes));
-                        output[at++] = (AnyString << 3) | ProtoWriter.Delimited;
-                        ProtoWriter.WriteVarint(output, ref at, (ulong)bytes);
-                        at += Encoding.UTF8.GetBytes(value, output[at..]);
-                    }
-
+                    WriteStrings(writer, tag, attribute);
+                    break;
+                case AttributeKind.Bool:
+                case AttributeKind.Int:
+                case AttributeKind.Double:
+                    WriteScalar(writer, tag, attribute);
                     break;
             }
         }
+    }
 
-        if (at != total)
+    // A KeyValue whose value is a string, or (inArray) an array of that one string.
+    private static void WriteString(ProtoWriter writer, byte tag, byte[] key, string value, bool inArray)
+    {
+        // Header bytes when every length takes one byte: tag, KeyValue length, key, AnyValue tag and
+        // length, [ArrayValue tag and length, element tag and length,] string tag and length.
+        var guess = key.Length + (inArray ? 10 : 6);
+        var output = writer.Reserve(guess + 15 + (value.Length * 3));
+        var bytes = Encoding.UTF8.GetBytes(value, output[guess..]);
+        var text = 1 + ProtoWriter.VarintSize((ulong)bytes) + bytes;
+        var element = inArray ? 1 + ProtoWriter.VarintSize((ulong)text) + text : 0;
+        var array = inArray ? 1 + ProtoWriter.VarintSize((ulong)element) + element : 0;
+        var any = inArray ? array : text;
+        var keyValue = key.Length + 1 + ProtoWriter.VarintSize((ulong)any) + any;
+        var total = 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
+        var header = total - bytes;
+        if (header != guess)
         {
-            throw new InvalidOperationException($"OTLP attribute encoding wrote {at} bytes where {total} were computed.");
+            // A long value: its lengths take more bytes than guessed.
+            output.Slice(guess, bytes).CopyTo(output[header..]);
+        }
+
+        var at = 0;
+        output[at++] = tag;
+        ProtoWriter.WriteVarint(output, ref at, (ulong)keyValue);
+        key.CopyTo(output[at..]);
+        at += key.Length;
+        output[at++] = (KeyValueValue << 3) | ProtoWriter.Delimited;
+        ProtoWriter.WriteVarint(output, ref at, (ulong)any);
+        if (inArray)
+        {
+            output[at++] = (AnyArray << 3) | ProtoWriter.Delimited;
+            ProtoWriter.WriteVarint(output, ref at, (ulong)element);
+            output[at++] = (ArrayValues << 3) | ProtoWriter.Delimited;
+            ProtoWriter.WriteVarint(output, ref at, (ulong)text);
+        }
+
+        output[at++] = (AnyString << 3) | ProtoWriter.Delimited;
+        ProtoWriter.WriteVarint(output, ref at, (ulong)bytes);
+        writer.Advance(total);
+    }
+
+    // A KeyValue whose value is a bool, an integer or a double.
+    private static void WriteScalar(ProtoWriter writer, byte tag, in Attribute attribute)
+    {
+        var key = attribute.Name.OtlpKey;
+        var any = AnyValueLength(attribute);
+        var keyValue = key.Length + 1 + ProtoWriter.VarintSize((ulong)any) + any;
+        var total = 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
+        var output = writer.Reserve(total);
+        var at = 0;
+        output[at++] = tag;
+        ProtoWriter.WriteVarint(output, ref at, (ulong)keyValue);
+        key.CopyTo(output[at..]);
+        at += key.Length;
+        output[at++] = (KeyValueValue << 3) | ProtoWriter.Delimited;
+        ProtoWriter.WriteVarint(output, ref at, (ulong)any);
+        switch (attribute.Kind)
+        {
+            case AttributeKind.Bool:
+                output[at++] = AnyBool << 3;
+                output[at] = attribute.Bool ? (byte)1 : (byte)0;
+                break;
+            case AttributeKind.Int:
+                output[at++] = AnyInt << 3;
+                ProtoWriter.WriteVarint(output, ref at, (ulong)attribute.Int);
+                break;
+            default:
+                output[at++] = (AnyDouble << 3) | ProtoWriter.Fixed64;
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(output[at..], attribute.Bits);
+                break;
         }
 
         writer.Advance(total);
+    }
+
+    // A KeyValue whose value is an array of several strings (a repeated header): measured first, then written.
+    private static void WriteStrings(ProtoWriter writer, byte tag, in Attribute attribute)
+    {
+        var key = attribute.Name.OtlpKey;
+        var any = AnyValueLength(attribute);
+        var keyValue = key.Length + 1 + ProtoWriter.VarintSize((ulong)any) + any;
+        writer.Raw([tag]);
+        writer.WriteVarint((ulong)keyValue);
+        writer.Raw(key);
+        writer.Raw([(KeyValueValue << 3) | ProtoWriter.Delimited]);
+        writer.WriteVarint((ulong)any);
+        writer.Raw([(AnyArray << 3) | ProtoWriter.Delimited]);
+        writer.WriteVarint((ulong)ArrayLength(attribute));
+        for (var j = 0; j < attribute.StringCount; j++)
+        {
+            var value = attribute.StringAt(j);
+            var bytes = Encoding.UTF8.GetByteCount(value);
+            writer.Raw([(ArrayValues << 3) | ProtoWriter.Delimited]);
+            writer.WriteVarint((ulong)(1 + ProtoWriter.VarintSize((ulong)bytes) + bytes));
+            writer.StringField(AnyString, value);
+        }
     }
 
     // Length of the AnyValue message of an attribute; -1 for none (a null value is left out).

@@ -225,6 +225,55 @@ public sealed class OtlpEncoderTests
         Assert.Equal(length / 3.0, Value(decoded, "test.double").DoubleValue);
     }
 
+    [Theory]
+    [InlineData('é', 40)]
+    [InlineData('é', 64)]
+    [InlineData('é', 65)]
+    [InlineData('€', 41)]
+    [InlineData('€', 42)]
+    [InlineData('€', 43)]
+    [InlineData('€', 5462)]
+    [InlineData('€', 5500)]
+    public void Attributes_WiderInUtf8ThanInCharacters_DecodeExactly(char wide, int count)
+    {
+        // Fewer than 128 characters can still be 128 bytes or more: the lengths then take more
+        // bytes than a value of that many characters needs.
+        var record = new TelemetryRecord();
+        var span = record.AddSpan();
+        span.TraceId = TraceId.NewRandom();
+        span.SpanId = 1;
+        var text = "a" + new string(wide, count);
+        span.Attributes.Add("test.string", text);
+        span.Attributes.AddSingleton(AttributeName.Of("test.single"), text);
+        span.Attributes.Add("test.after", 7L);
+        var writer = new ProtoWriter(8);
+
+        Encoder.WriteTraces(writer, [record]);
+
+        var decoded = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes;
+        Assert.Equal(text, Text(decoded, "test.string"));
+        Assert.Equal([text], Value(decoded, "test.single").ArrayValue.Values.Select(v => v.StringValue));
+        Assert.Equal(7L, Value(decoded, "test.after").IntValue);
+    }
+
+    [Fact]
+    public void Attributes_LoneSurrogate_BecomesTheReplacementCharacter()
+    {
+        var record = new TelemetryRecord();
+        var span = record.AddSpan();
+        span.TraceId = TraceId.NewRandom();
+        span.SpanId = 1;
+        span.Attributes.Add("test.string", "x\ud800y");
+        span.Attributes.AddSingleton(AttributeName.Of("test.single"), new string('z', 126) + "\udc00");
+        var writer = new ProtoWriter(8);
+
+        Encoder.WriteTraces(writer, [record]);
+
+        var decoded = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes;
+        Assert.Equal("x\ufffdy", Text(decoded, "test.string"));
+        Assert.Equal([new string('z', 126) + "\ufffd"], Value(decoded, "test.single").ArrayValue.Values.Select(v => v.StringValue));
+    }
+
     private static TelemetryRecord Request(out SpanData server, out SpanData client)
     {
         var record = new TelemetryRecord();
