@@ -164,6 +164,39 @@ public sealed class OtlpEncoderTests
         Assert.Equal(log.Body.StringValue, record.Log.Body);
     }
 
+    [Theory]
+    [InlineData(0.0, "0.0")]
+    [InlineData(0.04, "0.0")]
+    [InlineData(0.06, "0.1")]
+    [InlineData(0.96, "1.0")]
+    [InlineData(9.99, "10.0")]
+    [InlineData(1234567.89, "1234567.9")]
+    [InlineData(1e13, "10000000000000.0")]
+    [InlineData(double.NaN, "NaN")]
+    public void Logs_AccessSummary_DurationHasOneDecimal(double milliseconds, string shown)
+    {
+        var record = Request(out _, out _);
+        record.Log.SetAccessSummary("GET", "/", null, 200, milliseconds);
+
+        Assert.Equal($"GET / 200 {shown}ms", record.Log.Body);
+    }
+
+    [Fact]
+    public void Logs_AccessSummary_DurationIsTheNearestTenth()
+    {
+        var random = new Random(7);
+        for (var i = 0; i < 10_000; i++)
+        {
+            var milliseconds = random.NextDouble() * Math.Pow(10, random.Next(0, 7));
+            var record = Request(out _, out _);
+            record.Log.SetAccessSummary("GET", "/", null, 200, milliseconds);
+
+            var shown = record.Log.Body["GET / 200 ".Length..^"ms".Length];
+            Assert.Matches(@"^[0-9]+\.[0-9]$", shown);
+            Assert.InRange(double.Parse(shown, System.Globalization.CultureInfo.InvariantCulture) - milliseconds, -0.0501, 0.0501);
+        }
+    }
+
     [Fact]
     public void Traces_UnsampledParent_WritesNoSpans()
     {

@@ -12,6 +12,9 @@ namespace Gateway.Tests.Telemetry.Otlp;
 public sealed class OtlpSinkTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    // Two such records fit in a batch, a third does not.
+    private const int Big = EncodingSink.MaxBatchBytes * 2 / 5;
     private static readonly OtlpEncoder Encoder = new(new AttributeList { { "service.name", "sink-test" } }, "1");
     private OtlpTestReceiver _receiver = null!;
 
@@ -123,21 +126,21 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         var before = _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces);
         await using (var pipeline = TracesOnly(loss, batchSize: 100))
         {
-            // Records of ~100 KB: the third would take the batch over its byte limit, so the first
+            // Records of 2/5 of the byte limit: the third would take the batch over it, so the first
             // two leave at once (long before the delay and the batch size) and the third starts the next batch.
             for (var i = 0; i < 3; i++)
             {
-                Submit(pipeline, pool, $"{tag} {i}", bigAttributeLength: 100 * 1024);
+                Submit(pipeline, pool, $"{tag} {i}", bigAttributeLength: Big);
             }
 
             var first = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 2, Wait);
             Assert.Equal([$"{tag} 0", $"{tag} 1"], first.Select(s => s.Name).Order());
             Assert.Equal(before + 1, _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces));
-            Assert.True(3 * 100 * 1024 > EncodingSink.MaxBatchBytes && 2 * 100 * 1024 < EncodingSink.MaxBatchBytes);
+
         }
 
         var spans = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 3, Wait);
-        Assert.All(spans, s => Assert.Equal(100 * 1024, ((string)s.Attributes["test.big"]!).Length));
+        Assert.All(spans, s => Assert.Equal(Big, ((string)s.Attributes["test.big"]!).Length));
         Assert.Equal(before + 2, _receiver.ExportRequestCount(OtlpReceiver.OtlpSignal.Traces));
     }
 
