@@ -80,6 +80,22 @@ struct {
 	__type(value, __u64);
 } probe_stats SEC(".maps");
 
+/* The flow table's copy that user space reads through mmap (probe.h: struct probe_live_slot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct probe_live_slot);
+} probe_live SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct probe_config);
+} probe_config SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -134,6 +150,77 @@ static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt)
 	return tcp_parse(skb, pkt);
 }
 
+/* Keys are compared as five 64-bit words: the stack copy must be 8-byte aligned. */
+#define FLOW_KEY struct probe_flow_key __attribute__((aligned(8)))
+
+static __always_inline bool key_equal(const struct probe_flow_key *a, const struct probe_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a;
+	const __u64 *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/* The slot of probe_live for a key (whoever holds it). */
+static __always_inline struct probe_live_slot *live_slot(const struct probe_flow_key *key)
+{
+	const __u64 *w = (const __u64 *)key;
+	__u32 zero = 0;
+	struct probe_config *config = bpf_map_lookup_elem(&probe_config, &zero);
+	__u64 h = 0;
+
+	if (!config)
+		return NULL;
+	h = (h ^ w[0]) * PROBE_LIVE_MULTIPLIER;
+	h = (h ^ w[1]) * PROBE_LIVE_MULTIPLIER;
+	h = (h ^ w[2]) * PROBE_LIVE_MULTIPLIER;
+	h = (h ^ w[3]) * PROBE_LIVE_MULTIPLIER;
+	h = (h ^ w[4]) * PROBE_LIVE_MULTIPLIER;
+	__u32 index = (__u32)(h >> 32) & config->live_mask;
+
+	return bpf_map_lookup_elem(&probe_live, &index);
+}
+
+/* The flow's live copy, when the flow holds its slot; NULL otherwise. */
+static __always_inline struct probe_live_slot *live_of(const struct probe_flow_key *key)
+{
+	struct probe_live_slot *slot = live_slot(key);
+
+	return slot && key_equal(&slot->key, key) ? slot : NULL;
+}
+
+/*
+ * A record was just created: its flow takes the slot, unless another flow that
+ * still has a record holds it (the older live flow keeps its copy; the new one
+ * is read through the map by user space).
+ */
+static __always_inline void live_claim(const struct probe_flow_key *key, const struct probe_flow_record *rec)
+{
+	struct probe_live_slot *slot = live_slot(key);
+
+	if (!slot)
+		return;
+	if (slot->key.family && !key_equal(&slot->key, key) && bpf_map_lookup_elem(&probe_flows, &slot->key)) {
+		stat_inc(PROBE_STAT_LIVE_BUSY);
+		return;
+	}
+	/* key first: a reader that checks the key after copying the record sees the change */
+	__builtin_memcpy(&slot->key, key, sizeof(*key));
+	__sync_fetch_and_add(&slot->claims, 1);
+	__builtin_memcpy(&slot->rec, rec, sizeof(*rec));
+}
+
+/* Makes one change (written against r_) to a record and, when there is one, to its live copy. */
+#define BOTH(rec, live, change)                 \
+	do {                                    \
+		struct probe_flow_record *r_ = (rec); \
+		change;                         \
+		if (live) {                     \
+			r_ = &(live)->rec;      \
+			change;                 \
+		}                               \
+	} while (0)
+
 static __always_inline void make_key(struct probe_flow_key *key, const struct packet *pkt,
 				     bool ingress)
 {
@@ -187,40 +274,41 @@ static __always_inline void emit_event(struct __sk_buff *skb, const struct probe
 	bpf_ringbuf_submit(ev, 0);
 }
 
-static __always_inline void count(struct probe_flow_record *rec, struct __sk_buff *skb,
+static __always_inline void count(struct probe_flow_record *rec, struct probe_live_slot *live,
 				  const struct packet *pkt, bool ingress, __u64 now)
 {
 	if (ingress) {
-		__sync_fetch_and_add(&rec->packets_in, pkt->segs);
-		__sync_fetch_and_add(&rec->bytes_in, pkt->payload);
+		BOTH(rec, live, __sync_fetch_and_add(&r_->packets_in, pkt->segs));
+		BOTH(rec, live, __sync_fetch_and_add(&r_->bytes_in, pkt->payload));
 	} else {
-		__sync_fetch_and_add(&rec->packets_out, pkt->segs);
-		__sync_fetch_and_add(&rec->bytes_out, pkt->payload);
+		BOTH(rec, live, __sync_fetch_and_add(&r_->packets_out, pkt->segs));
+		BOTH(rec, live, __sync_fetch_and_add(&r_->bytes_out, pkt->payload));
 	}
-	rec->last_seen_ns = now;
+	BOTH(rec, live, r_->last_seen_ns = now);
 }
 
 /* FIN and RST: who closed first, and an event for every reset. */
 static __always_inline void track_close(struct __sk_buff *skb, struct probe_flow_record *rec,
-					const struct probe_flow_key *key, const struct packet *pkt, bool ingress)
+					struct probe_live_slot *live, const struct probe_flow_key *key,
+					const struct packet *pkt, bool ingress)
 {
 	__u32 closer = ingress ? PROBE_CLOSER_PEER : PROBE_CLOSER_GATEWAY;
 
 	if (!(pkt->tcp_flags & (TCP_FLAG_RST | TCP_FLAG_FIN)))
 		return;
-	__sync_val_compare_and_swap(&rec->closed_by, PROBE_CLOSER_NONE, closer);
+	BOTH(rec, live, __sync_val_compare_and_swap(&r_->closed_by, PROBE_CLOSER_NONE, closer));
 	if (pkt->tcp_flags & TCP_FLAG_RST) {
-		__sync_fetch_and_or(&rec->flags, ingress ? PROBE_FLOW_RST_IN : PROBE_FLOW_RST_OUT);
+		BOTH(rec, live, __sync_fetch_and_or(&r_->flags, ingress ? PROBE_FLOW_RST_IN : PROBE_FLOW_RST_OUT));
 		emit_event(skb, key, pkt, ingress ? PROBE_EVENT_RST_IN : PROBE_EVENT_RST_OUT, 0);
 	} else {
-		__sync_fetch_and_or(&rec->flags, ingress ? PROBE_FLOW_FIN_IN : PROBE_FLOW_FIN_OUT);
+		BOTH(rec, live, __sync_fetch_and_or(&r_->flags, ingress ? PROBE_FLOW_FIN_IN : PROBE_FLOW_FIN_OUT));
 	}
 }
 
 /* A zero-window episode starts when the window drops to zero; one event per episode. */
 static __always_inline void track_zero_window(struct __sk_buff *skb, struct probe_flow_record *rec,
-					      const struct probe_flow_key *key, const struct packet *pkt,
-					      bool ingress)
+					      struct probe_live_slot *live, const struct probe_flow_key *key,
+					      const struct packet *pkt, bool ingress)
 {
 	__u32 active = ingress ? PROBE_FLOW_ZERO_WINDOW_IN : PROBE_FLOW_ZERO_WINDOW_OUT;
 
@@ -228,16 +316,16 @@ static __always_inline void track_zero_window(struct __sk_buff *skb, struct prob
 		return;
 	if (pkt->window != 0) {
 		if (rec->flags & active)
-			__sync_fetch_and_and(&rec->flags, ~active);
+			BOTH(rec, live, __sync_fetch_and_and(&r_->flags, ~active));
 		return;
 	}
 	if (rec->flags & active)
 		return;
-	__sync_fetch_and_or(&rec->flags, active);
+	BOTH(rec, live, __sync_fetch_and_or(&r_->flags, active));
 	if (ingress)
-		__sync_fetch_and_add(&rec->zero_window_in, 1);
+		BOTH(rec, live, __sync_fetch_and_add(&r_->zero_window_in, 1));
 	else
-		__sync_fetch_and_add(&rec->zero_window_out, 1);
+		BOTH(rec, live, __sync_fetch_and_add(&r_->zero_window_out, 1));
 	emit_event(skb, key, pkt, ingress ? PROBE_EVENT_ZERO_WINDOW_IN : PROBE_EVENT_ZERO_WINDOW_OUT, 0);
 }
 
@@ -260,22 +348,26 @@ static __always_inline __u32 handshake_flags(const struct packet *pkt, const str
 	return PROBE_FLOW_HANDSHAKE | hs->flags | (pkt->df ? PROBE_FLOW_DF : 0);
 }
 
+/* A new record: into the table, and its live copy into its slot. */
 static __always_inline void store(const struct probe_flow_key *key, const struct probe_flow_record *rec)
 {
-	if (bpf_map_update_elem(&probe_flows, key, rec, BPF_ANY))
+	if (bpf_map_update_elem(&probe_flows, key, rec, BPF_ANY)) {
 		stat_inc(PROBE_STAT_MAP_UPDATE_FAILED);
-	else
-		stat_inc(PROBE_STAT_RECORDED);
+		return;
+	}
+	stat_inc(PROBE_STAT_RECORDED);
+	live_claim(key, rec);
 }
 
-static __always_inline void set_rtt(struct probe_flow_record *rec, __u64 now)
+static __always_inline void set_rtt(struct probe_flow_record *rec, struct probe_live_slot *live, __u64 now)
 {
 	if (!rec->syn_out_ns || now < rec->syn_out_ns)
 		return;
 	__u64 us = (now - rec->syn_out_ns) / 1000;
+	__u32 rtt = us > 0xffffffff ? 0xffffffff : (__u32)us;
 
-	rec->handshake_rtt_us = us > 0xffffffff ? 0xffffffff : (__u32)us;
-	__sync_fetch_and_or(&rec->flags, PROBE_FLOW_RTT);
+	BOTH(rec, live, r_->handshake_rtt_us = rtt);
+	BOTH(rec, live, __sync_fetch_and_or(&r_->flags, PROBE_FLOW_RTT));
 }
 
 /*
@@ -299,17 +391,22 @@ static __always_inline void on_peer_handshake(struct __sk_buff *skb, const struc
 	}
 
 	if (rec && (rec->flags & PROBE_FLOW_HANDSHAKE) && rec->peer_isn == pkt->seq) {
-		count(rec, skb, pkt, true, now);
+		count(rec, live_of(key), pkt, true, now);
 		stat_inc(PROBE_STAT_RECORDED);
 		return;
 	}
 
 	/* Our SYN went out first (upstream): complete that record in place. */
 	if (synack && rec && (rec->flags & PROBE_FLOW_SYN_OUT) && !(rec->flags & PROBE_FLOW_HANDSHAKE)) {
+		struct probe_live_slot *live = live_of(key);
+
 		fill_handshake(rec, pkt, &hs);
 		__sync_fetch_and_or(&rec->flags, handshake_flags(pkt, &hs));
-		set_rtt(rec, now);
-		count(rec, skb, pkt, true, now);
+		set_rtt(rec, NULL, now);
+		count(rec, NULL, pkt, true, now);
+		/* the handshake changes most of the record: the copy takes it whole */
+		if (live)
+			__builtin_memcpy(&live->rec, rec, sizeof(*rec));
 		stat_inc(PROBE_STAT_RECORDED);
 		return;
 	}
@@ -334,7 +431,7 @@ SEC("socket")
 int gw_sock_ingress(struct __sk_buff *skb)
 {
 	struct packet pkt = {};
-	struct probe_flow_key key;
+	FLOW_KEY key;
 	__u64 now;
 	int err;
 
@@ -355,29 +452,30 @@ int gw_sock_ingress(struct __sk_buff *skb)
 	}
 
 	if (rec) {
+		struct probe_live_slot *live = live_of(&key);
 		/* The clock is read precisely only where an RTT is measured; elsewhere
 		 * last_seen needs no better than the coarse clock, which costs less. */
 		bool completes = (rec->flags & (PROBE_FLOW_SYN_IN | PROBE_FLOW_ESTABLISHED)) == PROBE_FLOW_SYN_IN &&
 				 (pkt.tcp_flags & TCP_FLAG_ACK);
 
 		now = completes ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
-		count(rec, skb, &pkt, true, now);
+		count(rec, live, &pkt, true, now);
 		/* The peer's first ACK completes an accepted handshake. */
 		if (completes) {
-			__sync_fetch_and_or(&rec->flags, PROBE_FLOW_ESTABLISHED);
+			BOTH(rec, live, __sync_fetch_and_or(&r_->flags, PROBE_FLOW_ESTABLISHED));
 			if (pkt.ack_seq == rec->local_isn + 1)
-				set_rtt(rec, now);
+				set_rtt(rec, live, now);
 			bpf_map_delete_elem(&probe_pending, &key);
 		}
 		if ((rec->flags & PROBE_FLOW_HANDSHAKE) && pkt.ttl != rec->last_ttl) {
 			__u8 previous = rec->last_ttl;
 
-			rec->last_ttl = pkt.ttl;
-			__sync_fetch_and_add(&rec->ttl_changes, 1);
+			BOTH(rec, live, r_->last_ttl = pkt.ttl);
+			BOTH(rec, live, __sync_fetch_and_add(&r_->ttl_changes, 1));
 			emit_event(skb, &key, &pkt, PROBE_EVENT_TTL_CHANGE, previous);
 		}
-		track_zero_window(skb, rec, &key, &pkt, true);
-		track_close(skb, rec, &key, &pkt, true);
+		track_zero_window(skb, rec, live, &key, &pkt, true);
+		track_close(skb, rec, live, &key, &pkt, true);
 		stat_inc(PROBE_STAT_RECORDED);
 		return skb->len;
 	}
@@ -410,7 +508,8 @@ int gw_sock_ingress(struct __sk_buff *skb)
  * below the highest sequence it already sent is a retransmission.
  */
 static __always_inline void track_sent_sequence(struct __sk_buff *skb, struct probe_flow_record *rec,
-						const struct probe_flow_key *key, const struct packet *pkt)
+						struct probe_live_slot *live, const struct probe_flow_key *key,
+						const struct packet *pkt)
 {
 	__u32 len = pkt->payload + ((pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) ? 1 : 0);
 	__u32 end = pkt->seq + len;
@@ -418,23 +517,23 @@ static __always_inline void track_sent_sequence(struct __sk_buff *skb, struct pr
 	if (len == 0)
 		return;
 	if (!(rec->flags & PROBE_FLOW_SND_MAX)) {
-		rec->snd_max = end;
-		__sync_fetch_and_or(&rec->flags, PROBE_FLOW_SND_MAX);
+		BOTH(rec, live, r_->snd_max = end);
+		BOTH(rec, live, __sync_fetch_and_or(&r_->flags, PROBE_FLOW_SND_MAX));
 		return;
 	}
 	if (seq_before(pkt->seq, rec->snd_max)) {
-		__sync_fetch_and_add(&rec->retransmits_out, pkt->segs);
+		BOTH(rec, live, __sync_fetch_and_add(&r_->retransmits_out, pkt->segs));
 		emit_event(skb, key, pkt, PROBE_EVENT_RETRANSMIT, 0);
 	}
 	if (seq_before(rec->snd_max, end))
-		rec->snd_max = end;
+		BOTH(rec, live, r_->snd_max = end);
 }
 
 SEC("tc")
 int gw_tc_egress(struct __sk_buff *skb)
 {
 	struct packet pkt = {};
-	struct probe_flow_key key;
+	FLOW_KEY key;
 	__u64 now;
 	int err;
 
@@ -461,9 +560,11 @@ int gw_tc_egress(struct __sk_buff *skb)
 		}
 		/* A retransmitted SYN keeps its record; a new ISN is a new connection. */
 		if (rec && (rec->flags & PROBE_FLOW_SYN_OUT) && rec->local_isn == pkt.seq) {
-			count(rec, skb, &pkt, false, now);
-			track_sent_sequence(skb, rec, &key, &pkt);
-			rec->syn_out_ns = now;
+			struct probe_live_slot *live = live_of(&key);
+
+			count(rec, live, &pkt, false, now);
+			track_sent_sequence(skb, rec, live, &key, &pkt);
+			BOTH(rec, live, r_->syn_out_ns = now);
 			stat_inc(PROBE_STAT_RECORDED);
 			return TC_ACT_OK;
 		}
@@ -486,20 +587,22 @@ int gw_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 
-	count(rec, skb, &pkt, false, now);
+	struct probe_live_slot *live = live_of(&key);
+
+	count(rec, live, &pkt, false, now);
 	if ((pkt.tcp_flags & TCP_FLAG_SYN) && rec->local_isn != pkt.seq) {
 		/* our first SYN-ACK of an accepted connection */
-		rec->local_isn = pkt.seq;
-		rec->syn_out_ns = now;
-		rec->snd_max = pkt.seq + 1;
-		__sync_fetch_and_or(&rec->flags, PROBE_FLOW_SND_MAX);
+		BOTH(rec, live, r_->local_isn = pkt.seq);
+		BOTH(rec, live, r_->syn_out_ns = now);
+		BOTH(rec, live, r_->snd_max = pkt.seq + 1);
+		BOTH(rec, live, __sync_fetch_and_or(&r_->flags, PROBE_FLOW_SND_MAX));
 	} else {
 		if (pkt.tcp_flags & TCP_FLAG_SYN)
-			rec->syn_out_ns = now; /* a SYN-ACK sent again: RTT from the latest */
-		track_sent_sequence(skb, rec, &key, &pkt);
+			BOTH(rec, live, r_->syn_out_ns = now); /* a SYN-ACK sent again: RTT from the latest */
+		track_sent_sequence(skb, rec, live, &key, &pkt);
 	}
-	track_zero_window(skb, rec, &key, &pkt, false);
-	track_close(skb, rec, &key, &pkt, false);
+	track_zero_window(skb, rec, live, &key, &pkt, false);
+	track_close(skb, rec, live, &key, &pkt, false);
 	stat_inc(PROBE_STAT_RECORDED);
 	return TC_ACT_OK;
 }

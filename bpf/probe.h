@@ -97,6 +97,32 @@ struct probe_flow_record {
 	__u32 closed_by; /* enum probe_closer; 32 bits for an atomic compare-and-swap */
 };
 
+/*
+ * A slot of probe_live, the flow table's copy that user space reads through
+ * mmap, without a system call per request. A flow's slot is
+ * probe_live_index(key) & live_mask; it takes the slot when its record is
+ * created, unless the slot holds another flow that still has a record. From
+ * then on every change to the record is made to the copy too, so the copy
+ * equals the record (the programs of two CPUs may interleave their two
+ * writes; each field is still written whole). A reader checks the key before
+ * and after copying the record: a slot taken meanwhile shows another key.
+ */
+struct probe_live_slot {
+	struct probe_flow_key key; /* all zero: never taken */
+	__u32 claims; /* times the slot was taken; its atomic update orders key before record */
+	__u32 pad;
+	struct probe_flow_record rec;
+};
+
+/* The single entry of probe_config, written by user space after load. */
+struct probe_config {
+	__u32 live_mask; /* entries of probe_live - 1 (a power of two minus one) */
+	__u32 pad;
+};
+
+/* probe_live_index: the same function in Abi.cs (LiveIndex). */
+#define PROBE_LIVE_MULTIPLIER 0x9E3779B97F4A7C15ULL
+
 /* Index of the per-CPU counters in the probe_stats map. */
 enum probe_stat {
 	PROBE_STAT_SEEN = 0, /* packets the programs looked at */
@@ -115,6 +141,7 @@ enum probe_stat {
 	PROBE_STAT_VLAN, /* packets that carried 802.1Q / 802.1ad tags in the frame */
 	PROBE_STAT_IPV6_EXTENSIONS, /* IPv6 packets whose TCP header sat behind extension headers */
 	PROBE_STAT_IPV6_CHAIN_TOO_LONG, /* more IPv6 extension headers than the walk follows */
+	PROBE_STAT_LIVE_BUSY, /* new flows whose probe_live slot another live flow held */
 	PROBE_STAT_MAX,
 };
 

@@ -50,6 +50,43 @@ internal unsafe struct ProbeFlowRecord
     public uint ClosedBy;
 }
 
+/// <summary>Mirror of <c>struct probe_live_slot</c>: a flow record's copy in the mmap-able table.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 176)]
+internal struct ProbeLiveSlot
+{
+    public ProbeFlowKey Key;
+    public uint Claims;
+    public uint Pad;
+    public ProbeFlowRecord Rec;
+
+    /// <summary>
+    /// Slot of <paramref name="key"/> before the mask: the programs' <c>live_slot</c> (probe.bpf.c)
+    /// over the key's five 64-bit words, which this must match bit for bit.
+    /// </summary>
+    public static unsafe uint Index(in ProbeFlowKey key)
+    {
+        fixed (ProbeFlowKey* k = &key)
+        {
+            var w = (ulong*)k;
+            ulong h = 0;
+            h = (h ^ w[0]) * ProbeAbi.LiveMultiplier;
+            h = (h ^ w[1]) * ProbeAbi.LiveMultiplier;
+            h = (h ^ w[2]) * ProbeAbi.LiveMultiplier;
+            h = (h ^ w[3]) * ProbeAbi.LiveMultiplier;
+            h = (h ^ w[4]) * ProbeAbi.LiveMultiplier;
+            return (uint)(h >> 32);
+        }
+    }
+}
+
+/// <summary>Mirror of <c>struct probe_config</c>.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 8)]
+internal struct ProbeConfig
+{
+    public uint LiveMask;
+    public uint Pad;
+}
+
 /// <summary>Mirror of <c>struct probe_event</c>.</summary>
 [StructLayout(LayoutKind.Sequential, Size = 72)]
 internal unsafe struct ProbeEventRaw
@@ -155,6 +192,8 @@ public enum ProbeStat
     IPv6Extensions,
     /// <summary>IPv6 packets with more extension headers than the walk follows.</summary>
     IPv6ChainTooLong,
+    /// <summary>New flows whose slot in the mmap-able copy another live flow held (read through the map instead).</summary>
+    LiveBusy,
 }
 
 /// <summary>Mirror of <c>enum probe_event_kind</c>.</summary>
@@ -177,7 +216,8 @@ public enum ProbeEventKind : uint
 /// <summary>Constants of probe.h.</summary>
 internal static class ProbeAbi
 {
-    internal const int StatCount = 14;
+    internal const int StatCount = 15;
+    internal const ulong LiveMultiplier = 0x9E3779B97F4A7C15UL;
     internal const byte FamilyIPv4 = 4;
     internal const byte FamilyIPv6 = 6;
     internal const int MaxOptionKinds = 16;

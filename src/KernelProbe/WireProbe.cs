@@ -23,11 +23,15 @@ public sealed class WireProbe : IDisposable
     private readonly BpfMap pending;
     private readonly List<TcAttachment> attachments = [];
     private readonly RingBufferReader? events;
+    private readonly LiveTable live;
     private int disposed;
 
-    private WireProbe(BpfObject obj, Action<ProbeEvent>? onEvent)
+    private WireProbe(BpfObject obj, uint liveSlots, Action<ProbeEvent>? onEvent)
     {
         this.obj = obj;
+        // The programs learn the live table's mask before anything is attached, then it is mapped.
+        obj.Map("probe_config").Update(0u, new ProbeConfig { LiveMask = liveSlots - 1 });
+        live = LiveTable.Map(obj.Map("probe_live"), liveSlots);
         SocketProgram = obj.Program(SocketProgramName);
         TcProgram = obj.Program(TcProgramName);
         flows = obj.Map("probe_flows");
@@ -59,6 +63,9 @@ public sealed class WireProbe : IDisposable
     /// <summary>Capacity of the flow table.</summary>
     public uint FlowTableSize => flows.MaxEntries;
 
+    /// <summary>Slots of the flow table's copy read through mmap.</summary>
+    public uint LiveTableSize => live.Slots;
+
     /// <summary>
     /// Loads the programs and attaches TC egress to every configured interface.
     /// Stale filters of a crashed earlier gateway are removed first. On any
@@ -67,6 +74,9 @@ public sealed class WireProbe : IDisposable
     /// </summary>
     public static WireProbe Start(WireProbeOptions options, Action<ProbeEvent>? onEvent = null)
     {
+        uint liveSlots = options.EffectiveLiveTableSize;
+        if (liveSlots == 0 || !System.Numerics.BitOperations.IsPow2(liveSlots))
+            throw new ArgumentException($"LiveTableSize must be a power of two (1, 2, 4, ...), not {liveSlots}.", nameof(options));
         AttachmentRegistry? registry = options.RegistryDirectory is null ? null : new AttachmentRegistry(options.RegistryDirectory);
         registry?.SweepStale();
 
@@ -78,6 +88,7 @@ public sealed class WireProbe : IDisposable
                 ["probe_flows"] = options.FlowTableSize,
                 ["probe_sockets"] = options.SocketTableSize,
                 ["probe_pending"] = options.PendingHandshakeTableSize,
+                ["probe_live"] = liveSlots,
                 ["probe_events"] = options.EventBufferSize,
             });
         }
@@ -89,7 +100,7 @@ public sealed class WireProbe : IDisposable
         WireProbe? probe = null;
         try
         {
-            probe = new WireProbe(obj, onEvent);
+            probe = new WireProbe(obj, liveSlots, onEvent);
             foreach (string name in options.Interfaces.Distinct(StringComparer.Ordinal))
             {
                 probe.attachments.Add(TcAttachment.Attach(probe.TcProgram, name, TcDirection.Egress, registry));
@@ -141,12 +152,29 @@ public sealed class WireProbe : IDisposable
         return false;
     }
 
-    /// <summary>What the kernel recorded for a flow, read without allocating; false when it is not in the table.</summary>
+    /// <summary>
+    /// What the kernel recorded for a flow, read without allocating; false when it is not in
+    /// the table. The copy mapped into memory answers when the flow holds its slot (no system
+    /// call); the table itself otherwise.
+    /// </summary>
     public bool TryReadFlow(FlowKey key, out FlowView view)
     {
-        if (flows.TryLookup(key.ToRaw(), out ProbeFlowRecord raw))
+        ProbeFlowKey raw = key.ToRaw();
+        if (live.TryRead(raw, out ProbeFlowRecord record) || flows.TryLookup(raw, out record))
         {
-            view = new FlowView(raw);
+            view = new FlowView(record);
+            return true;
+        }
+        view = default;
+        return false;
+    }
+
+    /// <summary>The flow as the mapped copy holds it; false when its slot holds another flow (then only the table has it).</summary>
+    public bool TryReadLiveFlow(FlowKey key, out FlowView view)
+    {
+        if (live.TryRead(key.ToRaw(), out ProbeFlowRecord record))
+        {
+            view = new FlowView(record);
             return true;
         }
         view = default;
@@ -197,6 +225,7 @@ public sealed class WireProbe : IDisposable
             return;
         foreach (TcAttachment attachment in attachments)
             attachment.Dispose();
+        live.Dispose();
         events?.Dispose();
         obj.Dispose();
     }

@@ -12,6 +12,25 @@ public sealed class WireProbeOptions
     /// <summary>Capacity of the LRU flow table: flows beyond it evict the least recently used.</summary>
     public uint FlowTableSize { get; set; } = 65536;
 
+    /// <summary>
+    /// Slots of the flow table's copy that the gateway reads through mmap, without a system
+    /// call per request (a power of two). A flow whose slot another live flow holds is read
+    /// through the table instead. Null: the flow table's size rounded up to a power of two, at
+    /// most 65536 (176 bytes each, about 11 MiB).
+    /// </summary>
+    public uint? LiveTableSize { get; set; }
+
+    /// <summary>The live table's size in effect.</summary>
+    internal uint EffectiveLiveTableSize
+    {
+        get
+        {
+            if (LiveTableSize is { } size)
+                return size;
+            return Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2(Math.Max(1u, FlowTableSize)), 65536u);
+        }
+    }
+
     /// <summary>Capacity of the table of registered upstream sockets.</summary>
     public uint SocketTableSize { get; set; } = 65536;
 

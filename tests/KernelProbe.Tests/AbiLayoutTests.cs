@@ -15,6 +15,8 @@ public sealed class AbiLayoutTests
         { "probe_flow_record", typeof(ProbeFlowRecord) },
         { "probe_event", typeof(ProbeEventRaw) },
         { "probe_pending", typeof(ProbePending) },
+        { "probe_live_slot", typeof(ProbeLiveSlot) },
+        { "probe_config", typeof(ProbeConfig) },
     };
 
     [SkippableTheory]

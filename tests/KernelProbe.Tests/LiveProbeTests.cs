@@ -80,6 +80,129 @@ public sealed class LiveProbeTests : IDisposable
         });
     }
 
+    [SkippableTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public void LiveCopy_AcceptedAndUpstreamConnections_EqualsTheTableAfterEveryExchange(string address)
+    {
+        using var ns = new TestNetns();
+        IPAddress ip = IPAddress.Parse(address);
+        ns.Run(() =>
+        {
+            // The default size (65536 slots): a C# slot index that differed from the programs' would miss.
+            var options = Options();
+            options.FlowTableSize = 65536;
+            using WireProbe probe = StartProbe(options);
+            Assert.Equal(65536u, probe.LiveTableSize);
+            using var listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(ip, 0));
+            probe.AttachSocket(listener);
+            listener.Listen();
+            using var upstream = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            probe.RegisterUpstreamSocket(upstream);
+            upstream.Connect(listener.LocalEndPoint!);
+            using Socket accepted = listener.Accept();
+            FlowKey down = FlowKey.FromSocket(accepted)!.Value;
+            FlowKey up = FlowKey.FromSocket(upstream)!.Value;
+
+            for (int round = 1; round <= 5; round++)
+            {
+                upstream.Send(new byte[10 * round]);
+                ReceiveExactly(accepted, 10 * round);
+                accepted.Send(new byte[100 * round]);
+                ReceiveExactly(upstream, 100 * round);
+                int sent = 10 * round * (round + 1) / 2;
+                foreach (FlowKey key in new[] { down, up })
+                {
+                    FlowRecord table = WaitForFlow(probe, key, r => r.BytesIn + r.BytesOut == (ulong)(sent * 11));
+                    // Without a system call, and field for field the table's record (ISNs and send times too).
+                    Assert.True(probe.TryReadLiveFlow(key, out FlowView live), $"{key} not in its slot");
+                    Assert.Equal(table, live.ToRecord());
+                }
+            }
+
+            upstream.Shutdown(SocketShutdown.Both);
+            accepted.Shutdown(SocketShutdown.Both);
+            FlowRecord closed = WaitForFlow(probe, down, r => r.ClosedBy != ConnectionCloser.None && r.Flags.HasFlag(FlowFlags.FinIn) && r.Flags.HasFlag(FlowFlags.FinOut));
+            Assert.True(probe.TryReadLiveFlow(down, out FlowView last));
+            Assert.Equal(closed, last.ToRecord());
+            Assert.Equal(0ul, probe.Statistics()[ProbeStat.LiveBusy]);
+        });
+    }
+
+    [SkippableFact]
+    public void LiveCopy_SlotHeldByALiveFlow_NewFlowIsReadThroughTheTableUntilTheSlotFrees()
+    {
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            // One slot: every flow wants the same one.
+            var options = Options();
+            options.LiveTableSize = 1;
+            using WireProbe probe = StartProbe(options);
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            probe.AttachSocket(listener);
+            listener.Listen();
+
+            (Socket Client, Socket Server, FlowKey Key) Connect(int bytes)
+            {
+                var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                client.Connect(listener.LocalEndPoint!);
+                Socket server = listener.Accept();
+                client.Send(new byte[bytes]);
+                ReceiveExactly(server, bytes);
+                var key = FlowKey.FromSocket(server)!.Value;
+                WaitForFlow(probe, key, r => r.BytesIn == (ulong)bytes);
+                return (client, server, key);
+            }
+
+            var first = Connect(11);
+            var second = Connect(22);
+            try
+            {
+                // The older live flow keeps the slot; the newer one is still read, through the table.
+                Assert.True(probe.TryReadLiveFlow(first.Key, out FlowView firstView));
+                Assert.Equal(11ul, firstView.BytesIn);
+                Assert.False(probe.TryReadLiveFlow(second.Key, out _));
+                Assert.True(probe.TryReadFlow(second.Key, out FlowView secondView));
+                Assert.Equal(22ul, secondView.BytesIn);
+                Assert.True(probe.Statistics()[ProbeStat.LiveBusy] >= 1);
+
+                // Once the first flow's record is gone (its connection closed), the next new flow takes the slot.
+                Assert.True(probe.RemoveFlow(first.Key));
+                var third = Connect(33);
+                using (third.Client)
+                using (third.Server)
+                {
+                    Assert.True(probe.TryReadLiveFlow(third.Key, out FlowView thirdView));
+                    Assert.Equal(33ul, thirdView.BytesIn);
+                    Assert.False(probe.TryReadLiveFlow(first.Key, out _));
+                    Assert.True(probe.TryReadFlow(second.Key, out secondView));
+                    Assert.Equal(22ul, secondView.BytesIn);
+                }
+            }
+            finally
+            {
+                first.Client.Dispose();
+                first.Server.Dispose();
+                second.Client.Dispose();
+                second.Server.Dispose();
+            }
+        });
+    }
+
+    [Fact]
+    public void Start_LiveTableSizeNotAPowerOfTwo_IsRefusedBeforeLoading()
+    {
+        var options = Options();
+        options.LiveTableSize = 1000;
+
+        ArgumentException e = Assert.Throws<ArgumentException>(() => WireProbe.Start(options));
+
+        Assert.Contains("power of two", e.Message, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public void DualStackListener_IPv4Client_IsFoundUnderItsIPv4Address()
     {
@@ -293,11 +416,11 @@ public sealed class LiveProbeTests : IDisposable
         RegistryDirectory = registryDir,
     };
 
-    private WireProbe StartProbe()
+    private WireProbe StartProbe(WireProbeOptions? options = null)
     {
         try
         {
-            return WireProbe.Start(Options());
+            return WireProbe.Start(options ?? Options());
         }
         catch (ProbeException e) when (e.IsPermissionDenied && !KernelRequirement.InCi)
         {

@@ -113,6 +113,12 @@ internal static unsafe partial class LibBpf
 
     [LibraryImport("libc", EntryPoint = "close")]
     internal static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    internal static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap")]
+    internal static partial int Munmap(nint address, nuint length);
 }
 
 /// <summary>struct bpf_object_open_opts (libbpf 1.1), 80 bytes.</summary>
