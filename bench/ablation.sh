@@ -140,18 +140,24 @@ for line in open(sys.argv[1]):
         errors.add(name)
 median = {n: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v)) for n, v in runs.items()}
 base = median['yarp']
-print('| row | req/s | us of CPU 0 per request | beyond bare YARP | req/s vs YARP | p99 ms | p99 vs YARP | every round (req/s) |')
-print('|---|---:|---:|---:|---:|---:|---:|---|')
+# Paired: each row against the row it is compared with in the same round (the rows of a round run
+# back to back), then the median over rounds; steadier than a ratio of medians when the machine's
+# speed drifts from round to round.
+def paired(name, against):
+    return statistics.median(a[0] / b[0] for a, b in zip(runs[name], runs[against]))
+print('| row | req/s | us of CPU 0 per request | beyond bare YARP | req/s vs YARP | paired vs YARP | p99 ms | p99 vs YARP | every round (req/s) |')
+print('|---|---:|---:|---:|---:|---:|---:|---:|---|')
 for name in sys.argv[2:]:
     rps, p99 = median[name]
     us = 1e6 / rps
     extra = us - 1e6 / base[0]
     print(f"| {name}{' (errors!)' if name in errors else ''} | {rps:.0f} | {us:.1f} | {'-' if name == 'yarp' else f'{extra:+.1f}'} "
-          f"| {rps / base[0]:.2f} | {p99:.2f} | {p99 / base[1]:.2f} | {' '.join(f'{r:.0f}' for r, _ in runs[name])} |")
+          f"| {rps / base[0]:.2f} | {paired(name, 'yarp'):.2f} | {p99:.2f} | {p99 / base[1]:.2f} | {' '.join(f'{r:.0f}' for r, _ in runs[name])} |")
 us = {n: 1e6 / median[n][0] for n in median}
 print()
 if 'baseline' in us and 'full' in us:
-    print(f"this build (full) against BASELINE: {median['full'][0] / median['baseline'][0]:.3f}x the requests/s, {us['full'] - us['baseline']:+.1f} us per request")
+    print(f"this build (full) against BASELINE: {median['full'][0] / median['baseline'][0]:.3f}x the requests/s (paired by round: {paired('full', 'baseline'):.3f}x), "
+          f"{us['full'] - us['baseline']:+.1f} us per request")
 if not all(k in us for k in ('full', 'no-probe', 'no-export', 'bare')):
     sys.exit(0)
 print(f"probe (no-export - bare): {us['no-export'] - us['bare']:+.1f} us; export (no-probe - bare): {us['no-probe'] - us['bare']:+.1f} us; "

@@ -211,12 +211,17 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         writer.Advance(total);
     }
 
-    // A KeyValue whose value is a bool, an integer or a double.
+    // A KeyValue whose value is a bool, an integer or a double: an AnyValue of at most 11 bytes.
     private static void WriteScalar(ProtoWriter writer, byte tag, in Attribute attribute)
     {
         var key = attribute.Name.OtlpKey;
-        var any = AnyValueLength(attribute);
-        var keyValue = key.Length + 1 + ProtoWriter.VarintSize((ulong)any) + any;
+        var any = attribute.Kind switch
+        {
+            AttributeKind.Bool => 2,
+            AttributeKind.Int => 1 + ProtoWriter.VarintSize((ulong)attribute.Int),
+            _ => 9,
+        };
+        var keyValue = key.Length + 2 + any;
         var total = 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
         var output = writer.Reserve(total);
         var at = 0;
@@ -225,7 +230,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         key.CopyTo(output[at..]);
         at += key.Length;
         output[at++] = (KeyValueValue << 3) | ProtoWriter.Delimited;
-        ProtoWriter.WriteVarint(output, ref at, (ulong)any);
+        output[at++] = (byte)any;
         switch (attribute.Kind)
         {
             case AttributeKind.Bool:
@@ -245,63 +250,47 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         writer.Advance(total);
     }
 
-    // A KeyValue whose value is an array of several strings (a repeated header): measured first, then written.
+    // A KeyValue whose value is an array of several strings (a repeated header, the header order):
+    // every element measured first, since the array's length comes before them.
     private static void WriteStrings(ProtoWriter writer, byte tag, in Attribute attribute)
     {
         var key = attribute.Name.OtlpKey;
-        var any = AnyValueLength(attribute);
-        var keyValue = key.Length + 1 + ProtoWriter.VarintSize((ulong)any) + any;
-        writer.Raw([tag]);
-        writer.WriteVarint((ulong)keyValue);
-        writer.Raw(key);
-        writer.Raw([(KeyValueValue << 3) | ProtoWriter.Delimited]);
-        writer.WriteVarint((ulong)any);
-        writer.Raw([(AnyArray << 3) | ProtoWriter.Delimited]);
-        writer.WriteVarint((ulong)ArrayLength(attribute));
-        for (var j = 0; j < attribute.StringCount; j++)
+        var count = attribute.StringCount;
+        Span<int> sizes = count <= 64 ? stackalloc int[count] : new int[count];
+        var array = 0;
+        for (var j = 0; j < count; j++)
         {
             var value = attribute.StringAt(j);
             var bytes = Encoding.UTF8.GetByteCount(value);
-            writer.Raw([(ArrayValues << 3) | ProtoWriter.Delimited]);
-            writer.WriteVarint((ulong)(1 + ProtoWriter.VarintSize((ulong)bytes) + bytes));
-            writer.StringField(AnyString, value);
-        }
-    }
-
-    // Length of the AnyValue message of an attribute; -1 for none (a null value is left out).
-    private static int AnyValueLength(in Attribute attribute)
-    {
-        switch (attribute.Kind)
-        {
-            case AttributeKind.String:
-                var bytes = Encoding.UTF8.GetByteCount(attribute.String);
-                return 1 + ProtoWriter.VarintSize((ulong)bytes) + bytes;
-            case AttributeKind.Bool:
-                return 2;
-            case AttributeKind.Int:
-                return 1 + ProtoWriter.VarintSize((ulong)attribute.Int);
-            case AttributeKind.Double:
-                return 9;
-            case AttributeKind.Strings:
-                var array = ArrayLength(attribute);
-                return 1 + ProtoWriter.VarintSize((ulong)array) + array;
-            default:
-                return -1;
-        }
-    }
-
-    // Length of the ArrayValue message of a string-array attribute.
-    private static int ArrayLength(in Attribute attribute)
-    {
-        var length = 0;
-        for (var i = 0; i < attribute.StringCount; i++)
-        {
-            var bytes = Encoding.UTF8.GetByteCount(attribute.StringAt(i));
+            sizes[j] = bytes;
             var element = 1 + ProtoWriter.VarintSize((ulong)bytes) + bytes;
-            length += 1 + ProtoWriter.VarintSize((ulong)element) + element;
+            array += 1 + ProtoWriter.VarintSize((ulong)element) + element;
         }
 
-        return length;
+        var any = 1 + ProtoWriter.VarintSize((ulong)array) + array;
+        var keyValue = key.Length + 1 + ProtoWriter.VarintSize((ulong)any) + any;
+        var total = 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
+        var output = writer.Reserve(total);
+        var at = 0;
+        output[at++] = tag;
+        ProtoWriter.WriteVarint(output, ref at, (ulong)keyValue);
+        key.CopyTo(output[at..]);
+        at += key.Length;
+        output[at++] = (KeyValueValue << 3) | ProtoWriter.Delimited;
+        ProtoWriter.WriteVarint(output, ref at, (ulong)any);
+        output[at++] = (AnyArray << 3) | ProtoWriter.Delimited;
+        ProtoWriter.WriteVarint(output, ref at, (ulong)array);
+        for (var j = 0; j < count; j++)
+        {
+            var bytes = sizes[j];
+            output[at++] = (ArrayValues << 3) | ProtoWriter.Delimited;
+            ProtoWriter.WriteVarint(output, ref at, (ulong)(1 + ProtoWriter.VarintSize((ulong)bytes) + bytes));
+            output[at++] = (AnyString << 3) | ProtoWriter.Delimited;
+            ProtoWriter.WriteVarint(output, ref at, (ulong)bytes);
+            at += Encoding.UTF8.GetBytes(attribute.StringAt(j), output[at..]);
+        }
+
+        writer.Advance(total);
     }
 
     private void WriteResource(ProtoWriter writer)

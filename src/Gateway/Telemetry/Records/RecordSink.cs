@@ -319,19 +319,19 @@ internal abstract class RecordSink(string exporter, TelemetrySignal signal, Batc
 /// open batch: the record goes back to its pool at once, and the export loop just sends the
 /// batch. Encoding a batch of records from a queue instead means reading thousands of cold
 /// objects each time. A batch closes at <see cref="BatchOptions.MaxBatchSize"/> items, before
-/// it would pass <see cref="MaxBatchBytes"/> bytes (the few buffers in use are allocated once at
-/// that size and reused), or when the delay is up.
+/// it would pass <see cref="MaxBatchBytes"/> bytes (so that the few buffers in use, allocated
+/// once at that size and reused, stay in the core's cache), or when the delay is up.
 /// </summary>
 internal abstract class EncodingSink(string exporter, TelemetrySignal signal, BatchOptions options, TelemetryLoss loss)
     : BatchingSink<EncodedBatch>(exporter, signal, options, loss)
 {
     /// <summary>Bytes at which a batch closes even with fewer items than the batch size.</summary>
     /// <remarks>
-    /// A request's spans and access record take about 5 KB, so a batch of the default 512 items fits
-    /// below this: each export call carries a full batch (fewer calls, each with its fixed cost),
-    /// and the message stays well under the 4 MiB that gRPC receivers accept by default.
+    /// Small enough that the buffers being filled stay in the core's cache: every request writes a
+    /// few KB into one. 1 MiB (so that a batch of 512 items, about 170 requests, left in one call)
+    /// measured 0.93-0.97x the throughput of 256 KiB side by side, and a higher p99.
     /// </remarks>
-    public const int MaxBatchBytes = 1024 * 1024;
+    public const int MaxBatchBytes = 256 * 1024;
 
     private readonly Lock _gate = new();
     private readonly Stack<EncodedBatch> _spare = new();
