@@ -142,17 +142,9 @@ public class AccessRecordBenchmarks
     private sealed class DiscardingSink(TelemetrySignal signal, TelemetryLoss loss)
         : EncodingSink("discard", signal, new BatchOptions(65536, 512, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(5)), loss)
     {
-        private readonly ProtoWriter _scratch = new();
-
         public override int ItemsOf(TelemetryRecord record) => record.ItemsFor(Signal);
 
-        protected override ReadOnlySpan<byte> Encode(TelemetryRecord record)
-        {
-            // One request at a time in a benchmark: one scratch buffer is enough.
-            _scratch.Reset();
-            OtlpEncoder.Write(_scratch, record, Signal);
-            return _scratch.Since(0);
-        }
+        protected override void Append(EncodedBatch batch, TelemetryRecord record) => OtlpEncoder.Write(batch.Writer, record, Signal);
 
         protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<EncodedBatch> batch, int items, CancellationToken cancellationToken) =>
             Task.FromResult(ExportOutcome.Delivered);

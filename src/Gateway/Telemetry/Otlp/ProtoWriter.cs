@@ -35,6 +35,16 @@ internal sealed class ProtoWriter
     /// <summary>Bytes written so far.</summary>
     public int Length => _position;
 
+    /// <summary>Bytes it holds before it grows.</summary>
+    public int Capacity => _buffer.Length;
+
+    /// <summary>Forgets what was written from <paramref name="length"/> on.</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)_position, nameof(length));
+        _position = length;
+    }
+
     /// <summary>What has been written.</summary>
     public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _position);
 

@@ -18,7 +18,6 @@ internal sealed class JsonLinesSink : EncodingSink
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-    private ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly FileStream _file;
     private bool _failed;
 
@@ -49,7 +48,7 @@ internal sealed class JsonLinesSink : EncodingSink
     public override int ItemsOf(TelemetryRecord record) => record.ItemsFor(TelemetrySignal.Logs);
 
     /// <inheritdoc />
-    protected override ReadOnlySpan<byte> Encode(TelemetryRecord record)
+    protected override void Append(EncodedBatch batch, TelemetryRecord record)
     {
         var line = t_line ??= new ArrayBufferWriter<byte>(4 * 1024);
         if (line.Capacity > 256 * 1024)
@@ -61,21 +60,19 @@ internal sealed class JsonLinesSink : EncodingSink
         line.ResetWrittenCount();
         var writer = t_writer ??= new Utf8JsonWriter(line, JsonLineFormatter.Options);
         JsonLineFormatter.Write(writer, line, record.Log);
-        return line.WrittenSpan;
+        batch.Writer.Raw(line.WrittenSpan);
     }
 
     /// <inheritdoc />
     protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<EncodedBatch> batch, int items, CancellationToken cancellationToken)
     {
-        _buffer.ResetWrittenCount();
-        foreach (var lines in batch)
-        {
-            _buffer.Write(lines.Bytes);
-        }
-
         try
         {
-            _file.Write(_buffer.WrittenSpan);
+            foreach (var lines in batch)
+            {
+                _file.Write(lines.Bytes.Span);
+            }
+
             _file.Flush();
             _failed = false;
             return Task.FromResult(ExportOutcome.Delivered);
@@ -90,14 +87,6 @@ internal sealed class JsonLinesSink : EncodingSink
             }
 
             return Task.FromResult(ExportOutcome.Failed);
-        }
-        finally
-        {
-            if (_buffer.Capacity > 4 << 20)
-            {
-                // One huge batch must not keep its buffer for the life of the process.
-                _buffer = new ArrayBufferWriter<byte>(64 * 1024);
-            }
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Gateway.Telemetry.Otlp;
 
 namespace Gateway.Telemetry.Records;
 
@@ -97,7 +98,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         TItem item;
         try
         {
-            ready = Take(record, items, out item);
+            ready = Take(record, items, out item!);
         }
         catch (Exception)
         {
@@ -112,9 +113,24 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
             return;
         }
 
-        _queue.Enqueue(item);
-        // A queued batch goes at once; queued records once a batch's worth is waiting.
-        if ((ItemIsBatch || pending >= Options.MaxBatchSize) && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+        _queue.Enqueue(item!);
+        // Queued records go once a batch's worth is waiting.
+        if (pending >= Options.MaxBatchSize)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>Queues a whole batch, closed on the offering thread or by the loop; it goes at once.</summary>
+    protected void Queue(TItem batch)
+    {
+        _queue.Enqueue(batch);
+        Wake();
+    }
+
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
         {
             _wake.Release();
         }
@@ -153,10 +169,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         }
 
         // Whatever is still queued cannot be exported any more.
-        if (TryCloseOpenItem(out var open))
-        {
-            _queue.Enqueue(open);
-        }
+        CloseOpenItems(final: true);
 
         while (_queue.TryDequeue(out var left))
         {
@@ -172,22 +185,23 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
 
     /// <summary>
     /// Takes what this sink keeps of <paramref name="record"/> (its <paramref name="items"/> items), on
-    /// the offering thread; true with the <paramref name="item"/> to queue, false when it was added to
-    /// an item still open (<see cref="TryCloseOpenItem"/>).
+    /// the offering thread; true with the <paramref name="item"/> to queue, false when it went into
+    /// an item still open (which <see cref="Queue"/> or <see cref="CloseOpenItems"/> queues once closed).
     /// </summary>
-    protected abstract bool Take(TelemetryRecord record, int items, out TItem item);
+    protected abstract bool Take(TelemetryRecord record, int items, out TItem? item);
 
     /// <summary>True when each item is a whole batch, exported on its own as soon as it is queued.</summary>
     protected virtual bool ItemIsBatch => false;
 
-    /// <summary>True while an item is open: taking records, not queued yet.</summary>
+    /// <summary>True while an item holds records but is not queued yet.</summary>
     protected virtual bool HasOpenItem => false;
 
-    /// <summary>Closes the open item (the delay is up, a flush, the end) for the queue; false when none is open.</summary>
-    protected virtual bool TryCloseOpenItem(out TItem item)
+    /// <summary>
+    /// Closes the open items that hold records (the delay is up, a flush, the end) and queues them
+    /// (<see cref="Queue"/>); <paramref name="final"/>: the last call, when nothing offers any more.
+    /// </summary>
+    protected virtual void CloseOpenItems(bool final)
     {
-        item = default!;
-        return false;
     }
 
     /// <summary>The number of items <paramref name="item"/> stands for.</summary>
@@ -217,11 +231,10 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
             }
 
             Volatile.Write(ref _wakeRequested, 0);
-            // A full item woke the loop: the open one keeps filling. Otherwise (the delay is up, a flush, the end) it goes too.
-            if ((!woken || stopping.IsCancellationRequested || Interlocked.Exchange(ref _flushRequested, 0) == 1)
-                && TryCloseOpenItem(out var open))
+            // A full item woke the loop: the open ones keep filling. Otherwise (the delay is up, a flush, the end) they go too.
+            if (!woken || stopping.IsCancellationRequested || Interlocked.Exchange(ref _flushRequested, 0) == 1)
             {
-                _queue.Enqueue(open);
+                CloseOpenItems(final: false);
             }
 
             while (TakeBatch(out var items))
@@ -299,7 +312,7 @@ internal abstract class RecordSink(string exporter, TelemetrySignal signal, Batc
     : BatchingSink<TelemetryRecord>(exporter, signal, options, loss)
 {
     /// <inheritdoc />
-    protected sealed override bool Take(TelemetryRecord record, int items, out TelemetryRecord item)
+    protected sealed override bool Take(TelemetryRecord record, int items, out TelemetryRecord? item)
     {
         record.Retain();
         item = record;
@@ -315,13 +328,24 @@ internal abstract class RecordSink(string exporter, TelemetrySignal signal, Batc
 
 /// <summary>
 /// A sink that writes a record's bytes (OTLP protobuf, a JSON line) when it is offered, on the
-/// request's own thread while the record is still in the core's cache, and appends them to the
-/// open batch: the record goes back to its pool at once, and the export loop just sends the
-/// batch. Encoding a batch of records from a queue instead means reading thousands of cold
-/// objects each time. A batch closes at <see cref="BatchOptions.MaxBatchSize"/> items, before
-/// it would pass <see cref="MaxBatchBytes"/> bytes (so that the few buffers in use, allocated
-/// once at that size and reused, stay in the core's cache), or when the delay is up.
+/// request's own thread while the record is still in the core's cache, straight into a batch
+/// that thread owns: the record goes back to its pool at once, and the export loop sends the
+/// batch's buffer as it is (an OTLP batch is a whole export request from its start).
 /// </summary>
+/// <remarks>
+/// <para>
+/// Each thread writes into its own open batch, so requests never wait for each other and
+/// nothing is copied: no lock, one compare-and-swap when a record starts and a plain store
+/// when it ends. The loop closes a batch that is not being written when the delay is up; its
+/// thread then starts a new one with its next record.
+/// </para>
+/// <para>
+/// A batch closes at <see cref="BatchOptions.MaxBatchSize"/> items, before it would pass
+/// <see cref="MaxBatchBytes"/> bytes (the record that would take it over starts the next batch,
+/// and a record larger than the limit travels alone), or when the delay is up. Buffers are
+/// allocated at that size once and reused, so that the few being filled stay in the cache.
+/// </para>
+/// </remarks>
 internal abstract class EncodingSink(string exporter, TelemetrySignal signal, BatchOptions options, TelemetryLoss loss)
     : BatchingSink<EncodedBatch>(exporter, signal, options, loss)
 {
@@ -333,44 +357,73 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
     /// </remarks>
     public const int MaxBatchBytes = 256 * 1024;
 
-    private readonly Lock _gate = new();
+    // The thread's own batch (the fast path), and every batch not yet closed, whichever thread
+    // opened it: a thread that ends leaves its batch to the loop instead of losing it.
+    private readonly ThreadLocal<EncodedBatch?> _mine = new();
+    private readonly List<EncodedBatch> _open = [];
     private readonly Stack<EncodedBatch> _spare = new();
-    private EncodedBatch? _open;
+    private readonly Lock _gate = new();
 
-    /// <summary>
-    /// The bytes of <paramref name="record"/>, written into the calling thread's own scratch
-    /// buffer (valid until that thread encodes again).
-    /// </summary>
-    protected abstract ReadOnlySpan<byte> Encode(TelemetryRecord record);
+    /// <summary>Starts a new batch's buffer (an OTLP export request's envelope); nothing by default.</summary>
+    protected virtual void Begin(EncodedBatch batch)
+    {
+    }
+
+    /// <summary>Writes the bytes of <paramref name="record"/> at the end of <paramref name="batch"/>'s buffer.</summary>
+    protected abstract void Append(EncodedBatch batch, TelemetryRecord record);
+
+    /// <summary>Finishes a batch's buffer before it is queued (closes the envelope); nothing by default.</summary>
+    protected virtual void End(EncodedBatch batch)
+    {
+    }
 
     /// <inheritdoc />
-    protected sealed override bool Take(TelemetryRecord record, int items, out EncodedBatch item)
+    protected sealed override bool Take(TelemetryRecord record, int items, out EncodedBatch? item)
     {
-        // Encoded outside the lock: only the copy is serialized.
-        var bytes = Encode(record);
-        lock (_gate)
+        item = null;
+        var batch = _mine.Value;
+        if (batch is null || !batch.TryStartWriting())
         {
-            var open = _open ??= Spare();
-            if (open.Length > 0 && open.Length + bytes.Length > MaxBatchBytes)
-            {
-                // Full by its bytes: it goes as it is, and the record starts the next one. A
-                // batch's buffer keeps its first size that way (a record over the limit alone grows one).
-                _open = Spare();
-                _open.Append(bytes, items);
-                item = open;
-                return true;
-            }
-
-            open.Append(bytes, items);
-            if (open.Items >= Options.MaxBatchSize)
-            {
-                _open = null;
-                item = open;
-                return true;
-            }
+            // None yet, or the loop closed it when the delay was up.
+            batch = Open(writing: true);
+            _mine.Value = batch;
         }
 
-        item = null!;
+        var before = batch.Writer.Length;
+        try
+        {
+            Append(batch, record);
+        }
+        catch (Exception)
+        {
+            batch.Writer.Truncate(before);
+            batch.StopWriting();
+            throw;
+        }
+
+        batch.Items += items;
+        if (batch.Writer.Length - batch.Start > MaxBatchBytes && batch.Items > items)
+        {
+            // Over the limit with earlier records in it: it goes as it was, and the record starts the next one.
+            var next = Open(writing: true);
+            next.Writer.Raw(batch.Writer.Since(before));
+            next.Items = items;
+            batch.Writer.Truncate(before);
+            batch.Items -= items;
+            Close(batch);
+            _mine.Value = batch = next;
+        }
+
+        if (batch.Items >= Options.MaxBatchSize || batch.Writer.Length - batch.Start >= MaxBatchBytes)
+        {
+            _mine.Value = null;
+            Close(batch);
+        }
+        else
+        {
+            batch.StopWriting();
+        }
+
         return false;
     }
 
@@ -378,18 +431,50 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
     protected sealed override bool ItemIsBatch => true;
 
     /// <inheritdoc />
-    protected sealed override bool HasOpenItem => Volatile.Read(ref _open) is not null;
+    protected sealed override bool HasOpenItem
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _open.Exists(b => b.Items > 0);
+            }
+        }
+    }
 
     /// <inheritdoc />
-    protected sealed override bool TryCloseOpenItem(out EncodedBatch item)
+    protected sealed override void CloseOpenItems(bool final)
     {
+        EncodedBatch[] open;
         lock (_gate)
         {
-            item = _open!;
-            _open = null;
+            open = [.. _open];
         }
 
-        return item is not null;
+        foreach (var batch in open)
+        {
+            // One being written is left to the next round (at the end: waited for, briefly).
+            if (!TryClaim(batch, final))
+            {
+                continue;
+            }
+
+            if (batch.Items > 0)
+            {
+                Close(batch);
+                continue;
+            }
+
+            // Empty: its thread has not offered since the last round. Back to the spares, so that
+            // threads that stopped offering hold no buffer (an active one simply opens another).
+            batch.Seal();
+            lock (_gate)
+            {
+                _open.Remove(batch);
+            }
+
+            Free(batch);
+        }
     }
 
     /// <inheritdoc />
@@ -405,7 +490,7 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
 
         lock (_gate)
         {
-            // A few spare buffers are enough: one open, one in flight, one queued.
+            // A few spare buffers are enough: the threads' open ones, one in flight, one queued.
             if (_spare.Count < 4)
             {
                 _spare.Push(item);
@@ -413,45 +498,104 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
         }
     }
 
-    // Called under the lock.
-    private EncodedBatch Spare() => _spare.TryPop(out var spare) ? spare : new EncodedBatch(MaxBatchBytes);
-}
-
-/// <summary>The encoded records of one batch, one after the other, in a buffer that is reused.</summary>
-/// <param name="capacity">Bytes it holds before it grows (a batch's limit: it is allocated once and reused).</param>
-internal sealed class EncodedBatch(int capacity)
-{
-    private byte[] _buffer = new byte[capacity];
-    private readonly int _capacity = capacity;
-
-    /// <summary>Bytes held.</summary>
-    public int Length { get; private set; }
-
-    /// <summary>Items (spans, log records) they encode.</summary>
-    public int Items { get; private set; }
-
-    /// <summary>The bytes.</summary>
-    public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
-
-    /// <summary>Appends the bytes of <paramref name="items"/> items.</summary>
-    public void Append(ReadOnlySpan<byte> bytes, int items)
+    // A new open batch, begun (owned by the calling thread while writing).
+    private EncodedBatch Open(bool writing)
     {
-        if (Length + bytes.Length > _buffer.Length)
+        EncodedBatch batch;
+        lock (_gate)
         {
-            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, Length + bytes.Length));
+            batch = _spare.TryPop(out var spare) ? spare : new EncodedBatch(MaxBatchBytes);
+            batch.Open(writing);
+            _open.Add(batch);
         }
 
-        bytes.CopyTo(_buffer.AsSpan(Length));
-        Length += bytes.Length;
-        Items += items;
+        Begin(batch);
+        batch.Start = batch.Writer.Length;
+        return batch;
     }
 
-    /// <summary>Empties it; false when a record over the limit grew it (it is not kept then).</summary>
+    // Ends a batch the caller is writing (or has claimed) and queues it.
+    private void Close(EncodedBatch batch)
+    {
+        End(batch);
+        batch.Seal();
+        lock (_gate)
+        {
+            _open.Remove(batch);
+        }
+
+        Queue(batch);
+    }
+
+    private static bool TryClaim(EncodedBatch batch, bool final)
+    {
+        if (batch.TryStartWriting())
+        {
+            return true;
+        }
+
+        // At the end nothing offers any more: a record still being written is waited for, briefly.
+        return final && SpinWait.SpinUntil(batch.TryStartWriting, TimeSpan.FromMilliseconds(100));
+    }
+}
+
+/// <summary>
+/// One batch's bytes in a buffer that is reused: the records one after the other, inside
+/// whatever the sink wrote around them (an OTLP export request's envelope).
+/// </summary>
+/// <param name="capacity">Bytes of records it holds before it grows (a batch's limit: it is allocated once and reused).</param>
+internal sealed class EncodedBatch(int capacity)
+{
+    private const int Idle = 0;
+    private const int Writing = 1;
+    private const int Sealed = 2;
+
+    private readonly int _capacity = capacity + (64 * 1024);
+    private int _state = Sealed;
+
+    /// <summary>Items (spans, log records) its records hold.</summary>
+    public int Items;
+
+    /// <summary>The buffer.</summary>
+    public ProtoWriter Writer { get; private set; } = new(capacity + (64 * 1024));
+
+    /// <summary>Where the records start (after what the sink wrote around them).</summary>
+    public int Start { get; set; }
+
+    /// <summary>Positions the sink keeps while the batch is open (an OTLP envelope's open messages).</summary>
+    public (int Outer, int Inner) Frame { get; set; }
+
+    /// <summary>The bytes, as they are sent once the batch is closed.</summary>
+    public ReadOnlyMemory<byte> Bytes => Writer.Written;
+
+    /// <summary>Empties it for a new batch, owned by the caller (<paramref name="writing"/>) or open to any thread.</summary>
+    public void Open(bool writing)
+    {
+        Items = 0;
+        Volatile.Write(ref _state, writing ? Writing : Idle);
+    }
+
+    /// <summary>Claims it for one record (or for closing it); false when it is being written or closed.</summary>
+    public bool TryStartWriting() => Interlocked.CompareExchange(ref _state, Writing, Idle) == Idle;
+
+    /// <summary>Lets it go after a record: a plain store, with no fence on the request's path.</summary>
+    public void StopWriting() => Volatile.Write(ref _state, Idle);
+
+    /// <summary>Marks it closed: nothing writes into it any more.</summary>
+    public void Seal() => Volatile.Write(ref _state, Sealed);
+
+    /// <summary>Empties it after its export; false when a record over the limit grew it (it is not kept then).</summary>
     public bool Reset()
     {
-        Length = 0;
         Items = 0;
-        return _buffer.Length == _capacity;
+        Start = 0;
+        if (Writer.Capacity > _capacity)
+        {
+            return false;
+        }
+
+        Writer.Reset();
+        return true;
     }
 }
 

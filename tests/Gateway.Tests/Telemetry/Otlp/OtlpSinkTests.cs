@@ -167,6 +167,65 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         Assert.Equal(3, loss.Exported);
     }
 
+    [Fact]
+    public async Task Offer_FromManyThreadsAtOnce_EveryRecordArrivesExactlyOnce()
+    {
+        using var loss = new TelemetryLoss();
+        var pool = new RecordPool();
+        var tag = Guid.NewGuid().ToString("N");
+        const int threads = 8;
+        const int each = 250;
+        var options = new BatchOptions(threads * each, 64, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5));
+        await using (var pipeline = new RecordPipeline(
+            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), options, loss)]))
+        {
+            // Each thread fills its own batches; the loop closes the ones left open when the delay is up.
+            using var start = new Barrier(threads);
+            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+            {
+                start.SignalAndWait();
+                for (var i = 0; i < each; i++)
+                {
+                    Submit(pipeline, pool, $"{tag} {t}-{i}");
+                }
+            })).ToList();
+            workers.ForEach(w => w.Start());
+            workers.ForEach(w => w.Join());
+
+            var spans = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), threads * each, Wait);
+            Assert.Equal(threads * each, spans.Select(s => s.Name).Distinct().Count());
+        }
+
+        Assert.Equal(threads * each, _receiver.Spans.Count(s => s.Name.StartsWith(tag, StringComparison.Ordinal)));
+        Assert.Equal(threads * each, loss.Exported);
+        Assert.Empty(loss.Dropped());
+    }
+
+    [Fact]
+    public async Task Offer_ThreadEndsWithItsBatchOpen_TheRecordsLeaveWhenTheDelayIsUp()
+    {
+        using var loss = new TelemetryLoss();
+        var pool = new RecordPool();
+        var tag = Guid.NewGuid().ToString("N");
+        var options = new BatchOptions(100, 100, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5));
+        await using var pipeline = new RecordPipeline(
+            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), options, loss)]);
+        var worker = new Thread(() =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                Submit(pipeline, pool, $"{tag} {i}");
+            }
+        });
+
+        worker.Start();
+        worker.Join();
+
+        // Far from the batch size, and the thread that opened the batch is gone: the loop still sends it.
+        var spans = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), 3, Wait);
+        Assert.Equal([$"{tag} 0", $"{tag} 1", $"{tag} 2"], spans.Select(s => s.Name).Order());
+    }
+
     // One OTLP/HTTP span sink whose batches leave only when full (the delay is 30 s) or at the end.
     private RecordPipeline TracesOnly(TelemetryLoss loss, int batchSize) => new(
         [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, batchSize, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]);
