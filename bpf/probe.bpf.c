@@ -181,12 +181,19 @@ static __always_inline struct probe_live_slot *live_slot(const struct probe_flow
 	return bpf_map_lookup_elem(&probe_live, &index);
 }
 
-/* The flow's live copy, when the flow holds its slot; NULL otherwise. */
-static __always_inline struct probe_live_slot *live_of(const struct probe_flow_key *key)
+/*
+ * Where a flow's record is kept up to date: its live slot when the flow holds
+ * it (the table's entry then keeps the state of when the slot was taken), the
+ * table's entry otherwise. NULL when the flow has no record.
+ */
+static __always_inline struct probe_flow_record *kept(struct probe_flow_record *rec, const struct probe_flow_key *key)
 {
-	struct probe_live_slot *slot = live_slot(key);
+	struct probe_live_slot *slot;
 
-	return slot && key_equal(&slot->key, key) ? slot : NULL;
+	if (!rec)
+		return NULL;
+	slot = live_slot(key);
+	return slot && key_equal(&slot->key, key) ? &slot->rec : rec;
 }
 
 /*
@@ -209,17 +216,6 @@ static __always_inline void live_claim(const struct probe_flow_key *key, const s
 	__sync_fetch_and_add(&slot->claims, 1);
 	__builtin_memcpy(&slot->rec, rec, sizeof(*rec));
 }
-
-/* Makes one change (written against r_) to a record and, when there is one, to its live copy. */
-#define BOTH(rec, live, change)                 \
-	do {                                    \
-		struct probe_flow_record *r_ = (rec); \
-		change;                         \
-		if (live) {                     \
-			r_ = &(live)->rec;      \
-			change;                 \
-		}                               \
-	} while (0)
 
 static __always_inline void make_key(struct probe_flow_key *key, const struct packet *pkt,
 				     bool ingress)
@@ -274,41 +270,40 @@ static __always_inline void emit_event(struct __sk_buff *skb, const struct probe
 	bpf_ringbuf_submit(ev, 0);
 }
 
-static __always_inline void count(struct probe_flow_record *rec, struct probe_live_slot *live,
-				  const struct packet *pkt, bool ingress, __u64 now)
+static __always_inline void count(struct probe_flow_record *rec, const struct packet *pkt, bool ingress,
+				  __u64 now)
 {
 	if (ingress) {
-		BOTH(rec, live, __sync_fetch_and_add(&r_->packets_in, pkt->segs));
-		BOTH(rec, live, __sync_fetch_and_add(&r_->bytes_in, pkt->payload));
+		__sync_fetch_and_add(&rec->packets_in, pkt->segs);
+		__sync_fetch_and_add(&rec->bytes_in, pkt->payload);
 	} else {
-		BOTH(rec, live, __sync_fetch_and_add(&r_->packets_out, pkt->segs));
-		BOTH(rec, live, __sync_fetch_and_add(&r_->bytes_out, pkt->payload));
+		__sync_fetch_and_add(&rec->packets_out, pkt->segs);
+		__sync_fetch_and_add(&rec->bytes_out, pkt->payload);
 	}
-	BOTH(rec, live, r_->last_seen_ns = now);
+	rec->last_seen_ns = now;
 }
 
 /* FIN and RST: who closed first, and an event for every reset. */
 static __always_inline void track_close(struct __sk_buff *skb, struct probe_flow_record *rec,
-					struct probe_live_slot *live, const struct probe_flow_key *key,
-					const struct packet *pkt, bool ingress)
+					const struct probe_flow_key *key, const struct packet *pkt, bool ingress)
 {
 	__u32 closer = ingress ? PROBE_CLOSER_PEER : PROBE_CLOSER_GATEWAY;
 
 	if (!(pkt->tcp_flags & (TCP_FLAG_RST | TCP_FLAG_FIN)))
 		return;
-	BOTH(rec, live, __sync_val_compare_and_swap(&r_->closed_by, PROBE_CLOSER_NONE, closer));
+	__sync_val_compare_and_swap(&rec->closed_by, PROBE_CLOSER_NONE, closer);
 	if (pkt->tcp_flags & TCP_FLAG_RST) {
-		BOTH(rec, live, __sync_fetch_and_or(&r_->flags, ingress ? PROBE_FLOW_RST_IN : PROBE_FLOW_RST_OUT));
+		__sync_fetch_and_or(&rec->flags, ingress ? PROBE_FLOW_RST_IN : PROBE_FLOW_RST_OUT);
 		emit_event(skb, key, pkt, ingress ? PROBE_EVENT_RST_IN : PROBE_EVENT_RST_OUT, 0);
 	} else {
-		BOTH(rec, live, __sync_fetch_and_or(&r_->flags, ingress ? PROBE_FLOW_FIN_IN : PROBE_FLOW_FIN_OUT));
+		__sync_fetch_and_or(&rec->flags, ingress ? PROBE_FLOW_FIN_IN : PROBE_FLOW_FIN_OUT);
 	}
 }
 
 /* A zero-window episode starts when the window drops to zero; one event per episode. */
 static __always_inline void track_zero_window(struct __sk_buff *skb, struct probe_flow_record *rec,
-					      struct probe_live_slot *live, const struct probe_flow_key *key,
-					      const struct packet *pkt, bool ingress)
+					      const struct probe_flow_key *key, const struct packet *pkt,
+					      bool ingress)
 {
 	__u32 active = ingress ? PROBE_FLOW_ZERO_WINDOW_IN : PROBE_FLOW_ZERO_WINDOW_OUT;
 
@@ -316,16 +311,16 @@ static __always_inline void track_zero_window(struct __sk_buff *skb, struct prob
 		return;
 	if (pkt->window != 0) {
 		if (rec->flags & active)
-			BOTH(rec, live, __sync_fetch_and_and(&r_->flags, ~active));
+			__sync_fetch_and_and(&rec->flags, ~active);
 		return;
 	}
 	if (rec->flags & active)
 		return;
-	BOTH(rec, live, __sync_fetch_and_or(&r_->flags, active));
+	__sync_fetch_and_or(&rec->flags, active);
 	if (ingress)
-		BOTH(rec, live, __sync_fetch_and_add(&r_->zero_window_in, 1));
+		__sync_fetch_and_add(&rec->zero_window_in, 1);
 	else
-		BOTH(rec, live, __sync_fetch_and_add(&r_->zero_window_out, 1));
+		__sync_fetch_and_add(&rec->zero_window_out, 1);
 	emit_event(skb, key, pkt, ingress ? PROBE_EVENT_ZERO_WINDOW_IN : PROBE_EVENT_ZERO_WINDOW_OUT, 0);
 }
 
@@ -359,15 +354,15 @@ static __always_inline void store(const struct probe_flow_key *key, const struct
 	live_claim(key, rec);
 }
 
-static __always_inline void set_rtt(struct probe_flow_record *rec, struct probe_live_slot *live, __u64 now)
+static __always_inline void set_rtt(struct probe_flow_record *rec, __u64 now)
 {
 	if (!rec->syn_out_ns || now < rec->syn_out_ns)
 		return;
 	__u64 us = (now - rec->syn_out_ns) / 1000;
 	__u32 rtt = us > 0xffffffff ? 0xffffffff : (__u32)us;
 
-	BOTH(rec, live, r_->handshake_rtt_us = rtt);
-	BOTH(rec, live, __sync_fetch_and_or(&r_->flags, PROBE_FLOW_RTT));
+	rec->handshake_rtt_us = rtt;
+	__sync_fetch_and_or(&rec->flags, PROBE_FLOW_RTT);
 }
 
 /*
@@ -389,24 +384,21 @@ static __always_inline void on_peer_handshake(struct __sk_buff *skb, const struc
 		hs.flags = PROBE_FLOW_OPTIONS_TRUNCATED;
 		hs.count = 0;
 	}
+	/* after the option walk: the verifier explores that loop for one kind of pointer only */
+	rec = kept(rec, key);
 
 	if (rec && (rec->flags & PROBE_FLOW_HANDSHAKE) && rec->peer_isn == pkt->seq) {
-		count(rec, live_of(key), pkt, true, now);
+		count(rec, pkt, true, now);
 		stat_inc(PROBE_STAT_RECORDED);
 		return;
 	}
 
 	/* Our SYN went out first (upstream): complete that record in place. */
 	if (synack && rec && (rec->flags & PROBE_FLOW_SYN_OUT) && !(rec->flags & PROBE_FLOW_HANDSHAKE)) {
-		struct probe_live_slot *live = live_of(key);
-
 		fill_handshake(rec, pkt, &hs);
 		__sync_fetch_and_or(&rec->flags, handshake_flags(pkt, &hs));
-		set_rtt(rec, NULL, now);
-		count(rec, NULL, pkt, true, now);
-		/* the handshake changes most of the record: the copy takes it whole */
-		if (live)
-			__builtin_memcpy(&live->rec, rec, sizeof(*rec));
+		set_rtt(rec, now);
+		count(rec, pkt, true, now);
 		stat_inc(PROBE_STAT_RECORDED);
 		return;
 	}
@@ -450,32 +442,32 @@ int gw_sock_ingress(struct __sk_buff *skb)
 		on_peer_handshake(skb, &key, &pkt, rec, bpf_ktime_get_ns());
 		return skb->len;
 	}
+	rec = kept(rec, &key);
 
 	if (rec) {
-		struct probe_live_slot *live = live_of(&key);
 		/* The clock is read precisely only where an RTT is measured; elsewhere
 		 * last_seen needs no better than the coarse clock, which costs less. */
 		bool completes = (rec->flags & (PROBE_FLOW_SYN_IN | PROBE_FLOW_ESTABLISHED)) == PROBE_FLOW_SYN_IN &&
 				 (pkt.tcp_flags & TCP_FLAG_ACK);
 
 		now = completes ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
-		count(rec, live, &pkt, true, now);
+		count(rec, &pkt, true, now);
 		/* The peer's first ACK completes an accepted handshake. */
 		if (completes) {
-			BOTH(rec, live, __sync_fetch_and_or(&r_->flags, PROBE_FLOW_ESTABLISHED));
+			__sync_fetch_and_or(&rec->flags, PROBE_FLOW_ESTABLISHED);
 			if (pkt.ack_seq == rec->local_isn + 1)
-				set_rtt(rec, live, now);
+				set_rtt(rec, now);
 			bpf_map_delete_elem(&probe_pending, &key);
 		}
 		if ((rec->flags & PROBE_FLOW_HANDSHAKE) && pkt.ttl != rec->last_ttl) {
 			__u8 previous = rec->last_ttl;
 
-			BOTH(rec, live, r_->last_ttl = pkt.ttl);
-			BOTH(rec, live, __sync_fetch_and_add(&r_->ttl_changes, 1));
+			rec->last_ttl = pkt.ttl;
+			__sync_fetch_and_add(&rec->ttl_changes, 1);
 			emit_event(skb, &key, &pkt, PROBE_EVENT_TTL_CHANGE, previous);
 		}
-		track_zero_window(skb, rec, live, &key, &pkt, true);
-		track_close(skb, rec, live, &key, &pkt, true);
+		track_zero_window(skb, rec, &key, &pkt, true);
+		track_close(skb, rec, &key, &pkt, true);
 		stat_inc(PROBE_STAT_RECORDED);
 		return skb->len;
 	}
@@ -508,8 +500,7 @@ int gw_sock_ingress(struct __sk_buff *skb)
  * below the highest sequence it already sent is a retransmission.
  */
 static __always_inline void track_sent_sequence(struct __sk_buff *skb, struct probe_flow_record *rec,
-						struct probe_live_slot *live, const struct probe_flow_key *key,
-						const struct packet *pkt)
+						const struct probe_flow_key *key, const struct packet *pkt)
 {
 	__u32 len = pkt->payload + ((pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) ? 1 : 0);
 	__u32 end = pkt->seq + len;
@@ -517,16 +508,16 @@ static __always_inline void track_sent_sequence(struct __sk_buff *skb, struct pr
 	if (len == 0)
 		return;
 	if (!(rec->flags & PROBE_FLOW_SND_MAX)) {
-		BOTH(rec, live, r_->snd_max = end);
-		BOTH(rec, live, __sync_fetch_and_or(&r_->flags, PROBE_FLOW_SND_MAX));
+		rec->snd_max = end;
+		__sync_fetch_and_or(&rec->flags, PROBE_FLOW_SND_MAX);
 		return;
 	}
 	if (seq_before(pkt->seq, rec->snd_max)) {
-		BOTH(rec, live, __sync_fetch_and_add(&r_->retransmits_out, pkt->segs));
+		__sync_fetch_and_add(&rec->retransmits_out, pkt->segs);
 		emit_event(skb, key, pkt, PROBE_EVENT_RETRANSMIT, 0);
 	}
 	if (seq_before(rec->snd_max, end))
-		BOTH(rec, live, r_->snd_max = end);
+		rec->snd_max = end;
 }
 
 SEC("tc")
@@ -548,7 +539,7 @@ int gw_tc_egress(struct __sk_buff *skb)
 	make_key(&key, &pkt, false);
 	/* precise time only for SYN / SYN-ACK: the send time of a handshake RTT */
 	now = (pkt.tcp_flags & TCP_FLAG_SYN) ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
-	struct probe_flow_record *rec = bpf_map_lookup_elem(&probe_flows, &key);
+	struct probe_flow_record *rec = kept(bpf_map_lookup_elem(&probe_flows, &key), &key);
 	bool syn_only = (pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
 
 	if (syn_only) {
@@ -560,11 +551,9 @@ int gw_tc_egress(struct __sk_buff *skb)
 		}
 		/* A retransmitted SYN keeps its record; a new ISN is a new connection. */
 		if (rec && (rec->flags & PROBE_FLOW_SYN_OUT) && rec->local_isn == pkt.seq) {
-			struct probe_live_slot *live = live_of(&key);
-
-			count(rec, live, &pkt, false, now);
-			track_sent_sequence(skb, rec, live, &key, &pkt);
-			BOTH(rec, live, r_->syn_out_ns = now);
+			count(rec, &pkt, false, now);
+			track_sent_sequence(skb, rec, &key, &pkt);
+			rec->syn_out_ns = now;
 			stat_inc(PROBE_STAT_RECORDED);
 			return TC_ACT_OK;
 		}
@@ -587,22 +576,20 @@ int gw_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 
-	struct probe_live_slot *live = live_of(&key);
-
-	count(rec, live, &pkt, false, now);
+	count(rec, &pkt, false, now);
 	if ((pkt.tcp_flags & TCP_FLAG_SYN) && rec->local_isn != pkt.seq) {
 		/* our first SYN-ACK of an accepted connection */
-		BOTH(rec, live, r_->local_isn = pkt.seq);
-		BOTH(rec, live, r_->syn_out_ns = now);
-		BOTH(rec, live, r_->snd_max = pkt.seq + 1);
-		BOTH(rec, live, __sync_fetch_and_or(&r_->flags, PROBE_FLOW_SND_MAX));
+		rec->local_isn = pkt.seq;
+		rec->syn_out_ns = now;
+		rec->snd_max = pkt.seq + 1;
+		__sync_fetch_and_or(&rec->flags, PROBE_FLOW_SND_MAX);
 	} else {
 		if (pkt.tcp_flags & TCP_FLAG_SYN)
-			BOTH(rec, live, r_->syn_out_ns = now); /* a SYN-ACK sent again: RTT from the latest */
-		track_sent_sequence(skb, rec, live, &key, &pkt);
+			rec->syn_out_ns = now; /* a SYN-ACK sent again: RTT from the latest */
+		track_sent_sequence(skb, rec, &key, &pkt);
 	}
-	track_zero_window(skb, rec, live, &key, &pkt, false);
-	track_close(skb, rec, live, &key, &pkt, false);
+	track_zero_window(skb, rec, &key, &pkt, false);
+	track_close(skb, rec, &key, &pkt, false);
 	stat_inc(PROBE_STAT_RECORDED);
 	return TC_ACT_OK;
 }

@@ -98,14 +98,16 @@ struct probe_flow_record {
 };
 
 /*
- * A slot of probe_live, the flow table's copy that user space reads through
- * mmap, without a system call per request. A flow's slot is
- * probe_live_index(key) & live_mask; it takes the slot when its record is
+ * A slot of probe_live, an mmap-able array where user space reads a flow's
+ * record without a system call per request. A flow's slot is
+ * probe_live_index(key) & live_mask; the flow takes it when its record is
  * created, unless the slot holds another flow that still has a record. From
- * then on every change to the record is made to the copy too, so the copy
- * equals the record (the programs of two CPUs may interleave their two
- * writes; each field is still written whole). A reader checks the key before
- * and after copying the record: a slot taken meanwhile shows another key.
+ * then on the record is kept up to date in the slot only: the table's entry
+ * keeps the state of when the slot was taken, and readers take the slot
+ * whenever it holds their key. A reader checks the key before and after
+ * copying the record: a slot taken meanwhile shows another key. A slot keeps
+ * the last state of a flow whose record was removed until another flow takes
+ * it.
  */
 struct probe_live_slot {
 	struct probe_flow_key key; /* all zero: never taken */

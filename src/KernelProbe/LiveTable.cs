@@ -6,10 +6,10 @@ using KernelProbe.Native;
 namespace KernelProbe;
 
 /// <summary>
-/// The programs' copy of the flow table (<c>probe_live</c>, an mmap-able array), mapped
-/// read-only into this process: a flow is read with a few loads instead of a
-/// <c>bpf()</c> system call. A flow whose slot another live flow holds is not found here,
-/// and is read through the map instead (<see cref="WireProbe.TryReadFlow"/>).
+/// The live table (<c>probe_live</c>, an mmap-able array where the programs keep the record
+/// of each flow that holds its slot), mapped read-only into this process: a flow is read
+/// with a few loads instead of a <c>bpf()</c> system call. A flow whose slot another live
+/// flow holds is kept in the flow table and read from there (<see cref="WireProbe.TryReadFlow"/>).
 /// </summary>
 /// <remarks>
 /// The mapping is released by the finalizer, not by <see cref="Dispose"/>: a request that
@@ -48,7 +48,7 @@ internal sealed unsafe class LiveTable : IDisposable
         return new LiveTable((byte*)address, length, slots - 1);
     }
 
-    /// <summary>The flow's record as the programs last copied it; false when its slot holds another flow (or none).</summary>
+    /// <summary>The flow's record as its slot holds it; false when the slot holds another flow (or none).</summary>
     public bool TryRead(ProbeFlowKey key, out ProbeFlowRecord record)
     {
         if (_disposed)

@@ -63,7 +63,7 @@ public sealed class WireProbe : IDisposable
     /// <summary>Capacity of the flow table.</summary>
     public uint FlowTableSize => flows.MaxEntries;
 
-    /// <summary>Slots of the flow table's copy read through mmap.</summary>
+    /// <summary>Slots of the live table read through mmap.</summary>
     public uint LiveTableSize => live.Slots;
 
     /// <summary>
@@ -140,12 +140,13 @@ public sealed class WireProbe : IDisposable
     /// <summary>Forgets a registered upstream socket.</summary>
     public void ForgetSocket(ulong cookie) => sockets.Delete(cookie);
 
-    /// <summary>What the kernel recorded for <paramref name="key"/> so far.</summary>
+    /// <summary>What the kernel recorded for <paramref name="key"/> so far (from its live slot when it holds one, else the table).</summary>
     public bool TryGetFlow(FlowKey key, out FlowRecord? record)
     {
-        if (flows.TryLookup(key.ToRaw(), out ProbeFlowRecord raw))
+        ProbeFlowKey raw = key.ToRaw();
+        if (live.TryRead(raw, out ProbeFlowRecord value) || flows.TryLookup(raw, out value))
         {
-            record = FlowRecord.FromRaw(raw);
+            record = FlowRecord.FromRaw(value);
             return true;
         }
         record = null;
@@ -153,9 +154,9 @@ public sealed class WireProbe : IDisposable
     }
 
     /// <summary>
-    /// What the kernel recorded for a flow, read without allocating; false when it is not in
-    /// the table. The copy mapped into memory answers when the flow holds its slot (no system
-    /// call); the table itself otherwise.
+    /// What the kernel recorded for a flow, read without allocating; false when it has no
+    /// record. A flow that holds its slot in the mapped live table is kept there and read with
+    /// a few loads (no system call); any other flow is read from the table.
     /// </summary>
     public bool TryReadFlow(FlowKey key, out FlowView view)
     {
@@ -169,7 +170,7 @@ public sealed class WireProbe : IDisposable
         return false;
     }
 
-    /// <summary>The flow as the mapped copy holds it; false when its slot holds another flow (then only the table has it).</summary>
+    /// <summary>The flow as its slot in the mapped live table holds it; false when the slot holds another flow (then the table keeps it).</summary>
     public bool TryReadLiveFlow(FlowKey key, out FlowView view)
     {
         if (live.TryRead(key.ToRaw(), out ProbeFlowRecord record))

@@ -12,7 +12,12 @@ internal sealed class Harness : IDisposable
         Tc = Object.Program(WireProbe.TcProgramName);
         Flows = Object.Map("probe_flows");
         Stats = Object.Map("probe_stats");
+        Live = Object.Map("probe_live");
+        // As WireProbe does: the programs learn the live table's size before any packet.
+        Object.Map("probe_config").Update(0u, new ProbeConfig { LiveMask = Live.MaxEntries - 1 });
     }
+
+    public BpfMap Live { get; }
 
     public BpfObject Object { get; }
     public BpfProgram Socket { get; }
@@ -40,8 +45,25 @@ internal sealed class Harness : IDisposable
         Assert.Equal(0u, result.ReturnValue);
     }
 
-    public FlowRecord? Flow(FlowKey key) =>
-        Flows.TryLookup(key.ToRaw(), out ProbeFlowRecord raw) ? FlowRecord.FromRaw(raw) : null;
+    /// <summary>The flow's record where the programs keep it: its live slot when it holds it, else the table.</summary>
+    public FlowRecord? Flow(FlowKey key)
+    {
+        ProbeFlowKey raw = key.ToRaw();
+        if (!Flows.TryLookup(raw, out ProbeFlowRecord table))
+            return null;
+        return FlowRecord.FromRaw(LiveSlot(raw) is { } slot ? slot.Rec : table);
+    }
+
+    /// <summary>The flow's live slot, when it holds it.</summary>
+    public ProbeLiveSlot? LiveSlot(ProbeFlowKey raw)
+    {
+        uint index = ProbeLiveSlot.Index(raw) & (Live.MaxEntries - 1);
+        return Live.TryLookup(index, out ProbeLiveSlot slot) && SameKey(slot.Key, raw) ? slot : null;
+    }
+
+    private static bool SameKey(ProbeFlowKey a, ProbeFlowKey b) =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<ProbeFlowKey>(in a))
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<ProbeFlowKey>(in b)));
 
     public int FlowCount => Flows.Keys<ProbeFlowKey>().Count;
 
