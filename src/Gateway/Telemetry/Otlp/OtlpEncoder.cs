@@ -170,6 +170,19 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         }
     }
 
+    // The start of a KeyValue field: its tag and length, the key, the AnyValue's tag and length; returns the bytes written.
+    private static int KeyValueHeader(Span<byte> output, byte tag, byte[] key, int keyValue, int any)
+    {
+        var at = 0;
+        output[at++] = tag;
+        ProtoWriter.WriteVarint(output, ref at, (ulong)keyValue);
+        key.CopyTo(output[at..]);
+        at += key.Length;
+        output[at++] = (KeyValueValue << 3) | ProtoWriter.Delimited;
+        ProtoWriter.WriteVarint(output, ref at, (ulong)any);
+        return at;
+    }
+
     // A KeyValue whose value is a string, or (inArray) an array of that one string.
     private static void WriteString(ProtoWriter writer, byte tag, byte[] key, string value, bool inArray)
     {
@@ -191,13 +204,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
             output.Slice(guess, bytes).CopyTo(output[header..]);
         }
 
-        var at = 0;
-        output[at++] = tag;
-        ProtoWriter.WriteVarint(output, ref at, (ulong)keyValue);
-        key.CopyTo(output[at..]);
-        at += key.Length;
-        output[at++] = (KeyValueValue << 3) | ProtoWriter.Delimited;
-        ProtoWriter.WriteVarint(output, ref at, (ulong)any);
+        var at = KeyValueHeader(output, tag, key, keyValue, any);
         if (inArray)
         {
             output[at++] = (AnyArray << 3) | ProtoWriter.Delimited;
@@ -224,13 +231,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         var keyValue = key.Length + 2 + any;
         var total = 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
         var output = writer.Reserve(total);
-        var at = 0;
-        output[at++] = tag;
-        ProtoWriter.WriteVarint(output, ref at, (ulong)keyValue);
-        key.CopyTo(output[at..]);
-        at += key.Length;
-        output[at++] = (KeyValueValue << 3) | ProtoWriter.Delimited;
-        output[at++] = (byte)any;
+        var at = KeyValueHeader(output, tag, key, keyValue, any);
         switch (attribute.Kind)
         {
             case AttributeKind.Bool:
@@ -271,13 +272,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         var keyValue = key.Length + 1 + ProtoWriter.VarintSize((ulong)any) + any;
         var total = 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
         var output = writer.Reserve(total);
-        var at = 0;
-        output[at++] = tag;
-        ProtoWriter.WriteVarint(output, ref at, (ulong)keyValue);
-        key.CopyTo(output[at..]);
-        at += key.Length;
-        output[at++] = (KeyValueValue << 3) | ProtoWriter.Delimited;
-        ProtoWriter.WriteVarint(output, ref at, (ulong)any);
+        var at = KeyValueHeader(output, tag, key, keyValue, any);
         output[at++] = (AnyArray << 3) | ProtoWriter.Delimited;
         ProtoWriter.WriteVarint(output, ref at, (ulong)array);
         for (var j = 0; j < count; j++)
