@@ -129,37 +129,49 @@ public sealed class GatewayHost : IAsyncDisposable
         configureServices?.Invoke(services);
 
         var app = builder.Build();
-        var reporter = ActivatorUtilities.CreateInstance<ConfigReloadReporter>(app.Services);
-        if (fileSource.Provider is { } provider)
-        {
-            provider.Reloaded += reporter.Report;
-        }
-
-        // Start the probe now, before Kestrel creates its listen sockets: a probe that
-        // must run (KernelProbe:Mode On) and cannot is then a clear startup error.
-        app.Services.GetRequiredService<IWireView>();
-
-        app.UseMiddleware<ServerSpanMiddleware>();
-        app.UseRouting();
-        app.UseMiddleware<RequestHeaderCaptureMiddleware>();
-        var upstream = app.Services.GetRequiredService<UpstreamSpanStep>();
         try
         {
-            app.MapReverseProxy(pipeline =>
+            var reporter = ActivatorUtilities.CreateInstance<ConfigReloadReporter>(app.Services);
+            if (fileSource.Provider is { } provider)
             {
-                pipeline.UseSessionAffinity();
-                pipeline.UseLoadBalancing();
-                pipeline.UsePassiveHealthChecks();
-                pipeline.Use(upstream.InvokeAsync);
-            });
-        }
-        catch (InvalidOperationException e) when (e.InnerException is not null)
-        {
-            // YARP validates ReverseProxy on first load and throws with every problem inside.
-            throw new GatewayStartupException(ReverseProxyErrors(e.InnerException, configPath));
-        }
+                provider.Reloaded += reporter.Report;
+            }
 
-        return new GatewayHost(app, commandLine, demo, fileSource, policies);
+            // Start the probe now, before Kestrel creates its listen sockets: a probe that
+            // must run (KernelProbe:Mode On) and cannot is then a clear startup error.
+            app.Services.GetRequiredService<IWireView>();
+
+            app.UseMiddleware<ServerSpanMiddleware>();
+            app.UseRouting();
+            app.UseMiddleware<RequestHeaderCaptureMiddleware>();
+            var upstream = app.Services.GetRequiredService<UpstreamSpanStep>();
+            try
+            {
+                app.MapReverseProxy(pipeline =>
+                {
+                    pipeline.UseSessionAffinity();
+                    pipeline.UseLoadBalancing();
+                    pipeline.UsePassiveHealthChecks();
+                    pipeline.Use(upstream.InvokeAsync);
+                });
+            }
+            catch (InvalidOperationException e) when (e.InnerException is not null)
+            {
+                // YARP validates ReverseProxy on first load and throws with every problem inside.
+                throw new GatewayStartupException(ReverseProxyErrors(e.InnerException, configPath));
+            }
+
+            return new GatewayHost(app, commandLine, demo, fileSource, policies);
+        }
+        catch
+        {
+            // Refused once the services exist: the wire view (the probe, attached to the
+            // interfaces) may be running already, so everything goes, as DisposeAsync would.
+            policies.Dispose();
+            fileSource.Provider?.Dispose();
+            app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
     }
 
     /// <summary>Starts the demo backend (with <c>--demo</c>) and the gateway, then prints the ready line.</summary>

@@ -1,5 +1,7 @@
+using Gateway.Correlation;
 using Gateway.Hosting;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Configuration;
 
@@ -104,6 +106,28 @@ public sealed class ConfigValidatorTests
             """);
 
         Assert.Contains(e.Errors, error => error.Contains("ReverseProxy: ", StringComparison.Ordinal) && error.Contains("'r'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Create_RefusedAfterTheWireViewStarted_DisposesIt()
+    {
+        // YARP refuses the route only once the services exist, after the wire view (with the
+        // probe on: its programs attached to the interfaces) has started.
+        using var config = new TestConfig("""
+            {
+              "ReverseProxy": {
+                "Routes": { "r": { "ClusterId": "c", "Match": { "Methods": [ "GET" ] } } },
+                "Clusters": { "c": { "LoadBalancingPolicy": "NoSuchPolicy", "Destinations": { "d": { "Address": "http://127.0.0.1:1/" } } } }
+              },
+              "Telemetry": { "JsonLines": { "Path": "%JSONL%" }, "Console": false }
+            }
+            """);
+        var view = new RecordingWireView(new WireFacts());
+
+        Assert.Throws<GatewayStartupException>(() => GatewayHost.Create(["--config", config.ConfigPath],
+            services => services.AddSingleton<IWireView>(_ => view)));
+
+        Assert.True(view.Disposed, "a refused start left the wire view running");
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using Gateway.Correlation;
 namespace Gateway.Tests.Support;
 
 /// <summary>An active wire view that reports fixed facts and records what the gateway handed it.</summary>
-internal sealed class RecordingWireView(WireFacts facts) : IWireView
+internal sealed class RecordingWireView(WireFacts facts) : IWireView, IDisposable
 {
     public bool IsActive => true;
 
@@ -27,6 +27,11 @@ internal sealed class RecordingWireView(WireFacts facts) : IWireView
     public void OnUpstreamSocketClosed(Socket socket, ConnectionTuple? tuple) => UpstreamClosed.Enqueue(tuple);
 
     public WireFacts? Lookup(ConnectionTuple tuple) => facts;
+
+    /// <summary>The container that created it disposed it (as it does a kernel view, detaching the probe).</summary>
+    public bool Disposed { get; private set; }
+
+    public void Dispose() => Disposed = true;
 
     public WireFacts? Complete(ConnectionTuple tuple)
     {
