@@ -198,8 +198,8 @@ static __always_inline struct probe_flow_record *kept(struct probe_flow_record *
 
 /*
  * A record was just created: its flow takes the slot, unless another flow that
- * still has a record holds it (the older live flow keeps its copy; the new one
- * is read through the map by user space).
+ * still has a record holds it (the older live flow keeps the slot; the new one
+ * is kept in the table).
  */
 static __always_inline void live_claim(const struct probe_flow_key *key, const struct probe_flow_record *rec)
 {

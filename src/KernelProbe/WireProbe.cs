@@ -143,8 +143,7 @@ public sealed class WireProbe : IDisposable
     /// <summary>What the kernel recorded for <paramref name="key"/> so far (from its live slot when it holds one, else the table).</summary>
     public bool TryGetFlow(FlowKey key, out FlowRecord? record)
     {
-        ProbeFlowKey raw = key.ToRaw();
-        if (live.TryRead(raw, out ProbeFlowRecord value) || flows.TryLookup(raw, out value))
+        if (TryRead(key.ToRaw(), out ProbeFlowRecord value))
         {
             record = FlowRecord.FromRaw(value);
             return true;
@@ -160,8 +159,7 @@ public sealed class WireProbe : IDisposable
     /// </summary>
     public bool TryReadFlow(FlowKey key, out FlowView view)
     {
-        ProbeFlowKey raw = key.ToRaw();
-        if (live.TryRead(raw, out ProbeFlowRecord record) || flows.TryLookup(raw, out record))
+        if (TryRead(key.ToRaw(), out ProbeFlowRecord record))
         {
             view = new FlowView(record);
             return true;
@@ -169,6 +167,10 @@ public sealed class WireProbe : IDisposable
         view = default;
         return false;
     }
+
+    // Where the programs keep the flow: its live slot when it holds it, else the table.
+    private bool TryRead(ProbeFlowKey raw, out ProbeFlowRecord record) =>
+        live.TryRead(raw, out record) || flows.TryLookup(raw, out record);
 
     /// <summary>The flow as its slot in the mapped live table holds it; false when the slot holds another flow (then the table keeps it).</summary>
     public bool TryReadLiveFlow(FlowKey key, out FlowView view)

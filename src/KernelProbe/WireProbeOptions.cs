@@ -15,8 +15,9 @@ public sealed class WireProbeOptions
     /// <summary>
     /// Slots of the live table, where the programs keep the records of the flows that hold a
     /// slot and the gateway reads them through mmap, without a system call per request (a
-    /// power of two). A flow whose slot another live flow holds is kept in the flow table. Null: the flow table's size rounded up to a power of two, at
-    /// most 65536 (176 bytes each, about 11 MiB).
+    /// power of two). A flow whose slot another live flow holds is kept in the flow table.
+    /// Null: the flow table's size rounded up to a power of two, at most 65536 (176 bytes
+    /// each, about 11 MiB).
     /// </summary>
     public uint? LiveTableSize { get; set; }
 

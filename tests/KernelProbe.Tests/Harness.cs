@@ -12,12 +12,13 @@ internal sealed class Harness : IDisposable
         Tc = Object.Program(WireProbe.TcProgramName);
         Flows = Object.Map("probe_flows");
         Stats = Object.Map("probe_stats");
-        Live = Object.Map("probe_live");
-        // As WireProbe does: the programs learn the live table's size before any packet.
-        Object.Map("probe_config").Update(0u, new ProbeConfig { LiveMask = Live.MaxEntries - 1 });
+        // As WireProbe does: the programs learn the live table's size before any packet, then it is mapped.
+        BpfMap live = Object.Map("probe_live");
+        Object.Map("probe_config").Update(0u, new ProbeConfig { LiveMask = live.MaxEntries - 1 });
+        Live = LiveTable.Map(live, live.MaxEntries);
     }
 
-    public BpfMap Live { get; }
+    public LiveTable Live { get; }
 
     public BpfObject Object { get; }
     public BpfProgram Socket { get; }
@@ -45,25 +46,14 @@ internal sealed class Harness : IDisposable
         Assert.Equal(0u, result.ReturnValue);
     }
 
-    /// <summary>The flow's record where the programs keep it: its live slot when it holds it, else the table.</summary>
+    /// <summary>The flow's record where the programs keep it: its live slot when it holds it, else the table (null when it has no record).</summary>
     public FlowRecord? Flow(FlowKey key)
     {
         ProbeFlowKey raw = key.ToRaw();
         if (!Flows.TryLookup(raw, out ProbeFlowRecord table))
             return null;
-        return FlowRecord.FromRaw(LiveSlot(raw) is { } slot ? slot.Rec : table);
+        return FlowRecord.FromRaw(Live.TryRead(raw, out ProbeFlowRecord kept) ? kept : table);
     }
-
-    /// <summary>The flow's live slot, when it holds it.</summary>
-    public ProbeLiveSlot? LiveSlot(ProbeFlowKey raw)
-    {
-        uint index = ProbeLiveSlot.Index(raw) & (Live.MaxEntries - 1);
-        return Live.TryLookup(index, out ProbeLiveSlot slot) && SameKey(slot.Key, raw) ? slot : null;
-    }
-
-    private static bool SameKey(ProbeFlowKey a, ProbeFlowKey b) =>
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<ProbeFlowKey>(in a))
-            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<ProbeFlowKey>(in b)));
 
     public int FlowCount => Flows.Keys<ProbeFlowKey>().Count;
 
@@ -93,6 +83,7 @@ internal sealed class Harness : IDisposable
     {
         foreach (EventCollector c in collectors)
             c.Dispose();
+        Live.Dispose();
         Object.Dispose();
     }
 }

@@ -170,6 +170,9 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         }
     }
 
+    // Bytes of a length-delimited field with a one-byte tag around a body of `body` bytes.
+    private static int Field(int body) => 1 + ProtoWriter.VarintSize((ulong)body) + body;
+
     // The start of a KeyValue field: its tag and length, the key, the AnyValue's tag and length; returns the bytes written.
     private static int KeyValueHeader(Span<byte> output, byte tag, byte[] key, int keyValue, int any)
     {
@@ -191,12 +194,12 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         var guess = key.Length + (inArray ? 10 : 6);
         var output = writer.Reserve(guess + 15 + (value.Length * 3));
         var bytes = Encoding.UTF8.GetBytes(value, output[guess..]);
-        var text = 1 + ProtoWriter.VarintSize((ulong)bytes) + bytes;
-        var element = inArray ? 1 + ProtoWriter.VarintSize((ulong)text) + text : 0;
-        var array = inArray ? 1 + ProtoWriter.VarintSize((ulong)element) + element : 0;
+        var text = Field(bytes);
+        var element = inArray ? Field(text) : 0;
+        var array = inArray ? Field(element) : 0;
         var any = inArray ? array : text;
-        var keyValue = key.Length + 1 + ProtoWriter.VarintSize((ulong)any) + any;
-        var total = 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
+        var keyValue = key.Length + Field(any);
+        var total = Field(keyValue);
         var header = total - bytes;
         if (header != guess)
         {
@@ -228,8 +231,8 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
             AttributeKind.Int => 1 + ProtoWriter.VarintSize((ulong)attribute.Int),
             _ => 9,
         };
-        var keyValue = key.Length + 2 + any;
-        var total = 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
+        var keyValue = key.Length + Field(any);
+        var total = Field(keyValue);
         var output = writer.Reserve(total);
         var at = KeyValueHeader(output, tag, key, keyValue, any);
         switch (attribute.Kind)
@@ -264,13 +267,12 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
             var value = attribute.StringAt(j);
             var bytes = Encoding.UTF8.GetByteCount(value);
             sizes[j] = bytes;
-            var element = 1 + ProtoWriter.VarintSize((ulong)bytes) + bytes;
-            array += 1 + ProtoWriter.VarintSize((ulong)element) + element;
+            array += Field(Field(bytes));
         }
 
-        var any = 1 + ProtoWriter.VarintSize((ulong)array) + array;
-        var keyValue = key.Length + 1 + ProtoWriter.VarintSize((ulong)any) + any;
-        var total = 1 + ProtoWriter.VarintSize((ulong)keyValue) + keyValue;
+        var any = Field(array);
+        var keyValue = key.Length + Field(any);
+        var total = Field(keyValue);
         var output = writer.Reserve(total);
         var at = KeyValueHeader(output, tag, key, keyValue, any);
         output[at++] = (AnyArray << 3) | ProtoWriter.Delimited;
@@ -279,7 +281,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         {
             var bytes = sizes[j];
             output[at++] = (ArrayValues << 3) | ProtoWriter.Delimited;
-            ProtoWriter.WriteVarint(output, ref at, (ulong)(1 + ProtoWriter.VarintSize((ulong)bytes) + bytes));
+            ProtoWriter.WriteVarint(output, ref at, (ulong)Field(bytes));
             output[at++] = (AnyString << 3) | ProtoWriter.Delimited;
             ProtoWriter.WriteVarint(output, ref at, (ulong)bytes);
             at += Encoding.UTF8.GetBytes(attribute.StringAt(j), output[at..]);

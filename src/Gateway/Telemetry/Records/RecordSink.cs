@@ -385,7 +385,7 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
         if (batch is null || !batch.TryStartWriting())
         {
             // None yet, or the loop closed it when the delay was up.
-            batch = Open(writing: true);
+            batch = Open();
             _mine.Value = batch;
         }
 
@@ -405,7 +405,7 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
         if (batch.Writer.Length - batch.Start > MaxBatchBytes && batch.Items > items)
         {
             // Over the limit with earlier records in it: it goes as it was, and the record starts the next one.
-            var next = Open(writing: true);
+            var next = Open();
             next.Writer.Raw(batch.Writer.Since(before));
             next.Items = items;
             batch.Writer.Truncate(before);
@@ -467,12 +467,7 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
 
             // Empty: its thread has not offered since the last round. Back to the spares, so that
             // threads that stopped offering hold no buffer (an active one simply opens another).
-            batch.Seal();
-            lock (_gate)
-            {
-                _open.Remove(batch);
-            }
-
+            Retire(batch);
             Free(batch);
         }
     }
@@ -498,14 +493,14 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
         }
     }
 
-    // A new open batch, begun (owned by the calling thread while writing).
-    private EncodedBatch Open(bool writing)
+    // A new open batch, begun, owned by the calling thread for its first record.
+    private EncodedBatch Open()
     {
         EncodedBatch batch;
         lock (_gate)
         {
             batch = _spare.TryPop(out var spare) ? spare : new EncodedBatch(MaxBatchBytes);
-            batch.Open(writing);
+            batch.OpenForWriting();
             _open.Add(batch);
         }
 
@@ -518,13 +513,18 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
     private void Close(EncodedBatch batch)
     {
         End(batch);
+        Retire(batch);
+        Queue(batch);
+    }
+
+    // Nothing writes into a batch the caller holds any more, and the loop no longer looks at it.
+    private void Retire(EncodedBatch batch)
+    {
         batch.Seal();
         lock (_gate)
         {
             _open.Remove(batch);
         }
-
-        Queue(batch);
     }
 
     private static bool TryClaim(EncodedBatch batch, bool final)
@@ -543,21 +543,30 @@ internal abstract class EncodingSink(string exporter, TelemetrySignal signal, Ba
 /// One batch's bytes in a buffer that is reused: the records one after the other, inside
 /// whatever the sink wrote around them (an OTLP export request's envelope).
 /// </summary>
-/// <param name="capacity">Bytes of records it holds before it grows (a batch's limit: it is allocated once and reused).</param>
-internal sealed class EncodedBatch(int capacity)
+internal sealed class EncodedBatch
 {
     private const int Idle = 0;
     private const int Writing = 1;
     private const int Sealed = 2;
 
-    private readonly int _capacity = capacity + (64 * 1024);
+    // Room beyond the limit: the record that crosses it is written before it is moved to the next batch.
+    private const int Slack = 64 * 1024;
+
+    private readonly int _capacity;
     private int _state = Sealed;
 
     /// <summary>Items (spans, log records) its records hold.</summary>
     public int Items;
 
+    /// <summary>A batch whose buffer holds <paramref name="capacity"/> bytes of records (and one more record) before it grows.</summary>
+    public EncodedBatch(int capacity)
+    {
+        _capacity = capacity + Slack;
+        Writer = new ProtoWriter(_capacity);
+    }
+
     /// <summary>The buffer.</summary>
-    public ProtoWriter Writer { get; private set; } = new(capacity + (64 * 1024));
+    public ProtoWriter Writer { get; }
 
     /// <summary>Where the records start (after what the sink wrote around them).</summary>
     public int Start { get; set; }
@@ -568,11 +577,11 @@ internal sealed class EncodedBatch(int capacity)
     /// <summary>The bytes, as they are sent once the batch is closed.</summary>
     public ReadOnlyMemory<byte> Bytes => Writer.Written;
 
-    /// <summary>Empties it for a new batch, owned by the caller (<paramref name="writing"/>) or open to any thread.</summary>
-    public void Open(bool writing)
+    /// <summary>Empties it for a new batch, owned by the caller for its first record.</summary>
+    public void OpenForWriting()
     {
         Items = 0;
-        Volatile.Write(ref _state, writing ? Writing : Idle);
+        Volatile.Write(ref _state, Writing);
     }
 
     /// <summary>Claims it for one record (or for closing it); false when it is being written or closed.</summary>
