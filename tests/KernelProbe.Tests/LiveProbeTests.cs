@@ -28,10 +28,7 @@ public sealed class LiveProbeTests : IDisposable
         ns.Run(() =>
         {
             using WireProbe probe = StartProbe();
-            using var listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(ip, 0));
-            probe.AttachSocket(listener);
-            listener.Listen();
+            using Socket listener = Listen(probe, ip);
 
             using var client = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             if (v6)
@@ -94,10 +91,7 @@ public sealed class LiveProbeTests : IDisposable
             options.FlowTableSize = 65536;
             using WireProbe probe = StartProbe(options);
             Assert.Equal(65536u, probe.LiveTableSize);
-            using var listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(ip, 0));
-            probe.AttachSocket(listener);
-            listener.Listen();
+            using Socket listener = Listen(probe, ip);
             using var upstream = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             probe.RegisterUpstreamSocket(upstream);
             upstream.Connect(listener.LocalEndPoint!);
@@ -152,10 +146,7 @@ public sealed class LiveProbeTests : IDisposable
             var options = Options();
             options.LiveTableSize = 1;
             using WireProbe probe = StartProbe(options);
-            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            probe.AttachSocket(listener);
-            listener.Listen();
+            using Socket listener = Listen(probe, IPAddress.Loopback);
 
             (Socket Client, Socket Server, FlowKey Key) Connect(int bytes)
             {
@@ -439,6 +430,16 @@ public sealed class LiveProbeTests : IDisposable
             Skip.If(true, $"needs CAP_BPF and CAP_NET_ADMIN: {e.Message}");
             throw;
         }
+    }
+
+    // A listening socket on ip (any port) with the socket filter attached, as the gateway's are.
+    private static Socket Listen(WireProbe probe, IPAddress ip)
+    {
+        var listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(ip, 0));
+        probe.AttachSocket(listener);
+        listener.Listen();
+        return listener;
     }
 
     private static FlowRecord WaitForFlow(WireProbe probe, FlowKey key, Func<FlowRecord, bool> done)

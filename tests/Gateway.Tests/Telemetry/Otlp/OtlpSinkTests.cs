@@ -32,11 +32,7 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         var tag = Guid.NewGuid().ToString("N");
         // A long delay: nothing is sent before all three records were offered and their record reused.
         var options = new BatchOptions(100, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5));
-        await using (var pipeline = new RecordPipeline(
-            [
-                new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, protocol), options, loss),
-                new OtlpSink(TelemetrySignal.Logs, Encoder, Transport(TelemetrySignal.Logs, protocol), options, loss),
-            ]))
+        await using (var pipeline = SpansAndLogs(loss, options, protocol))
         {
             TelemetryRecord? previous = null;
             for (var i = 0; i < 3; i++)
@@ -69,11 +65,7 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         var pool = new RecordPool();
         var tag = Guid.NewGuid().ToString("N");
         var options = new BatchOptions(100, 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(5));
-        await using (var pipeline = new RecordPipeline(
-            [
-                new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), options, loss),
-                new OtlpSink(TelemetrySignal.Logs, Encoder, Transport(TelemetrySignal.Logs, "http/protobuf"), options, loss),
-            ]))
+        await using (var pipeline = SpansAndLogs(loss, options, "http/protobuf"))
         {
             var record = pool.Rent();
             Fill(record, tag);
@@ -176,8 +168,7 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         const int threads = 8;
         const int each = 250;
         var options = new BatchOptions(threads * each, 64, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5));
-        await using (var pipeline = new RecordPipeline(
-            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), options, loss)]))
+        await using (var pipeline = TracesOnly(loss, options))
         {
             // Each thread fills its own batches; the loop closes the ones left open when the delay is up.
             using var start = new Barrier(threads);
@@ -208,8 +199,7 @@ public sealed class OtlpSinkTests : IAsyncLifetime
         var pool = new RecordPool();
         var tag = Guid.NewGuid().ToString("N");
         var options = new BatchOptions(100, 100, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5));
-        await using var pipeline = new RecordPipeline(
-            [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), options, loss)]);
+        await using var pipeline = TracesOnly(loss, options);
         var worker = new Thread(() =>
         {
             for (var i = 0; i < 3; i++)
@@ -227,8 +217,19 @@ public sealed class OtlpSinkTests : IAsyncLifetime
     }
 
     // One OTLP/HTTP span sink whose batches leave only when full (the delay is 30 s) or at the end.
-    private RecordPipeline TracesOnly(TelemetryLoss loss, int batchSize) => new(
-        [new OtlpSink(TelemetrySignal.Traces, Encoder, Transport(TelemetrySignal.Traces, "http/protobuf"), new BatchOptions(100, batchSize, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)), loss)]);
+    private RecordPipeline TracesOnly(TelemetryLoss loss, int batchSize) =>
+        TracesOnly(loss, new BatchOptions(100, batchSize, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)));
+
+    // One OTLP/HTTP span sink batching as options say.
+    private RecordPipeline TracesOnly(TelemetryLoss loss, BatchOptions options) =>
+        new([Sink(TelemetrySignal.Traces, options, loss, "http/protobuf")]);
+
+    // An OTLP span sink and an OTLP log sink over protocol, batching alike.
+    private RecordPipeline SpansAndLogs(TelemetryLoss loss, BatchOptions options, string protocol) =>
+        new([Sink(TelemetrySignal.Traces, options, loss, protocol), Sink(TelemetrySignal.Logs, options, loss, protocol)]);
+
+    private OtlpSink Sink(TelemetrySignal signal, BatchOptions options, TelemetryLoss loss, string protocol) =>
+        new(signal, Encoder, Transport(signal, protocol), options, loss);
 
     // A pooled record named name (with a test.big attribute of that many characters when asked), submitted.
     private static void Submit(RecordPipeline pipeline, RecordPool pool, string name, int bigAttributeLength = 0)
