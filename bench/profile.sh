@@ -1,44 +1,64 @@
 #!/usr/bin/env bash
-# Where the gateway's CPU goes, next to bare YARP's: perf profiles of both under the
-# same keep-alive wrk load, and the allocation rate of each.
+# Where the gateway's CPU goes, next to bare YARP's: one perf recording of CPU 0 while the
+# proxies take turns under the same keep-alive wrk load, and the allocation rate of each.
 #
-# For each of the two proxies (bare YARP, then the gateway with everything on: probe,
-# header logging, OTLP/HTTP export to bench/OtlpSink) it starts the proxy on CPU 0 and
-# nginx (fixed response), the OTLP sink and wrk on CPU 1, warms up, records
-# `perf record -g` of CPU 0 (the proxy and the kernel work it causes there) for a few seconds of load, reads the allocated bytes
-# with dotnet-counters, and stops everything it started (by PID, also on failure).
+# Bare YARP and the gateway with everything on (probe, header logging, OTLP/HTTP export to
+# bench/OtlpSink) run at the same time on CPU 0; nginx (fixed response), the OTLP sink and
+# wrk run on CPU 1. After a warm-up of each, one `perf record -g -C 0` covers ROUNDS
+# rounds in which every proxy is driven for BURST seconds in turn. The machine's speed
+# drifts by a third from one minute to the next here (a shared VM): taking turns inside
+# one recording spreads that drift over every proxy alike, where profiling one after the
+# other measured the drift (the same build came out at 0.86x and 0.55x of bare YARP in
+# two sequential runs). Each sample is charged to the process it interrupted, so a
+# proxy's CPU per request is its samples times the sampling period over the requests it
+# served: no ratio of throughputs involved, and the split by frame is as steady as the
+# total.
+#
+# BASELINE=path/to/Gateway.dll adds a third process, another build of the gateway with
+# the same configuration, and prints this build's frames against it: an A/B of a change
+# at a resolution of about 0.1 us per request.
+#
 # The runtime writes its perf map (DOTNET_PerfMapEnabled=1, W^X off) so JIT-compiled
 # frames have names; tier-up is not delayed (DOTNET_TC_CallCountingDelayMs=0) so that
-# a short warm-up reaches optimized code.
+# the warm-up reaches optimized code. Every process it starts is stopped by PID at the
+# end, also on failure or Ctrl+C.
 #
-# Results in artifacts/profile/<time>/: perf-yarp.data, perf-gateway.data, the
-# folded text of both (perf script), and summary.txt: requests/s, bytes allocated per
-# request, and the gateway's frames that cost the most per request beyond bare YARP.
+# Results in artifacts/profile/<time>/: perf.data, perf.txt (perf script), requests.tsv
+# (requests served per burst) and summary.txt: CPU of CPU 0 per request by binary, by
+# assembly and by frame, bytes allocated per request, and the frames that cost the
+# gateway the most beyond bare YARP (and beyond BASELINE).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-warm=${PROFILE_WARMUP:-40}
-record=${PROFILE_SECONDS:-10}
+warm=${PROFILE_WARMUP:-25}
+rounds=${PROFILE_ROUNDS:-8}
+burst=${PROFILE_BURST:-3}
+baseline=${BASELINE:-}
 usage() {
-    echo "usage: bench/profile.sh   (PROFILE_WARMUP=40 PROFILE_SECONDS=10; needs root for the probe and perf)"
+    echo "usage: bench/profile.sh   (PROFILE_WARMUP=25 PROFILE_ROUNDS=8 PROFILE_BURST=3 BASELINE=other/Gateway.dll; root, for the probe and perf; about 3 minutes)"
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
+for n in "$warm" "$rounds" "$burst"; do
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "profile: not a positive number: $n" >&2; exit 2; }
+done
+[ -z "$baseline" ] || [ -f "$baseline" ] || { echo "profile: BASELINE is not a file: '$baseline'" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "profile: run as root (KernelProbe:Mode=On and perf)" >&2; exit 2; }
 PATH="$PATH:/usr/sbin:/sbin"
 missing=()
-for tool in wrk nginx perf taskset; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in wrk nginx perf taskset ss; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "profile: installing ${missing[*]}" >&2
     pkgs=()
-    for tool in "${missing[@]}"; do case "$tool" in perf) pkgs+=(linux-perf) ;; taskset) pkgs+=(util-linux) ;; *) pkgs+=("$tool") ;; esac; done
-    apt-get install -y -qq "${pkgs[@]}" >/dev/null
+    for tool in "${missing[@]}"; do case "$tool" in perf) pkgs+=(linux-perf) ;; taskset) pkgs+=(util-linux) ;; ss) pkgs+=(iproute2) ;; *) pkgs+=("$tool") ;; esac; done
+    echo "profile: installing ${pkgs[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
-[ "$(nproc)" -ge 2 ] || { echo "profile: needs 2 cores (proxy on CPU 0, load on CPU 1)" >&2; exit 2; }
+[ "$(nproc)" -ge 2 ] || { echo "profile: needs 2 cores (proxies on CPU 0, load on CPU 1)" >&2; exit 2; }
+scripts/setup.sh
 
 for project in src/Gateway/Gateway.csproj bench/BareYarp/BareYarp.csproj bench/OtlpSink/OtlpSink.csproj; do
-    dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+    dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null || { echo "profile: build of $project failed" >&2; exit 1; }
 done
 counters=$repo/artifacts/tools/dotnet-counters
 [ -x "$counters" ] || dotnet tool install dotnet-counters --tool-path "$repo/artifacts/tools" >/dev/null
@@ -47,7 +67,8 @@ out=$repo/artifacts/profile/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
 # shellcheck source=bench/lib.sh
 . "$repo/bench/lib.sh"
-backend_port=$(port); sink_port=$(port); proxy_port=$(port)
+backend_port=$(port)
+sink_port=$(port)
 reverse_proxy=$(reverse_proxy_json "$backend_port")
 printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/yarp.json"
 cat >"$tmp/gateway.json" <<EOF
@@ -56,89 +77,133 @@ cat >"$tmp/gateway.json" <<EOF
   $reverse_proxy,
   "HeaderLogging": { "Request": { "Mode": "All" }, "Response": { "Mode": "All" }, "MaxValueBytes": 1024, "MaxHeaders": 64 },
   "KernelProbe": { "Mode": "On", "Interfaces": [ "lo" ] },
-  "Telemetry": { "JsonLines": { "Path": "$tmp/gateway.jsonl" }, "Console": false }
+  "Telemetry": { "JsonLines": { "Enabled": false }, "Console": false }
 }
 EOF
 
 start_backend "$backend_port"
 taskset -c 1 dotnet bench/OtlpSink/bin/Release/net10.0/OtlpSink.dll --urls "http://127.0.0.1:$sink_port" >"$tmp/sink.out" 2>&1 & pids+=($!)
 
-# profile NAME DLL CONFIG [ENV...]: warm up, perf + allocation pass, stop.
-profile() {
-    local name=$1 dll=$2 config=$3 pid wrk_pid requests bytes
-    shift 3
-    env "$@" DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 DOTNET_TC_CallCountingDelayMs=0 \
-        taskset -c 0 dotnet "$dll" --config "$config" --urls "http://127.0.0.1:$proxy_port" >"$tmp/$name.out" 2>&1 &
-    pid=$!
-    pids+=("$pid")
-    for _ in $(seq 1 100); do ss -Htln "sport = :$proxy_port" | grep -q . && break; sleep 0.1; done
-    echo "profile: $name warming up for $warm s" >&2
-    wrk_load "$proxy_port" "$warm" >/dev/null
-    wrk_load "$proxy_port" $((record + 4)) >"$tmp/wrk-$name.out" &
-    wrk_pid=$!
-    sleep 2
-    perf record -F 1999 -g -C 0 -o "$out/perf-$name.data" -- sleep "$record" >/dev/null 2>&1
-    wait "$wrk_pid"
-    rm -f "$tmp/alloc.csv"
-    timeout 60 "$counters" collect -p "$pid" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' --refresh-interval 1 \
-        --format csv -o "$tmp/alloc.csv" --duration 00:00:00:09 >/dev/null 2>&1 &
-    local counters_pid=$!
-    sleep 1.5
-    wrk_load "$proxy_port" 6 >"$tmp/alloc-$name.out"
-    wait "$counters_pid" || true
-    requests=$(awk '/requests in/ { print $1 }' "$tmp/alloc-$name.out")
-    bytes=$(awk -F, 'NR > 1 && $3 ~ /total_allocated/ { s += $5 } END { printf "%.0f", s }' "$tmp/alloc.csv")
-    printf '%s\t%s\t%s\n' "$name" "$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk-$name.out")" "$((bytes / requests))" >>"$tmp/rates.tsv"
-    kill -TERM "$pid"
-    wait "$pid" 2>/dev/null || true
-    perf script -i "$out/perf-$name.data" -F comm,tid,ip,sym >"$out/perf-$name.txt" 2>/dev/null
+export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 DOTNET_TC_CallCountingDelayMs=0
+names=() ports=() procs=()
+# start NAME COMMAND...: on CPU 0, on a port of its own.
+start() {
+    local name=$1 p
+    shift
+    p=$(port)
+    taskset -c 0 "$@" --urls "http://127.0.0.1:$p" >"$tmp/$name.out" 2>&1 &
+    pids+=($!)
+    names+=("$name") ports+=("$p") procs+=($!)
 }
+otlp=(env OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
+start yarp dotnet bench/BareYarp/bin/Release/net10.0/BareYarp.dll --config "$tmp/yarp.json"
+start gateway "${otlp[@]}" dotnet src/Gateway/bin/Release/net10.0/Gateway.dll --config "$tmp/gateway.json"
+[ -z "$baseline" ] || start baseline "${otlp[@]}" dotnet "$baseline" --config "$tmp/gateway.json"
 
-profile yarp bench/BareYarp/bin/Release/net10.0/BareYarp.dll "$tmp/yarp.json"
-profile gateway src/Gateway/bin/Release/net10.0/Gateway.dll "$tmp/gateway.json" \
-    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+for i in "${!ports[@]}"; do
+    for _ in $(seq 1 200); do ss -Htln "sport = :${ports[$i]}" | grep -q . && break; sleep 0.1; done
+    ss -Htln "sport = :${ports[$i]}" | grep -q . || { echo "profile: ${names[$i]} did not start:" >&2; tail -5 "$tmp/${names[$i]}.out" >&2; exit 1; }
+done
+echo "profile: warming up each of ${names[*]} for $warm s" >&2
+for p in "${ports[@]}"; do wrk_load "$p" "$warm" >/dev/null; done
 
-python3 - "$out" "$tmp/rates.tsv" >"$out/summary.txt" <<'EOF'
+n=${#names[@]}
+echo "profile: recording CPU 0 for $rounds rounds x $n proxies x $burst s" >&2
+perf record -F 1999 -g -C 0 -o "$out/perf.data" -- sleep $((rounds * n * (burst + 1) + 3)) >/dev/null 2>&1 &
+perf_pid=$!
+pids+=("$perf_pid")
+sleep 1
+: >"$out/requests.tsv"
+for round in $(seq 1 "$rounds"); do
+    for k in $(seq 0 $((n - 1))); do
+        i=$(( (k + round) % n ))
+        served=$(wrk_load "${ports[$i]}" "$burst" | awk '/requests in/ { print $1 }')
+        printf '%s\t%s\t%s\n' "${names[$i]}" "${procs[$i]}" "$served" >>"$out/requests.tsv"
+        sleep 0.5
+    done
+done
+wait "$perf_pid" || true
+perf script -i "$out/perf.data" -F comm,pid,tid,ip,sym,dso >"$out/perf.txt" 2>/dev/null
+
+# Allocations: one proxy at a time (bytes per request do not depend on the machine's speed).
+: >"$tmp/alloc.tsv"
+for i in "${!names[@]}"; do
+    rm -f "$tmp/alloc.csv"
+    timeout 60 "$counters" collect -p "${procs[$i]}" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' --refresh-interval 1 \
+        --format csv -o "$tmp/alloc.csv" --duration 00:00:00:08 >/dev/null 2>&1 &
+    counters_pid=$!
+    sleep 1.5
+    served=$(wrk_load "${ports[$i]}" 5 | awk '/requests in/ { print $1 }')
+    wait "$counters_pid" || true
+    bytes=$(awk -F, 'NR > 1 && $3 ~ /total_allocated/ { s += $5 } END { printf "%.0f", s }' "$tmp/alloc.csv")
+    printf '%s\t%s\n' "${names[$i]}" "$((bytes / served))" >>"$tmp/alloc.tsv"
+done
+
+python3 - "$out" "$tmp/alloc.tsv" >"$out/summary.txt" <<'EOF'
 import collections, re, sys
-out, rates_path = sys.argv[1], sys.argv[2]
-rates = {}
-for line in open(rates_path):
-    name, rps, alloc = line.split('\t')
-    rates[name] = (float(rps), int(alloc))
+out, alloc_path = sys.argv[1], sys.argv[2]
+period_us = 1e6 / 1999
+served, name_of = collections.Counter(), {}
+for line in open(f"{out}/requests.tsv"):
+    name, pid, count = line.rstrip('\n').split('\t')
+    served[name] += int(count or 0)
+    name_of[pid] = name
+alloc = dict(line.rstrip('\n').split('\t') for line in open(alloc_path))
+names = list(dict.fromkeys(name_of.values()))
 
-def load(path):
-    samples, cur = [], []
-    for line in open(path, errors='replace'):
-        line = line.rstrip('\n')
-        if not line.strip():
-            if cur:
-                samples.append(cur)
-            cur = []
-        elif line[0] in ' \t':
-            parts = line.strip().split(' ', 1)
-            frame = re.sub(r'\(.*', '', parts[-1])
-            cur.append(re.sub(r'\[Optimized.*?\]', '', frame)[-110:])
-        else:
-            cur = []
-    if cur:
-        samples.append(cur)
-    return samples
+# perf script: a header line "comm pid/tid", then the call chain, leaf first, "addr symbol (dso)".
+samples = collections.defaultdict(list)
+pid, chain = None, []
+def flush():
+    if pid in name_of:
+        samples[name_of[pid]].append(chain)
+for line in open(f"{out}/perf.txt", errors='replace'):
+    line = line.rstrip('\n')
+    if not line.strip():
+        flush()
+        pid, chain = None, []
+    elif line[0] in ' \t':
+        m = re.match(r'\s*[0-9a-f]+ (.*) \((.*)\)$', line)
+        if m:
+            chain.append((m.group(1), m.group(2)))
+    else:
+        last = line.split()[-1]
+        pid, chain = (last.split('/')[0] if '/' in last else None), []
+flush()
 
-def per_request(name):
-    samples = load(f"{out}/perf-{name}.txt")
-    scale = 1e6 / rates[name][0] / max(1, len(samples))
-    own = collections.Counter(s[0] for s in samples)
-    return {k: v * scale for k, v in own.items()}
+def clean(symbol):
+    symbol = re.sub(r'\[Optimized[^\]]*\]|\[QuickJitted\]|\[Tier0\]|\[Tier1\]', '', symbol)
+    return re.sub(r'\(.*', '', symbol).strip()[-120:]
+def binary(dso):
+    return 'JIT-compiled code' if re.search(r'perf-\d+\.map|\[JIT\]', dso) else dso.split('/')[-1]
+def assembly(symbol, dso):
+    m = re.search(r'\[([\w.]+)\] ', symbol)
+    return m.group(1) if m else binary(dso)
 
-yarp, gateway = per_request('yarp'), per_request('gateway')
-print(f"bare YARP: {rates['yarp'][0]:.0f} req/s, {1e6 / rates['yarp'][0]:.1f} us of CPU 0 per request, {rates['yarp'][1]} B allocated per request")
-print(f"gateway:   {rates['gateway'][0]:.0f} req/s, {1e6 / rates['gateway'][0]:.1f} us of CPU 0 per request, {rates['gateway'][1]} B allocated per request")
-print(f"ratio {rates['gateway'][0] / rates['yarp'][0]:.2f}x; allocation {rates['gateway'][1] - rates['yarp'][1]:+d} B per request")
-print()
-print("frames (self time) costing the gateway the most per request beyond bare YARP:")
-diff = {k: gateway.get(k, 0) - yarp.get(k, 0) for k in set(yarp) | set(gateway)}
-for frame, us in sorted(diff.items(), key=lambda x: -x[1])[:40]:
-    print(f"{us:7.2f} us  {frame}")
+def per_request(name, key):
+    counts = collections.Counter(key(chain[0]) for chain in samples[name] if chain)
+    scale = period_us / max(1, served[name])
+    return {k: v * scale for k, v in counts.items()}
+
+total = {n: len(samples[n]) * period_us / max(1, served[n]) for n in names}
+print(f"CPU 0 per request, from {sum(len(s) for s in samples.values())} samples at 1999 Hz over the bursts (rounds taking turns):")
+for n in names:
+    print(f"  {n:9s} {served[n]:8d} requests  {total[n]:6.1f} us per request  {alloc.get(n, '?')} B allocated per request"
+          + ('' if n == 'yarp' else f"  ({total['yarp'] / total[n]:.2f}x bare YARP's requests per CPU second)"))
+
+def table(title, key, against, name='gateway', top=25):
+    mine, theirs = per_request(name, key), per_request(against, key)
+    print()
+    print(f"{title}: us per request, {name} against {against}")
+    for k in sorted(set(mine) | set(theirs), key=lambda k: -(mine.get(k, 0) - theirs.get(k, 0)))[:top]:
+        print(f"  {mine.get(k, 0) - theirs.get(k, 0):+6.2f}  {theirs.get(k, 0):6.2f} -> {mine.get(k, 0):6.2f}  {k}")
+
+table('by binary', lambda f: binary(f[1]), 'yarp', top=8)
+table('by assembly (leaf frame)', lambda f: assembly(*f), 'yarp', top=15)
+table('by frame (self time)', lambda f: clean(f[0]), 'yarp', top=40)
+if 'baseline' in names:
+    print(f"\nthis build against BASELINE: {total['gateway'] - total['baseline']:+.2f} us per request")
+    table('by frame (self time)', lambda f: clean(f[0]), 'baseline', top=30)
 EOF
 cat "$out/summary.txt"
 echo "profile: perf data and summary in $out" >&2
