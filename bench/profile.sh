@@ -2,21 +2,25 @@
 # Where the gateway's CPU goes, next to bare YARP's: one perf recording of CPU 0 while the
 # proxies take turns under the same keep-alive wrk load, and the allocation rate of each.
 #
-# Bare YARP and the gateway with everything on (probe, header logging, OTLP/HTTP export to
-# bench/OtlpSink) run at the same time on CPU 0; nginx (fixed response), the OTLP sink and
-# wrk run on CPU 1. After a warm-up of each, one `perf record -g -C 0` covers ROUNDS
-# rounds in which every proxy is driven for BURST seconds in turn. The machine's speed
-# drifts by a third from one minute to the next here (a shared VM): taking turns inside
-# one recording spreads that drift over every proxy alike, where profiling one after the
-# other measured the drift (the same build came out at 0.86x and 0.55x of bare YARP in
-# two sequential runs). Each sample is charged to the process it interrupted, so a
-# proxy's CPU per request is its samples times the sampling period over the requests it
-# served: no ratio of throughputs involved, and the split by frame is as steady as the
-# total.
-#
-# BASELINE=path/to/Gateway.dll adds a third process, another build of the gateway with
-# the same configuration, and prints this build's frames against it: an A/B of a change
-# at a resolution of about 0.1 us per request.
+# The rows (ROWS, default "yarp gateway"), all running at the same time on CPU 0:
+#   yarp        bench/BareYarp: YARP and nothing else
+#   gateway     the gateway with everything on: probe, header logging, OTLP/HTTP export of
+#               spans and access records to bench/OtlpSink
+#   logs        gateway with OTEL_TRACES_EXPORTER=none: the access records go, the spans do not
+#   no-probe    gateway with KernelProbe:Mode=Off
+#   no-export   gateway with no sink at all: records are built, then dropped
+#   bare        no probe and no sink: the gateway's middleware and record building only
+#   baseline    gateway run from another build (BASELINE=path/to/Gateway.dll): an A/B of a
+#               change, frame by frame, at a resolution of about 0.1 us per request
+# nginx (fixed response), the OTLP sink and wrk run on CPU 1. After a warm-up of each
+# row, one `perf record -g -C 0` covers PROFILE_ROUNDS rounds in which every row is
+# driven for PROFILE_BURST seconds in turn. The machine's speed drifts by a third from
+# one minute to the next here (a shared VM): taking turns inside one recording spreads
+# that drift over every row alike, where profiling one after the other measured the
+# drift (the same build came out at 0.86x and 0.55x of bare YARP in two sequential
+# runs). Each sample is charged to the process it interrupted, so a row's CPU per
+# request is its samples times the sampling period over the requests it served: no
+# ratio of throughputs involved, and the split by frame is as steady as the total.
 #
 # The runtime writes its perf map (DOTNET_PerfMapEnabled=1, W^X off) so JIT-compiled
 # frames have names; tier-up is not delayed (DOTNET_TC_CallCountingDelayMs=0) so that
@@ -24,9 +28,9 @@
 # end, also on failure or Ctrl+C.
 #
 # Results in artifacts/profile/<time>/: perf.data, perf.txt (perf script), requests.tsv
-# (requests served per burst) and summary.txt: CPU of CPU 0 per request by binary, by
-# assembly and by frame, bytes allocated per request, and the frames that cost the
-# gateway the most beyond bare YARP (and beyond BASELINE).
+# (requests served per burst) and summary.txt: CPU of CPU 0 per request of every row and
+# what each adds to bare YARP, bytes allocated per request, and for the gateway (and
+# BASELINE) the split by binary, assembly and frame against bare YARP.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,14 +40,19 @@ warm=${PROFILE_WARMUP:-25}
 rounds=${PROFILE_ROUNDS:-8}
 burst=${PROFILE_BURST:-3}
 baseline=${BASELINE:-}
+rows=${ROWS:-yarp gateway${baseline:+ baseline}}
 usage() {
-    echo "usage: bench/profile.sh   (PROFILE_WARMUP=25 PROFILE_ROUNDS=8 PROFILE_BURST=3 BASELINE=other/Gateway.dll; root, for the probe and perf; about 3 minutes)"
+    echo "usage: bench/profile.sh   (ROWS=\"yarp gateway logs no-probe no-export bare baseline\" PROFILE_WARMUP=25 PROFILE_ROUNDS=8 PROFILE_BURST=3 BASELINE=other/Gateway.dll; root, for the probe and perf; about 3 minutes for two rows)"
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
 for n in "$warm" "$rounds" "$burst"; do
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "profile: not a positive number: $n" >&2; exit 2; }
 done
-[ -z "$baseline" ] || [ -f "$baseline" ] || { echo "profile: BASELINE is not a file: '$baseline'" >&2; exit 2; }
+for row in $rows; do
+    case "$row" in yarp|gateway|logs|no-probe|no-export|bare) ;; baseline) [ -f "$baseline" ] || { echo "profile: row baseline needs BASELINE=path/to/Gateway.dll (not a file: '$baseline')" >&2; exit 2; } ;;
+        *) echo "profile: unknown row '$row' (yarp, gateway, logs, no-probe, no-export, bare, baseline)" >&2; exit 2 ;; esac
+done
+[[ " $rows " == *" yarp "* ]] || { echo "profile: ROWS must include yarp (every row is compared with it)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "profile: run as root (KernelProbe:Mode=On and perf)" >&2; exit 2; }
 PATH="$PATH:/usr/sbin:/sbin"
 missing=()
@@ -71,16 +80,6 @@ backend_port=$(port)
 sink_port=$(port)
 reverse_proxy=$(reverse_proxy_json "$backend_port")
 printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/yarp.json"
-cat >"$tmp/gateway.json" <<EOF
-{
-  "Logging": { "LogLevel": { "Default": "Information", "Microsoft.AspNetCore": "Warning", "Microsoft.Hosting.Lifetime": "Warning", "Yarp": "Warning" } },
-  $reverse_proxy,
-  "HeaderLogging": { "Request": { "Mode": "All" }, "Response": { "Mode": "All" }, "MaxValueBytes": 1024, "MaxHeaders": 64 },
-  "KernelProbe": { "Mode": "On", "Interfaces": [ "lo" ] },
-  "Telemetry": { "JsonLines": { "Enabled": false }, "Console": false }
-}
-EOF
-
 start_backend "$backend_port"
 taskset -c 1 dotnet bench/OtlpSink/bin/Release/net10.0/OtlpSink.dll --urls "http://127.0.0.1:$sink_port" >"$tmp/sink.out" 2>&1 & pids+=($!)
 
@@ -95,10 +94,31 @@ start() {
     pids+=($!)
     names+=("$name") ports+=("$p") procs+=($!)
 }
-otlp=(env OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
+# gateway NAME PROBE(On/Off) OTLP(all/logs/none) [DLL]: the gateway's configuration for one row (when ROWS has it).
+gateway() {
+    local name=$1 probe=$2 otlp=$3 dll=${4:-src/Gateway/bin/Release/net10.0/Gateway.dll}
+    [[ " $rows " == *" $name "* ]] || return 0
+    cat >"$tmp/$name.json" <<EOF
+{
+  "Logging": { "LogLevel": { "Default": "Information", "Microsoft.AspNetCore": "Warning", "Microsoft.Hosting.Lifetime": "Warning", "Yarp": "Warning" } },
+  $reverse_proxy,
+  "HeaderLogging": { "Request": { "Mode": "All" }, "Response": { "Mode": "All" }, "MaxValueBytes": 1024, "MaxHeaders": 64 },
+  "KernelProbe": { "Mode": "$probe", "Interfaces": [ "lo" ] },
+  "Telemetry": { "JsonLines": { "Enabled": false }, "Console": false }
+}
+EOF
+    local -a export_env=()
+    [ "$otlp" = none ] || export_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
+    [ "$otlp" = logs ] && export_env+=(OTEL_TRACES_EXPORTER=none)
+    start "$name" env "${export_env[@]}" dotnet "$dll" --config "$tmp/$name.json"
+}
 start yarp dotnet bench/BareYarp/bin/Release/net10.0/BareYarp.dll --config "$tmp/yarp.json"
-start gateway "${otlp[@]}" dotnet src/Gateway/bin/Release/net10.0/Gateway.dll --config "$tmp/gateway.json"
-[ -z "$baseline" ] || start baseline "${otlp[@]}" dotnet "$baseline" --config "$tmp/gateway.json"
+gateway gateway On all
+gateway logs On logs
+gateway no-probe Off all
+gateway no-export On none
+gateway bare Off none
+gateway baseline On all "$baseline"
 
 for i in "${!ports[@]}"; do
     for _ in $(seq 1 200); do ss -Htln "sport = :${ports[$i]}" | grep -q . && break; sleep 0.1; done
@@ -186,10 +206,13 @@ def per_request(name, key):
     return {k: v * scale for k, v in counts.items()}
 
 total = {n: len(samples[n]) * period_us / max(1, served[n]) for n in names}
-print(f"CPU 0 per request, from {sum(len(s) for s in samples.values())} samples at 1999 Hz over the bursts (rounds taking turns):")
+print(f"CPU 0 per request, from {sum(len(s) for s in samples.values())} samples at 1999 Hz over the bursts (rows taking turns):")
+print()
+print("| row | requests | us of CPU 0 per request | beyond bare YARP | bare YARP's CPU per request / the row's | B allocated per request |")
+print("|---|---:|---:|---:|---:|---:|")
 for n in names:
-    print(f"  {n:9s} {served[n]:8d} requests  {total[n]:6.1f} us per request  {alloc.get(n, '?')} B allocated per request"
-          + ('' if n == 'yarp' else f"  ({total['yarp'] / total[n]:.2f}x bare YARP's requests per CPU second)"))
+    extra = '-' if n == 'yarp' else f"{total[n] - total['yarp']:+.1f}"
+    print(f"| {n} | {served[n]} | {total[n]:.1f} | {extra} | {total['yarp'] / total[n]:.2f} | {alloc.get(n, '?')} |")
 
 def table(title, key, against, name='gateway', top=25):
     mine, theirs = per_request(name, key), per_request(against, key)
@@ -198,10 +221,11 @@ def table(title, key, against, name='gateway', top=25):
     for k in sorted(set(mine) | set(theirs), key=lambda k: -(mine.get(k, 0) - theirs.get(k, 0)))[:top]:
         print(f"  {mine.get(k, 0) - theirs.get(k, 0):+6.2f}  {theirs.get(k, 0):6.2f} -> {mine.get(k, 0):6.2f}  {k}")
 
-table('by binary', lambda f: binary(f[1]), 'yarp', top=8)
-table('by assembly (leaf frame)', lambda f: assembly(*f), 'yarp', top=15)
-table('by frame (self time)', lambda f: clean(f[0]), 'yarp', top=40)
-if 'baseline' in names:
+if 'gateway' in names:
+    table('by binary', lambda f: binary(f[1]), 'yarp', top=8)
+    table('by assembly (leaf frame)', lambda f: assembly(*f), 'yarp', top=15)
+    table('by frame (self time)', lambda f: clean(f[0]), 'yarp', top=40)
+if 'baseline' in names and 'gateway' in names:
     print(f"\nthis build against BASELINE: {total['gateway'] - total['baseline']:+.2f} us per request")
     table('by frame (self time)', lambda f: clean(f[0]), 'baseline', top=30)
 EOF
