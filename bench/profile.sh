@@ -214,11 +214,15 @@ for n in names:
     extra = '-' if n == 'yarp' else f"{total[n] - total['yarp']:+.1f}"
     print(f"| {n} | {served[n]} | {total[n]:.1f} | {extra} | {total['yarp'] / total[n]:.2f} | {alloc.get(n, '?')} |")
 
-def table(title, key, against, name='gateway', top=25):
+def table(title, key, against, name='gateway', top=25, fewer=0):
     mine, theirs = per_request(name, key), per_request(against, key)
+    ranked = sorted(set(mine) | set(theirs), key=lambda k: -(mine.get(k, 0) - theirs.get(k, 0)))
     print()
     print(f"{title}: us per request, {name} against {against}")
-    for k in sorted(set(mine) | set(theirs), key=lambda k: -(mine.get(k, 0) - theirs.get(k, 0)))[:top]:
+    for k in ranked[:top] + (['...'] if fewer else []) + (ranked[-fewer:] if fewer else []):
+        if k == '...':
+            print("  ...")
+            continue
         print(f"  {mine.get(k, 0) - theirs.get(k, 0):+6.2f}  {theirs.get(k, 0):6.2f} -> {mine.get(k, 0):6.2f}  {k}")
 
 if 'gateway' in names:
@@ -227,7 +231,7 @@ if 'gateway' in names:
     table('by frame (self time)', lambda f: clean(f[0]), 'yarp', top=40)
 if 'baseline' in names and 'gateway' in names:
     print(f"\nthis build against BASELINE: {total['gateway'] - total['baseline']:+.2f} us per request")
-    table('by frame (self time)', lambda f: clean(f[0]), 'baseline', top=30)
+    table('by frame (self time)', lambda f: clean(f[0]), 'baseline', top=20, fewer=20)
 EOF
 cat "$out/summary.txt"
 echo "profile: perf data and summary in $out" >&2

@@ -66,19 +66,12 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
         {
             // YARP has finished copying the response body when next() returns.
             holder.Seal();
-            if (span is null)
-            {
-                // No span, but the access record still says what went wrong upstream.
-                if (ForwarderErrors.Of(context) is not null)
-                {
-                    Describe(context, proxy, holder, started, out _, out _);
-                }
-            }
-            else
+            // Without a record (no server span middleware in front) there is no one to tell.
+            if (span is not null)
             {
                 try
                 {
-                    Complete(context, proxy, holder, span, started);
+                    Complete(context, record!, proxy, holder, span, started);
                 }
                 catch (Exception e)
                 {
@@ -95,7 +88,7 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
     /// Finds the connection of the request (or, when connecting failed, the failed attempt) and,
     /// when forwarding failed, records an <see cref="UpstreamOutcome"/> for the access record.
     /// </summary>
-    private UpstreamOutcome? Describe(HttpContext context, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, long started,
+    private UpstreamOutcome? Describe(HttpContext context, RequestRecord record, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, long started,
         out ConnectionTuple? tuple, out WireFacts? facts)
     {
         tuple = holder.Tuple;
@@ -119,13 +112,13 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
         }
 
         var outcome = new UpstreamOutcome(UpstreamErrors.Of(error, attempt), tuple, facts);
-        context.Features.Set(outcome);
+        record.UpstreamOutcome = outcome;
         return outcome;
     }
 
-    private void Complete(HttpContext context, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, SpanData span, long started)
+    private void Complete(HttpContext context, RequestRecord record, IReverseProxyFeature proxy, UpstreamConnectionHolder holder, SpanData span, long started)
     {
-        var outcome = Describe(context, proxy, holder, started, out var tuple, out var facts);
+        var outcome = Describe(context, record, proxy, holder, started, out var tuple, out var facts);
         var attributes = span.Attributes;
         attributes.Add(AttributeNames.HttpRequestMethod, context.Request.Method);
 

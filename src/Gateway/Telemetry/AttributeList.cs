@@ -213,29 +213,41 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
         writer.Raw(_encoded.AsSpan(0, _encodedLength));
         if (tag != _encodedTag)
         {
-            // Each field is tag, varint length, bytes: walk them and set the tag.
-            var block = writer.Since(start);
-            var at = 0;
-            while (at < block.Length)
-            {
-                writer.Patch(start + at, tag);
-                at++;
-                ulong length = 0;
-                for (var shift = 0; ; shift += 7)
-                {
-                    var b = block[at++];
-                    length |= (ulong)(b & 0x7F) << shift;
-                    if (b < 0x80)
-                    {
-                        break;
-                    }
-                }
-
-                at += (int)length;
-            }
+            SetTags(writer.WrittenSince(start), tag);
         }
 
         return true;
+    }
+
+    /// <summary>Sets the one-byte tag of every field in <paramref name="fields"/> (each: tag, varint length, bytes).</summary>
+    private static void SetTags(Span<byte> fields, byte tag)
+    {
+        var at = 0;
+        while (at < fields.Length)
+        {
+            fields[at] = tag;
+            int b = fields[at + 1];
+            at += 2;
+            if (b < 0x80)
+            {
+                // A KeyValue under 128 bytes, as nearly all are.
+                at += b;
+                continue;
+            }
+
+            var length = b & 0x7F;
+            for (var shift = 7; ; shift += 7)
+            {
+                b = fields[at++];
+                length |= (b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    break;
+                }
+            }
+
+            at += length;
+        }
     }
 
     /// <summary>Keeps <paramref name="encoded"/>, this list's <c>KeyValue</c> fields tagged <paramref name="tag"/>, for <see cref="TryCopyEncoded"/>.</summary>

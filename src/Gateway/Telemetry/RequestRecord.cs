@@ -42,6 +42,9 @@ internal sealed class RequestRecord : Sampling.IWireAnomalyFeature
     /// <summary>Request header names as received (HTTP/1.x), or null.</summary>
     public string[]? HeaderOrder { get; set; }
 
+    /// <summary>What went wrong upstream, for the access record; null when forwarding succeeded (or did not start).</summary>
+    public Forwarding.UpstreamOutcome? UpstreamOutcome { get; set; }
+
     /// <summary>The request state of <paramref name="telemetry"/> (kept with it in the pool), started afresh.</summary>
     public static RequestRecord For(TelemetryRecord telemetry, PolicySnapshot snapshot, SpanData server, string[]? headerOrder)
     {
@@ -53,6 +56,7 @@ internal sealed class RequestRecord : Sampling.IWireAnomalyFeature
         record.Upstream = null;
         record.RequestHeaders = null;
         record.HeaderOrder = headerOrder;
+        record.UpstreamOutcome = null;
         record.Anomaly = false;
         return record;
     }

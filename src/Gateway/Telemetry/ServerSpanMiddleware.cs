@@ -65,9 +65,11 @@ internal sealed partial class ServerSpanMiddleware(
         var record = RequestRecord.For(telemetry, policies.Current, span, HeaderOrderRecorder.Take(context.Request.Protocol));
         context.Features.Set(record);
         // One set by an earlier middleware (the correlation layer, a test) is kept, so that its flag counts.
-        if (context.Features.Get<IWireAnomalyFeature>() is null)
+        var anomaly = context.Features.Get<IWireAnomalyFeature>();
+        if (anomaly is null)
         {
             context.Features.Set<IWireAnomalyFeature>(record);
+            anomaly = record;
         }
 
         // Kernel events on this connection become events of this span while it runs.
@@ -91,7 +93,7 @@ internal sealed partial class ServerSpanMiddleware(
             var submitted = false;
             try
             {
-                submitted = Complete(context, record, tuple, started, failure);
+                submitted = Complete(context, record, anomaly, tuple, started, failure);
             }
             catch (Exception e)
             {
@@ -108,7 +110,7 @@ internal sealed partial class ServerSpanMiddleware(
     }
 
     /// <summary>Builds the record, decides sampling, submits it when kept; returns whether it was submitted.</summary>
-    private bool Complete(HttpContext context, RequestRecord record, ConnectionTuple? tuple, long started, Exception? failure)
+    private bool Complete(HttpContext context, RequestRecord record, IWireAnomalyFeature anomaly, ConnectionTuple? tuple, long started, Exception? failure)
     {
         var span = record.Server;
         var request = context.Request;
@@ -184,7 +186,7 @@ internal sealed partial class ServerSpanMiddleware(
             : status >= 500 ? status.ToString(CultureInfo.InvariantCulture)
             : null;
         attributes.AddIfPresent(AttributeNames.ErrorType, errorType);
-        if (context.Features.Get<Forwarding.UpstreamOutcome>() is { } upstream)
+        if (record.UpstreamOutcome is { } upstream)
         {
             attributes.AddUpstreamOutcome(upstream);
         }
@@ -204,7 +206,7 @@ internal sealed partial class ServerSpanMiddleware(
         // What the wire saw during this request makes it worth keeping whatever the sampling ratio.
         if (delta?.RetransmitsOut > 0 || wire?.ResetBy is not null || span.HasEventWithPrefix(WireEventRouter.EventPrefix))
         {
-            AnomalyFeature(context).Anomaly = true;
+            anomaly.Anomaly = true;
         }
 
         var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -218,7 +220,7 @@ internal sealed partial class ServerSpanMiddleware(
             Headers = request.Headers,
             Status = status,
             DurationMs = milliseconds,
-            WireAnomaly = context.Features.Get<IWireAnomalyFeature>()?.Anomaly == true,
+            WireAnomaly = anomaly.Anomaly,
         });
         if (decision == SamplingDecision.Dropped)
         {
@@ -263,9 +265,6 @@ internal sealed partial class ServerSpanMiddleware(
 
         return name;
     }
-
-    private static IWireAnomalyFeature AnomalyFeature(HttpContext context) =>
-        context.Features.Get<IWireAnomalyFeature>() ?? throw new InvalidOperationException("set at the start of the request");
 
     private static void AddServer(AttributeList attributes, HttpRequest request, ConnectionTuple? tuple)
     {

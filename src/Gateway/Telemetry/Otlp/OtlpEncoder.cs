@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Gateway.Telemetry.Records;
 
@@ -193,7 +194,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         // length, [ArrayValue tag and length, element tag and length,] string tag and length.
         var guess = key.Length + (inArray ? 10 : 6);
         var output = writer.Reserve(guess + 15 + (value.Length * 3));
-        var bytes = Encoding.UTF8.GetBytes(value, output[guess..]);
+        var bytes = Utf8(value, output[guess..]);
         var text = Field(bytes);
         var element = inArray ? Field(text) : 0;
         var array = inArray ? Field(element) : 0;
@@ -220,6 +221,11 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         ProtoWriter.WriteVarint(output, ref at, (ulong)bytes);
         writer.Advance(total);
     }
+
+    // A value's UTF-8 into room for all of it: ASCII (nearly every value) by narrowing, anything
+    // else through the encoder, which turns a lone surrogate into U+FFFD.
+    private static int Utf8(string value, Span<byte> output) =>
+        Ascii.FromUtf16(value, output, out var written) == OperationStatus.Done ? written : Encoding.UTF8.GetBytes(value, output);
 
     // A KeyValue whose value is a bool, an integer or a double: an AnyValue of at most 11 bytes.
     private static void WriteScalar(ProtoWriter writer, byte tag, in Attribute attribute)
@@ -284,7 +290,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
             ProtoWriter.WriteVarint(output, ref at, (ulong)Field(bytes));
             output[at++] = (AnyString << 3) | ProtoWriter.Delimited;
             ProtoWriter.WriteVarint(output, ref at, (ulong)bytes);
-            at += Encoding.UTF8.GetBytes(attribute.StringAt(j), output[at..]);
+            at += Utf8(attribute.StringAt(j), output[at..]);
         }
 
         writer.Advance(total);

@@ -151,6 +151,9 @@ internal sealed class ProtoWriter
     /// <summary>The bytes written from <paramref name="start"/> on (valid until the next write).</summary>
     public ReadOnlySpan<byte> Since(int start) => _buffer.AsSpan(start, _position - start);
 
+    /// <summary>The bytes written from <paramref name="start"/> on, to be changed in place (valid until the next write).</summary>
+    public Span<byte> WrittenSince(int start) => _buffer.AsSpan(start, _position - start);
+
     /// <summary>Room for exactly <paramref name="length"/> bytes at the end; call <see cref="Advance"/> once they are written.</summary>
     public Span<byte> Reserve(int length)
     {
@@ -172,9 +175,6 @@ internal sealed class ProtoWriter
 
         destination[at++] = (byte)value;
     }
-
-    /// <summary>Overwrites the byte at <paramref name="position"/>.</summary>
-    public void Patch(int position, byte value) => _buffer[position] = value;
 
     /// <summary>Starts a nested message in <paramref name="field"/>; pass the result to <see cref="EndMessage"/>.</summary>
     public int BeginMessage(int field)

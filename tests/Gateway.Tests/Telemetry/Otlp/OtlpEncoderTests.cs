@@ -259,6 +259,34 @@ public sealed class OtlpEncoderTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(120)]
+    [InlineData(128)]
+    [InlineData(16_370)]
+    [InlineData(16_384)]
+    public void Logs_CopiedFromSpansWithLongValues_DecodeTheSame(int length)
+    {
+        // The access record copies the server span's encoded KeyValues and retags each: the walk
+        // over them must step over lengths of one, two and three varint bytes alike.
+        var record = Request(out var server, out _);
+        var text = new string('v', length);
+        server.Attributes.Add("test.long", text);
+        server.Attributes.Add("test.pair", new[] { text, "é" + text });
+        server.Attributes.Add("test.after", 7L);
+        var spans = new ProtoWriter(8);
+        var logs = new ProtoWriter(8);
+
+        Encoder.WriteTraces(spans, [record]);
+        Encoder.WriteLogs(logs, [record]);
+
+        var span = ExportTraceServiceRequest.Parser.ParseFrom(spans.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0];
+        var log = ExportLogsServiceRequest.Parser.ParseFrom(logs.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
+        Assert.Equal(span.Attributes, log.Attributes);
+        Assert.Equal(text, Text(log.Attributes, "test.long"));
+        Assert.Equal(7L, Value(log.Attributes, "test.after").IntValue);
+    }
+
+    [Theory]
     [InlineData('é', 40)]
     [InlineData('é', 64)]
     [InlineData('é', 65)]
