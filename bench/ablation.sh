@@ -104,13 +104,7 @@ gateway no-export On 0
 gateway bare Off 0
 gateway baseline On 1 "$baseline"
 
-for i in "${!ports[@]}"; do
-    for _ in $(seq 1 200); do ss -Htln "sport = :${ports[$i]}" | grep -q . && break; sleep 0.1; done
-    ss -Htln "sport = :${ports[$i]}" | grep -q . || { echo "ablation: ${names[$i]} did not start:" >&2; tail -5 "$tmp/${names[$i]}.out" >&2; exit 1; }
-done
-
-echo "ablation: warming up each of ${names[*]} for $warm s" >&2
-for p in "${ports[@]}"; do wrk_load "$p" "$warm" >/dev/null; done
+rows_ready ablation "$warm"
 echo "ablation: $rounds rounds x ${#names[@]} rows x $duration s" >&2
 n=${#names[@]}
 for round in $(seq 1 "$rounds"); do

@@ -1,7 +1,8 @@
 # Shared by bench/profile.sh and bench/ablation.sh (sourced, not run): one temp dir and the
 # processes started, both cleaned up on exit (by PID, also on failure or Ctrl+C); free ports;
 # the backend (nginx returning a fixed 38-byte JSON body, on CPU 1); the YARP route to it;
-# and the wrk load every proxy gets, with the bench's four request headers.
+# the wrk load every proxy gets, with the bench's four request headers; and the wait for the
+# rows to listen, with their warm-up.
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench.XXXXXX")
 declare -a pids=()
@@ -53,4 +54,16 @@ wrk_load() {
         -H 'User-Agent: gateway-bench/1.0 (wrk)' -H 'Accept: application/json' \
         -H 'X-Request-Id: 4bf92f35-77b3-4e2a-9a2d-5b1b0c6e7d21' -H 'Authorization: Bearer bench-secret-token' \
         "http://127.0.0.1:$port/api/bench"
+}
+
+# rows_ready TOOL SECONDS: waits until every row's port (the caller's names and ports arrays)
+# accepts connections, or exits with the row's last output; then warms each row up for SECONDS.
+rows_ready() {
+    local tool=$1 seconds=$2 i p
+    for i in "${!ports[@]}"; do
+        for _ in $(seq 1 200); do ss -Htln "sport = :${ports[$i]}" | grep -q . && break; sleep 0.1; done
+        ss -Htln "sport = :${ports[$i]}" | grep -q . || { echo "$tool: ${names[$i]} did not start:" >&2; tail -5 "$tmp/${names[$i]}.out" >&2; exit 1; }
+    done
+    echo "$tool: warming up each of ${names[*]} for $seconds s" >&2
+    for p in "${ports[@]}"; do wrk_load "$p" "$seconds" >/dev/null; done
 }

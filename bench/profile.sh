@@ -120,12 +120,7 @@ gateway no-export On none
 gateway bare Off none
 gateway baseline On all "$baseline"
 
-for i in "${!ports[@]}"; do
-    for _ in $(seq 1 200); do ss -Htln "sport = :${ports[$i]}" | grep -q . && break; sleep 0.1; done
-    ss -Htln "sport = :${ports[$i]}" | grep -q . || { echo "profile: ${names[$i]} did not start:" >&2; tail -5 "$tmp/${names[$i]}.out" >&2; exit 1; }
-done
-echo "profile: warming up each of ${names[*]} for $warm s" >&2
-for p in "${ports[@]}"; do wrk_load "$p" "$warm" >/dev/null; done
+rows_ready profile "$warm"
 
 n=${#names[@]}
 echo "profile: recording CPU 0 for $rounds rounds x $n proxies x $burst s" >&2
