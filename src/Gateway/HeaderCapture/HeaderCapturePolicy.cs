@@ -31,6 +31,11 @@ public sealed class HeaderCapturePolicy
     private readonly QueryRedactor _queryRedactor;
     private readonly ConcurrentDictionary<string, NameInfo> _names = new(StringComparer.Ordinal);
 
+    // Kestrel and the HTTP client hand out the names of known headers (Host, Accept, Date...)
+    // as the same string instance on every request: those are found by reference here, in a
+    // small table indexed by length and first character, before the dictionary hashes the name.
+    private readonly NameInfo?[] _byInstance = new NameInfo?[64];
+
     /// <summary>Builds the global policy from validated settings.</summary>
     public HeaderCapturePolicy(HeaderLoggingSettings settings)
         : this(settings, RouteOverrides.None)
@@ -242,8 +247,21 @@ public sealed class HeaderCapturePolicy
 
     private NameInfo Info(string name)
     {
+        var slot = name.Length == 0 ? 0 : ((name.Length * 31) + name[0]) & (_byInstance.Length - 1);
+        if (Volatile.Read(ref _byInstance[slot]) is { } known && ReferenceEquals(known.Name, name))
+        {
+            return known;
+        }
+
         if (_names.TryGetValue(name, out var info))
         {
+            // The instance the dictionary was first given comes back: a name that is handed out as
+            // one instance. A name built afresh per request never matches and is never kept here.
+            if (ReferenceEquals(info.Name, name))
+            {
+                Volatile.Write(ref _byInstance[slot], info);
+            }
+
             return info;
         }
 
@@ -260,6 +278,7 @@ public sealed class HeaderCapturePolicy
     {
         public NameInfo(string name, HeaderCapturePolicy policy)
         {
+            Name = name;
             Lower = name.ToLowerInvariant();
             NameBytes = Encoding.UTF8.GetByteCount(Lower);
             RequestAttribute = AttributeName.Of(SemanticConventions.HttpRequestHeaderPrefix + Lower);
@@ -268,6 +287,8 @@ public sealed class HeaderCapturePolicy
             RequestAllowed = policy._requestAllowlist.Contains(name);
             ResponseAllowed = policy._responseAllowlist.Contains(name);
         }
+
+        public string Name { get; }
 
         public string Lower { get; }
 

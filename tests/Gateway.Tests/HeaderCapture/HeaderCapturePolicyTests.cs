@@ -41,6 +41,30 @@ public sealed class HeaderCapturePolicyTests
         Assert.Equal("http.response.header.server", Assert.Single(captured).Key);
     }
 
+    [Fact]
+    public void CaptureRequest_NamesSharingALookupSlotAndFreshInstances_EachKeepsItsOwnNameAndRedaction()
+    {
+        // "X-Alpha" and "X-Bravo" have the same length and first character, so they share a slot
+        // of the by-instance lookup; a copy of "X-Alpha" is the same name in another instance.
+        var policy = new HeaderCapturePolicy(new HeaderLoggingSettings { Redact = ["x-bravo"] });
+        var alpha = "X-Alpha";
+        var copy = new string(alpha.AsSpan());
+        Dictionary<string, object?> Capture(string name)
+        {
+            var attributes = new AttributeList();
+            policy.CaptureRequest(new HeaderDictionary { [name] = "v" }, attributes);
+            return attributes.ToDictionary(a => a.Key, a => a.Value);
+        }
+
+        foreach (var name in new[] { alpha, alpha, "X-Bravo", alpha, copy, "X-Bravo", copy, alpha })
+        {
+            var captured = Assert.Single(Capture(name));
+            var bravo = name == "X-Bravo";
+            Assert.Equal(bravo ? "http.request.header.x-bravo" : "http.request.header.x-alpha", captured.Key);
+            Assert.Equal(new[] { bravo ? "[REDACTED]" : "v" }, captured.Value);
+        }
+    }
+
     [Theory]
     [InlineData("Authorization")]
     [InlineData("proxy-authorization")]
