@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -7,9 +8,10 @@ namespace Gateway.Telemetry.Otlp;
 /// Writes protobuf into one growable buffer that is reused from batch to batch. Nested
 /// messages reserve a 4-byte length and fill it in at the end (a varint padded with
 /// continuation bits, which every protobuf reader accepts), so each message is written once,
-/// front to back, without measuring it first.
+/// front to back, without measuring it first. As an <see cref="IBufferWriter{T}"/> it also
+/// takes other encodings (the embedded sink's JSON lines) into the same reused buffer.
 /// </summary>
-internal sealed class ProtoWriter
+internal sealed class ProtoWriter : IBufferWriter<byte>
 {
     /// <summary>Wire type of varints.</summary>
     public const int Varint = 0;
@@ -161,8 +163,22 @@ internal sealed class ProtoWriter
         return _buffer.AsSpan(_position, length);
     }
 
-    /// <summary>Counts <paramref name="length"/> bytes written into <see cref="Reserve"/>'s span.</summary>
+    /// <summary>Counts <paramref name="length"/> bytes written into <see cref="Reserve"/>'s (or <see cref="GetSpan"/>'s) span.</summary>
     public void Advance(int length) => _position += length;
+
+    /// <inheritdoc />
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(Math.Max(sizeHint, 256));
+        return _buffer.AsSpan(_position);
+    }
+
+    /// <inheritdoc />
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(Math.Max(sizeHint, 256));
+        return _buffer.AsMemory(_position);
+    }
 
     /// <summary>Writes a varint into <paramref name="destination"/> at <paramref name="at"/>, moving it on.</summary>
     public static void WriteVarint(Span<byte> destination, ref int at, ulong value)

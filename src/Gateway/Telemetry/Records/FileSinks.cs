@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -11,10 +10,7 @@ namespace Gateway.Telemetry.Records;
 /// </summary>
 internal sealed class JsonLinesSink : EncodingSink
 {
-    // Each thread's own line buffer and writer; the line is copied out before it formats again.
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_line;
-
+    // Each thread's own JSON writer, reset onto the batch it writes into.
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
@@ -50,17 +46,9 @@ internal sealed class JsonLinesSink : EncodingSink
     /// <inheritdoc />
     protected override void Append(EncodedBatch batch, TelemetryRecord record)
     {
-        var line = t_line ??= new ArrayBufferWriter<byte>(4 * 1024);
-        if (line.Capacity > 256 * 1024)
-        {
-            // One huge record must not keep its buffer for the life of the thread.
-            line = t_line = new ArrayBufferWriter<byte>(4 * 1024);
-        }
-
-        line.ResetWrittenCount();
-        var writer = t_writer ??= new Utf8JsonWriter(line, JsonLineFormatter.Options);
-        JsonLineFormatter.Write(writer, line, record.Log);
-        batch.Writer.Raw(line.WrittenSpan);
+        // Straight into the thread's own batch: no line buffer to copy from.
+        var writer = t_writer ??= new Utf8JsonWriter(batch.Writer, JsonLineFormatter.Options);
+        JsonLineFormatter.Write(writer, batch.Writer, record.Log);
     }
 
     /// <inheritdoc />
