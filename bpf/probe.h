@@ -99,8 +99,8 @@ struct probe_flow_record {
 
 /*
  * A slot of probe_live, an mmap-able array where user space reads a flow's
- * record without a system call per request. A flow's slot is
- * probe_live_index(key) & live_mask; the flow takes it when its record is
+ * record without a system call per request. A flow's slot is the key's
+ * hash (live_slot() in probe.bpf.c) & live_mask; the flow takes it when its record is
  * created, unless the slot holds another flow that still has a record. From
  * then on the record is kept up to date in the slot only: the table's entry
  * keeps the state of when the slot was taken, and readers take the slot
@@ -122,7 +122,7 @@ struct probe_config {
 	__u32 pad;
 };
 
-/* probe_live_index: the same function in Abi.cs (LiveIndex). */
+/* Multiplier of the key hash of live_slot() (probe.bpf.c), the same in Abi.cs (ProbeLiveSlot.Index). */
 #define PROBE_LIVE_MULTIPLIER 0x9E3779B97F4A7C15ULL
 
 /* Index of the per-CPU counters in the probe_stats map. */

@@ -143,13 +143,9 @@ public sealed class WireProbe : IDisposable
     /// <summary>What the kernel recorded for <paramref name="key"/> so far (from its live slot when it holds one, else the table).</summary>
     public bool TryGetFlow(FlowKey key, out FlowRecord? record)
     {
-        if (TryRead(key.ToRaw(), out ProbeFlowRecord value))
-        {
-            record = FlowRecord.FromRaw(value);
-            return true;
-        }
-        record = null;
-        return false;
+        bool found = TryRead(key.ToRaw(), out ProbeFlowRecord value);
+        record = found ? FlowRecord.FromRaw(value) : null;
+        return found;
     }
 
     /// <summary>
@@ -159,13 +155,9 @@ public sealed class WireProbe : IDisposable
     /// </summary>
     public bool TryReadFlow(FlowKey key, out FlowView view)
     {
-        if (TryRead(key.ToRaw(), out ProbeFlowRecord record))
-        {
-            view = new FlowView(record);
-            return true;
-        }
-        view = default;
-        return false;
+        bool found = TryRead(key.ToRaw(), out ProbeFlowRecord record);
+        view = found ? new FlowView(record) : default;
+        return found;
     }
 
     // Where the programs keep the flow: its live slot when it holds it, else the table.
@@ -175,13 +167,9 @@ public sealed class WireProbe : IDisposable
     /// <summary>The flow as its slot in the mapped live table holds it; false when the slot holds another flow (then the table keeps it).</summary>
     public bool TryReadLiveFlow(FlowKey key, out FlowView view)
     {
-        if (live.TryRead(key.ToRaw(), out ProbeFlowRecord record))
-        {
-            view = new FlowView(record);
-            return true;
-        }
-        view = default;
-        return false;
+        bool found = live.TryRead(key.ToRaw(), out ProbeFlowRecord record);
+        view = found ? new FlowView(record) : default;
+        return found;
     }
 
     /// <summary>Removes a flow (its connection closed); false when it was not there.</summary>

@@ -41,8 +41,9 @@ internal sealed class OtlpSink : EncodingSink
     /// <inheritdoc />
     protected override async Task<ExportOutcome> ExportAsync(IReadOnlyList<EncodedBatch> batch, int items, CancellationToken cancellationToken)
     {
-        // Each batch is a whole export request, sent as it was written.
-        var result = await _transport.SendAsync((batch.Count == 1 ? batch[0] : throw new InvalidOperationException("an OTLP batch is exported on its own")).Bytes, cancellationToken).ConfigureAwait(false);
+        // Each batch is a whole export request (ItemIsBatch: one per call), sent as it was written.
+        System.Diagnostics.Debug.Assert(batch.Count == 1, "an OTLP batch is exported on its own");
+        var result = await _transport.SendAsync(batch[0].Bytes, cancellationToken).ConfigureAwait(false);
         return new ExportOutcome(result.Success, result.Rejected);
     }
 
