@@ -81,15 +81,7 @@ start() {
 gateway() {
     local name=$1 probe=$2 otlp=$3 dll=${4:-src/Gateway/bin/Release/net10.0/Gateway.dll}
     [[ " $rows " == *" $name "* ]] || return 0
-    cat >"$tmp/$name.json" <<EOF
-{
-  "Logging": { "LogLevel": { "Default": "Information", "Microsoft.AspNetCore": "Warning", "Microsoft.Hosting.Lifetime": "Warning", "Yarp": "Warning" } },
-  $reverse_proxy,
-  "HeaderLogging": { "Request": { "Mode": "All" }, "Response": { "Mode": "All" }, "MaxValueBytes": 1024, "MaxHeaders": 64 },
-  "KernelProbe": { "Mode": "$probe", "Interfaces": [ "lo" ] },
-  "Telemetry": { "JsonLines": { "Enabled": false }, "Console": false }
-}
-EOF
+    gateway_config "$tmp/$name.json" "$probe"
     local -a export_env=()
     [ "$otlp" = 1 ] && export_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
     start "$name" "${export_env[@]}" taskset -c 0 dotnet "$dll" --config "$tmp/$name.json"
