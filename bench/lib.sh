@@ -1,8 +1,8 @@
 # Shared by bench/profile.sh and bench/ablation.sh (sourced, not run): one temp dir and the
 # processes started, both cleaned up on exit (by PID, also on failure or Ctrl+C); free ports;
 # the backend (nginx returning a fixed 38-byte JSON body, on CPU 1); the YARP route to it;
-# the wrk load every proxy gets, with the bench's four request headers; the wait for the
-# rows to listen, with their warm-up; and the gateway's configuration of those rows.
+# the wrk load every proxy gets, with the bench's four request headers; and the wait for the
+# rows to listen, with their warm-up. The gateway's configuration is in gateway-config.sh.
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench.XXXXXX")
 declare -a pids=()
@@ -68,16 +68,5 @@ rows_ready() {
     for p in "${ports[@]}"; do wrk_load "$p" "$seconds" >/dev/null; done
 }
 
-# gateway_config FILE PROBE(On/Off): the gateway's configuration of the ablation and profile
-# rows, routed by $reverse_proxy: every header logged, the probe as asked, no local sink.
-gateway_config() {
-    cat >"$1" <<EOF
-{
-  "Logging": { "LogLevel": { "Default": "Information", "Microsoft.AspNetCore": "Warning", "Microsoft.Hosting.Lifetime": "Warning", "Yarp": "Warning" } },
-  $reverse_proxy,
-  "HeaderLogging": { "Request": { "Mode": "All" }, "Response": { "Mode": "All" }, "MaxValueBytes": 1024, "MaxHeaders": 64 },
-  "KernelProbe": { "Mode": "$2", "Interfaces": [ "lo" ] },
-  "Telemetry": { "JsonLines": { "Enabled": false }, "Console": false }
-}
-EOF
-}
+# shellcheck source=bench/gateway-config.sh
+. "$(dirname "${BASH_SOURCE[0]}")/gateway-config.sh"

@@ -351,20 +351,8 @@ reverse_proxy='"ReverseProxy": {
     "Clusters": { "bench": { "Destinations": { "backend": { "Address": "http://127.0.0.1:'$backend_port'/" } } } }
   }'
 printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/bare-yarp.json"
-# gateway_config FILE PROBE_MODE SINK_PATH: the shipped logging levels, every header
-# captured with the default redaction, records to JSON lines. The console line per
-# request is off: it is a reading aid, and a real deployment's stdout goes to a journal.
-gateway_config() {
-    cat >"$1" <<EOF
-{
-  "Logging": { "LogLevel": { "Default": "Information", "Microsoft.AspNetCore": "Warning", "Microsoft.Hosting.Lifetime": "Warning", "Yarp": "Warning" } },
-  $reverse_proxy,
-  "HeaderLogging": { "Request": { "Mode": "All" }, "Response": { "Mode": "All" }, "MaxValueBytes": 1024, "MaxHeaders": 64 },
-  "KernelProbe": { "Mode": "$2", "Interfaces": [ "lo" ] },
-  "Telemetry": { "JsonLines": { "Path": "$3" }, "Console": false }
-}
-EOF
-}
+# shellcheck source=bench/gateway-config.sh
+. "$repo/bench/gateway-config.sh"
 gateway_config "$tmp/gateway-l7.json" Off "$tmp/logs/gw-l7.jsonl"
 gateway_config "$tmp/gateway-all.json" On "$tmp/logs/gw-all.jsonl"
 
