@@ -10,7 +10,7 @@ public class AttributeBenchmarks
 {
     private AttributeList _record = null!;
     private ConnectionTuple _tuple;
-    private WireFacts _facts = null!;
+    private WireFacts _facts;
     private ProtoWriter _proto = null!;
 
     [GlobalSetup]

@@ -35,7 +35,7 @@ public sealed class WireRequestLedger
         var attributes = new Telemetry.AttributeList(16);
         attributes.AddConnection(tuple, peerPrivacy);
         if (handshake)
-            attributes.AddWireHandshake(facts!);
+            attributes.AddWireHandshake(facts!.Value);
         Volatile.Write(ref entry.Shared, new SharedAttributes(attributes, peerPrivacy, handshake));
         return attributes;
     }
@@ -47,16 +47,16 @@ public sealed class WireRequestLedger
         lock (entry)
         {
             entry.Requests++;
-            if (facts is null)
+            if (facts is not { } now)
                 return null;
             WireFacts? before = entry.Last;
-            entry.Last = facts;
+            entry.Last = now;
             return new WireRequestDelta(
-                Grown(facts.PacketsIn, before?.PacketsIn),
-                Grown(facts.PacketsOut, before?.PacketsOut),
-                Grown(facts.BytesIn, before?.BytesIn),
-                Grown(facts.BytesOut, before?.BytesOut),
-                Grown(facts.RetransmitsOut, before?.RetransmitsOut));
+                Grown(now.PacketsIn, before?.PacketsIn),
+                Grown(now.PacketsOut, before?.PacketsOut),
+                Grown(now.BytesIn, before?.BytesIn),
+                Grown(now.BytesOut, before?.BytesOut),
+                Grown(now.RetransmitsOut, before?.RetransmitsOut));
         }
     }
 

@@ -124,9 +124,9 @@ internal sealed class UpstreamConnectionStream : Stream
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && Closing())
         {
-            Close(() => _inner.Dispose());
+            _inner.Dispose();
         }
 
         base.Dispose(disposing);
@@ -135,28 +135,30 @@ internal sealed class UpstreamConnectionStream : Stream
     /// <inheritdoc />
     public override async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        if (Closing())
         {
-            // Ask the view before the socket is gone: it may still want the socket's cookie.
-            _wireView.OnUpstreamSocketClosed(_socket, Tuple);
             await _inner.DisposeAsync().ConfigureAwait(false);
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
-    private void Close(Action dispose)
+    // Once, by whichever of Dispose and DisposeAsync comes first, and before the socket is gone
+    // (the view may still want the socket's cookie): the view and the ledger forget the connection.
+    private bool Closing()
     {
-        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
         {
-            _wireView.OnUpstreamSocketClosed(_socket, Tuple);
-            if (Tuple is { } tuple)
-            {
-                _ledger?.Forget(tuple);
-            }
-
-            dispose();
+            return false;
         }
+
+        _wireView.OnUpstreamSocketClosed(_socket, Tuple);
+        if (Tuple is { } tuple)
+        {
+            _ledger?.Forget(tuple);
+        }
+
+        return true;
     }
 
     private void Stamp()

@@ -309,6 +309,12 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
     }
 
+    /// <summary>
+    /// ASP.NET Core's per-request diagnostics: its "Request starting/finished" lines, and the
+    /// log scope and <c>Activity</c> it creates for every request while that category is on.
+    /// </summary>
+    internal const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     private static void QuietFrameworkLogs(ILoggingBuilder logging, IConfiguration configuration)
     {
         // Per-request information lines of ASP.NET Core and YARP would drown the gateway's
@@ -320,6 +326,46 @@ public sealed class GatewayHost : IAsyncDisposable
                 logging.AddFilter(category, LogLevel.Warning);
             }
         }
+
+        // While that category is on at any level, ASP.NET Core starts an Activity and a log scope
+        // for every request (two async-local changes and about 500 bytes) that nothing here reads:
+        // the gateway's own spans and access records stand in for them.
+        if (!AsksForHostingDiagnostics(configuration))
+        {
+            logging.AddFilter(HostingDiagnosticsCategory, LogLevel.None);
+        }
+    }
+
+    /// <summary>
+    /// True when the Logging section (for every provider or for one) sets a level for the hosting
+    /// diagnostics category itself, or asks a parent of it (<c>Microsoft.AspNetCore</c>…) for
+    /// information lines or more.
+    /// </summary>
+    private static bool AsksForHostingDiagnostics(IConfiguration configuration)
+    {
+        var logging = configuration.GetSection("Logging");
+        foreach (var levels in logging.GetChildren().Select(provider => provider.GetSection("LogLevel")).Prepend(logging.GetSection("LogLevel")))
+        {
+            if (levels[HostingDiagnosticsCategory] is not null)
+            {
+                return true;
+            }
+
+            for (var name = HostingDiagnosticsCategory[..HostingDiagnosticsCategory.LastIndexOf('.')]; ; name = name[..name.LastIndexOf('.')])
+            {
+                if (Enum.TryParse<LogLevel>(levels[name], ignoreCase: true, out var level) && level <= LogLevel.Information)
+                {
+                    return true;
+                }
+
+                if (!name.Contains('.'))
+                {
+                    break;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static List<string> ReverseProxyErrors(Exception inner, string configPath)

@@ -428,27 +428,27 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
     public void AddWire(WireFacts? facts)
     {
         Add(AttributeNames.WireObserved, facts is not null);
-        if (facts is null)
+        if (facts is not { } observed)
         {
             return;
         }
 
-        AddWireHandshake(facts);
-        AddWireCounters(facts);
+        AddWireHandshake(observed);
+        AddWireCounters(observed);
     }
 
     /// <summary>Adds <c>wire.observed</c> and, when observed, the facts that change as the connection goes on (counters).</summary>
     public void AddWireObserved(WireFacts? facts)
     {
         Add(AttributeNames.WireObserved, facts is not null);
-        if (facts is not null)
+        if (facts is { } observed)
         {
-            AddWireCounters(facts);
+            AddWireCounters(observed);
         }
     }
 
     /// <summary>Adds the facts of the connection's handshake, which never change (only those known).</summary>
-    public void AddWireHandshake(WireFacts facts)
+    public void AddWireHandshake(in WireFacts facts)
     {
         AddIfKnown(AttributeNames.WireIpTtl, facts.Ttl);
         AddIfKnown(AttributeNames.WireIpDscp, facts.Dscp);
@@ -462,7 +462,7 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
         AddIfKnown(AttributeNames.WireTcpHandshakeRttUs, facts.HandshakeRttUs);
     }
 
-    private void AddWireCounters(WireFacts facts)
+    private void AddWireCounters(in WireFacts facts)
     {
         Add(AttributeNames.WireIpTtlChanges, facts.TtlChanges);
         Add(AttributeNames.WireConnRetransmitsOut, facts.RetransmitsOut);

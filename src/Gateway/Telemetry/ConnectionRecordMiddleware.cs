@@ -50,20 +50,20 @@ internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, Wir
         attributes.AddConnection(tuple, privacy);
         attributes.Add(AttributeNames.GatewayConnectionRequests, (long)requests);
         attributes.AddWire(facts);
-        if (facts is not null)
+        if (facts is { } closed)
         {
-            attributes.Add(AttributeNames.WireConnDurationMs, Math.Round(facts.DurationMs, 3));
-            attributes.AddIfPresent(AttributeNames.WireConnClosedBy, facts.ClosedBy);
+            attributes.Add(AttributeNames.WireConnDurationMs, Math.Round(closed.DurationMs, 3));
+            attributes.AddIfPresent(AttributeNames.WireConnClosedBy, closed.ClosedBy);
         }
 
         // The body names the peer too: through the same privacy setting as the attributes.
         var shown = privacy.IsActive
             ? $"{new IPEndPoint(tuple.LocalAddress, tuple.LocalPort)} <- {privacy.Apply(tuple.PeerAddress)}:{tuple.PeerPort}"
             : tuple.ToString();
-        var body = facts is null
+        var body = facts is not { } wire
             ? $"connection {shown} closed, wire not observed"
             : string.Create(CultureInfo.InvariantCulture,
-                $"connection {shown} closed by {facts.ClosedBy ?? "nobody yet"} after {requests} request(s), in={facts.PacketsIn}/{facts.BytesIn}B out={facts.PacketsOut}/{facts.BytesOut}B retransmits={facts.RetransmitsOut}");
+                $"connection {shown} closed by {wire.ClosedBy ?? "nobody yet"} after {requests} request(s), in={wire.PacketsIn}/{wire.BytesIn}B out={wire.PacketsOut}/{wire.BytesOut}B retransmits={wire.RetransmitsOut}");
         record.HasLog = true;
         record.Log.EventName = SemanticConventions.ConnectionEvent;
         record.Log.TimeUnixNano = UnixTime.NowNanos();

@@ -128,7 +128,7 @@ internal sealed partial class ServerSpanMiddleware(
         {
             // The table is an LRU of bounded size: under pressure a flow is evicted and counted
             // again from mid-connection (no handshake facts), or not found at all. Count both.
-            wireMetrics.Incomplete(wire is null ? WireMetrics.NoFlow : wire.Ttl is null ? WireMetrics.NoHandshake : null);
+            wireMetrics.Incomplete(wire is null ? WireMetrics.NoFlow : wire.Value.Ttl is null ? WireMetrics.NoHandshake : null);
         }
 
         var attributes = span.Attributes;
