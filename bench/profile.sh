@@ -4,6 +4,9 @@
 #
 # The rows (ROWS, default "yarp gateway"), all running at the same time on CPU 0:
 #   yarp        bench/BareYarp: YARP and nothing else
+#   yarp-quiet  bench/BareYarp with Microsoft.AspNetCore.Hosting.Diagnostics off, as the
+#               gateway has it: without the Activity and log scope ASP.NET Core makes per
+#               request for that category, which bare YARP (logging at Warning) still gets
 #   gateway     the gateway with everything on: probe, header logging, OTLP/HTTP export of
 #               spans and access records to bench/OtlpSink
 #   logs        gateway with OTEL_TRACES_EXPORTER=none: the access records go, the spans do not
@@ -42,14 +45,14 @@ burst=${PROFILE_BURST:-3}
 baseline=${BASELINE:-}
 rows=${ROWS:-yarp gateway${baseline:+ baseline}}
 usage() {
-    echo "usage: bench/profile.sh   (ROWS=\"yarp gateway logs no-probe no-export bare baseline\" PROFILE_WARMUP=25 PROFILE_ROUNDS=8 PROFILE_BURST=3 BASELINE=other/Gateway.dll; root, for the probe and perf; about 3 minutes for two rows)"
+    echo "usage: bench/profile.sh   (ROWS=\"yarp yarp-quiet gateway logs no-probe no-export bare baseline\" PROFILE_WARMUP=25 PROFILE_ROUNDS=8 PROFILE_BURST=3 BASELINE=other/Gateway.dll; root, for the probe and perf; about 3 minutes for two rows)"
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
 for n in "$warm" "$rounds" "$burst"; do
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "profile: not a positive number: $n" >&2; exit 2; }
 done
 for row in $rows; do
-    case "$row" in yarp|gateway|logs|no-probe|no-export|bare) ;; baseline) [ -f "$baseline" ] || { echo "profile: row baseline needs BASELINE=path/to/Gateway.dll (not a file: '$baseline')" >&2; exit 2; } ;;
+    case "$row" in yarp|yarp-quiet|gateway|logs|no-probe|no-export|bare) ;; baseline) [ -f "$baseline" ] || { echo "profile: row baseline needs BASELINE=path/to/Gateway.dll (not a file: '$baseline')" >&2; exit 2; } ;;
         *) echo "profile: unknown row '$row' (yarp, gateway, logs, no-probe, no-export, bare, baseline)" >&2; exit 2 ;; esac
 done
 [[ " $rows " == *" yarp "* ]] || { echo "profile: ROWS must include yarp (every row is compared with it)" >&2; exit 2; }
@@ -105,6 +108,8 @@ gateway() {
     start "$name" env "${export_env[@]}" dotnet "$dll" --config "$tmp/$name.json"
 }
 start yarp dotnet bench/BareYarp/bin/Release/net10.0/BareYarp.dll --config "$tmp/yarp.json"
+[[ " $rows " != *" yarp-quiet "* ]] || start yarp-quiet dotnet bench/BareYarp/bin/Release/net10.0/BareYarp.dll --config "$tmp/yarp.json" \
+    --Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=None
 gateway gateway On all
 gateway logs On logs
 gateway no-probe Off all
@@ -131,6 +136,8 @@ for round in $(seq 1 "$rounds"); do
 done
 wait "$perf_pid" || true
 perf script -i "$out/perf.data" -F comm,pid,tid,ip,sym,dso >"$out/perf.txt" 2>/dev/null
+# The runtime's perf maps and jitdumps in /tmp were for perf script only.
+for p in "${procs[@]}"; do rm -f "/tmp/perf-$p.map" "/tmp/perfinfo-$p.map" "/tmp/jit-$p.dump"; done
 
 # Allocations: one proxy at a time (bytes per request do not depend on the machine's speed).
 : >"$tmp/alloc.tsv"
