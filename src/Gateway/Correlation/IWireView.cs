@@ -33,7 +33,7 @@ public interface IWireView
     /// <summary>
     /// Marks <paramref name="span"/> as the request in flight on <paramref name="tuple"/>:
     /// kernel events on that connection become its span events until the result is disposed.
-    /// Null when the view has no events.
+    /// A tracking that does nothing when the view has no events.
     /// </summary>
-    internal IDisposable? Track(ConnectionTuple tuple, Telemetry.Records.SpanData span) => null;
+    internal WireTracking Track(ConnectionTuple tuple, Telemetry.Records.SpanData span) => default;
 }

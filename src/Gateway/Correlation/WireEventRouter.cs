@@ -18,18 +18,53 @@ public sealed class WireEventRouter
     /// <summary>What every wire span event's name starts with.</summary>
     public const string EventPrefix = "wire.";
 
-    private readonly ConcurrentDictionary<ConnectionTuple, Tracked> inFlight = new();
+    // One entry per connection that carried a request, from its first request until it closes
+    // (Forget): a request only stores itself in its connection's entry, so keep-alive requests
+    // add and remove nothing, and allocate nothing.
+    private readonly ConcurrentDictionary<ConnectionTuple, InFlight> inFlight = new();
 
     /// <summary>Anomalies: events on connections with no request in flight.</summary>
     public event Action<WireAnomaly>? Anomaly;
 
-    /// <summary>Marks <paramref name="span"/> as the request in flight on <paramref name="tuple"/> until disposed.</summary>
-    internal IDisposable Track(ConnectionTuple tuple, SpanData span)
+    /// <summary>Connections that have an entry: open ones that carried a request.</summary>
+    internal int Connections => inFlight.Count;
+
+    /// <summary>Marks <paramref name="span"/> as the request in flight on <paramref name="tuple"/> until the result is disposed.</summary>
+    internal WireTracking Track(ConnectionTuple tuple, SpanData span)
     {
-        // One object per request is both the entry and the handle that removes it.
-        var tracked = new Tracked(this, tuple, span, span.Generation);
-        inFlight[tuple] = tracked;
-        return tracked;
+        int generation = span.Generation;
+        while (true)
+        {
+            var entry = inFlight.GetOrAdd(tuple, static key => new InFlight(key));
+            lock (entry)
+            {
+                // Removed between the lookup and the lock (its connection closed): a new one is made.
+                if (entry.Removed)
+                    continue;
+                entry.Span = span;
+                entry.Generation = generation;
+                entry.Closed = false;
+            }
+            return new WireTracking(this, entry, span, generation);
+        }
+    }
+
+    /// <summary>
+    /// The connection closed: its entry goes now, or, while a request is still in flight on it
+    /// (a pooled connection dropped mid-response), when that request ends, so that the kernel's
+    /// last events on it (the reset) still reach its span.
+    /// </summary>
+    internal void Forget(ConnectionTuple tuple)
+    {
+        if (!inFlight.TryGetValue(tuple, out InFlight? entry))
+            return;
+        lock (entry)
+        {
+            if (entry.Span is not null)
+                entry.Closed = true;
+            else
+                Remove(entry);
+        }
     }
 
     /// <summary>Delivers one kernel event.</summary>
@@ -37,12 +72,37 @@ public sealed class WireEventRouter
     {
         var tuple = new ConnectionTuple(ev.Flow.LocalAddress, ev.Flow.LocalPort, ev.Flow.PeerAddress, ev.Flow.PeerPort);
         (string kind, List<KeyValuePair<string, object?>> details) = Describe(ev);
-        // A span reused since it was tracked (its request ended) refuses the event: then it is an anomaly.
-        if (inFlight.TryGetValue(tuple, out Tracked? tracked) && AddEvent(tracked.Span, tracked.Generation, kind, details))
+        if (inFlight.TryGetValue(tuple, out InFlight? entry))
         {
-            return;
+            lock (entry)
+            {
+                // Under the entry's lock: once a request has stopped tracking, no event reaches its span.
+                // A span reused since it was tracked refuses the event: then it is an anomaly.
+                if (entry.Span is { } span && AddEvent(span, entry.Generation, kind, details))
+                    return;
+            }
         }
         Anomaly?.Invoke(new WireAnomaly(kind, tuple, details));
+    }
+
+    // The request holding this tracking has ended: its span leaves the entry (unless a later request took it).
+    internal void Leave(InFlight entry, SpanData span, int generation)
+    {
+        lock (entry)
+        {
+            if (!ReferenceEquals(entry.Span, span) || entry.Generation != generation)
+                return;
+            entry.Span = null;
+            if (entry.Closed)
+                Remove(entry);
+        }
+    }
+
+    // Under the entry's lock.
+    private void Remove(InFlight entry)
+    {
+        entry.Removed = true;
+        inFlight.TryRemove(new KeyValuePair<ConnectionTuple, InFlight>(entry.Tuple, entry));
     }
 
     /// <summary>
@@ -101,12 +161,39 @@ public sealed class WireEventRouter
         return (kind, details);
     }
 
-    private sealed class Tracked(WireEventRouter router, ConnectionTuple tuple, SpanData span, int generation) : IDisposable
+    /// <summary>A connection's entry: the request in flight on it, if any.</summary>
+    internal sealed class InFlight(ConnectionTuple tuple)
     {
-        public SpanData Span { get; } = span;
+        public ConnectionTuple Tuple { get; } = tuple;
 
-        public int Generation { get; } = generation;
+        public SpanData? Span;
 
-        public void Dispose() => router.inFlight.TryRemove(new KeyValuePair<ConnectionTuple, Tracked>(tuple, this));
+        public int Generation;
+
+        // Its connection closed while a request was in flight: removed when that request ends.
+        public bool Closed;
+
+        // Out of the dictionary: a request that found it just before must make a new one.
+        public bool Removed;
     }
+}
+
+/// <summary>A request's mark on its connection, removed by <see cref="Dispose"/>; the default marks nothing.</summary>
+internal readonly struct WireTracking : IDisposable
+{
+    private readonly WireEventRouter? _router;
+    private readonly WireEventRouter.InFlight? _entry;
+    private readonly SpanData? _span;
+    private readonly int _generation;
+
+    internal WireTracking(WireEventRouter router, WireEventRouter.InFlight entry, SpanData span, int generation)
+    {
+        _router = router;
+        _entry = entry;
+        _span = span;
+        _generation = generation;
+    }
+
+    /// <summary>Stops routing the connection's events to the span; a second call does nothing.</summary>
+    public void Dispose() => _router?.Leave(_entry!, _span!, _generation);
 }

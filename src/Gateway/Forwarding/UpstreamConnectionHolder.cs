@@ -15,7 +15,7 @@ internal sealed class UpstreamConnectionHolder
     private int? _statusCode;
     private FailedConnect? _failedConnect;
     private bool _sealed;
-    private IDisposable? _tracking;
+    private WireTracking _tracking;
 
     /// <summary>
     /// The wire view told when the request lands on a connection: it marks the request in flight
@@ -31,6 +31,9 @@ internal sealed class UpstreamConnectionHolder
     {
         get { lock (_gate) { return _tuple; } }
     }
+
+    /// <summary>True when the connection that carried the request has closed already (it broke mid-response).</summary>
+    public bool ConnectionClosed => Volatile.Read(ref _stamped) is UpstreamConnectionStream { IsClosed: true };
 
     /// <summary>The status code the destination answered with; null when no response arrived.</summary>
     public int? StatusCode
@@ -78,8 +81,8 @@ internal sealed class UpstreamConnectionHolder
             {
                 _tuple = tuple;
                 Volatile.Write(ref _stamped, by);
-                _tracking?.Dispose();
-                _tracking = Span is { } span ? WireView?.Track(tuple, span) : null;
+                _tracking.Dispose();
+                _tracking = Span is { } span && WireView is { } view ? view.Track(tuple, span) : default;
             }
         }
     }
@@ -102,8 +105,8 @@ internal sealed class UpstreamConnectionHolder
         lock (_gate)
         {
             _sealed = true;
-            _tracking?.Dispose();
-            _tracking = null;
+            _tracking.Dispose();
+            _tracking = default;
         }
     }
 }

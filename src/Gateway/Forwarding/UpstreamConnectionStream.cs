@@ -161,9 +161,13 @@ internal sealed class UpstreamConnectionStream : Stream
         return true;
     }
 
+    /// <summary>True once the stream is disposed (the wire view and the ledger have forgotten the connection).</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
     private void Stamp()
     {
-        if (Tuple is { } tuple)
+        // A read tried after the close (it fails) must not mark a request in flight on a forgotten connection.
+        if (Tuple is { } tuple && !IsClosed)
         {
             UpstreamConnectionJoin.Current?.Stamp(tuple, this);
         }

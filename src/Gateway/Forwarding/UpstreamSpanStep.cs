@@ -135,6 +135,12 @@ internal sealed partial class UpstreamSpanStep(IWireView wireView, WireRequestLe
             // (kept until the connection closes; a failed attempt's tuple is written out instead), and
             // this request's share of the counters.
             attributes.AddGroup(ledger.Next(connection, facts, peerPrivacy: null, out delta));
+            if (holder.ConnectionClosed)
+            {
+                // Closed before this request ended (the pool drops a connection that broke): the ledger
+                // forgot it then, and Next has just added it back. Nothing will close it again.
+                ledger.Forget(connection);
+            }
         }
         else if (tuple is { } attempt)
         {

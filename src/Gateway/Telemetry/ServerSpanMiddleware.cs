@@ -74,7 +74,7 @@ internal sealed partial class ServerSpanMiddleware(
 
         // Kernel events on this connection become events of this span while it runs.
         var tuple = DownstreamTuple(context.Connection);
-        var tracking = tuple is { } inFlight ? wireView.Track(inFlight, span) : null;
+        var tracking = tuple is { } inFlight ? wireView.Track(inFlight, span) : default;
         Exception? failure = null;
         try
         {
@@ -89,7 +89,7 @@ internal sealed partial class ServerSpanMiddleware(
         {
             HeaderOrderRecorder.Clear(context.Request.Protocol);
             // No kernel event may reach the span once the record is handed over.
-            tracking?.Dispose();
+            tracking.Dispose();
             var submitted = false;
             try
             {

@@ -230,6 +230,63 @@ public sealed class GatewayHostTests
         Assert.Equal(false, clientSpan.Tag("wire.observed"));
     }
 
+    [Fact]
+    public async Task BackendResettingMidResponse_LedgerForgetsBothLegsOnceTheyClose()
+    {
+        // A backend that starts a long body, then resets the connection: the pool drops it before
+        // the request that suffered it has finished, and that request must not leave its entry behind.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var backendPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var backend = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            var buffer = new byte[8192];
+            var received = "";
+            while (!received.Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var read = await socket.ReceiveAsync(buffer);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                received += System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+            }
+
+            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + new string('x', 1000)));
+            await Task.Delay(200);
+            socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+            socket.Close();
+        });
+        using var config = TestConfig.ForBackend($"http://127.0.0.1:{backendPort}/");
+        var view = new RecordingWireView(new WireFacts { Ttl = 64, PacketsIn = 3, PacketsOut = 2 });
+        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
+            services => services.AddSingleton<IWireView>(view));
+        await gateway.StartAsync();
+        var ledger = gateway.Services.GetRequiredService<WireRequestLedger>();
+
+        try
+        {
+            await RawHttp.GetAsync(new Uri(gateway.Addresses[0]), "/cut");
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            // The gateway cuts the client off mid-body too: that is the point.
+        }
+
+        await backend.WaitAsync(TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((view.UpstreamClosed.IsEmpty || view.Completed.IsEmpty || ledger.Count > 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Single(view.UpstreamClosed);
+        Assert.Single(view.Completed);
+        Assert.Equal(0, ledger.Count);
+    }
+
     private static int UnusedPort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
