@@ -12,6 +12,14 @@ public sealed class WireEventRouterTests
     private static ProbeEvent ResetOn(ConnectionTuple tuple) => new(ProbeEventKind.ResetIn,
         new FlowKey(tuple.LocalAddress, tuple.LocalPort, tuple.PeerAddress, tuple.PeerPort), TimeNs: 1, TcpFlags: 0x04);
 
+    private static (WireEventRouter Router, List<WireAnomaly> Anomalies) RouterWithAnomalies()
+    {
+        var router = new WireEventRouter();
+        var anomalies = new List<WireAnomaly>();
+        router.Anomaly += anomalies.Add;
+        return (router, anomalies);
+    }
+
     [Fact]
     public void Track_ManyRequestsOnOneConnection_KeepOneEntryUntilTheConnectionCloses()
     {
@@ -31,9 +39,7 @@ public sealed class WireEventRouterTests
     [Fact]
     public void Route_WhileARequestIsTracked_IsItsSpanEvent_AfterItEnds_IsAnAnomaly()
     {
-        var router = new WireEventRouter();
-        var anomalies = new List<WireAnomaly>();
-        router.Anomaly += anomalies.Add;
+        var (router, anomalies) = RouterWithAnomalies();
         var span = new SpanData();
 
         var tracking = router.Track(Connection, span);
@@ -51,9 +57,7 @@ public sealed class WireEventRouterTests
     [Fact]
     public void Forget_WhileARequestIsInFlight_ItsSpanStillGetsTheEventsAndTheEntryGoesWhenItEnds()
     {
-        var router = new WireEventRouter();
-        var anomalies = new List<WireAnomaly>();
-        router.Anomaly += anomalies.Add;
+        var (router, anomalies) = RouterWithAnomalies();
         var span = new SpanData();
 
         var tracking = router.Track(Connection, span);
