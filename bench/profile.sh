@@ -143,7 +143,7 @@ for p in "${procs[@]}"; do rm -f "/tmp/perf-$p.map" "/tmp/perfinfo-$p.map" "/tmp
 : >"$tmp/alloc.tsv"
 for i in "${!names[@]}"; do
     rm -f "$tmp/alloc.csv"
-    timeout 60 "$counters" collect -p "${procs[$i]}" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' --refresh-interval 1 \
+    DOTNET_PerfMapEnabled=0 timeout 60 "$counters" collect -p "${procs[$i]}" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' --refresh-interval 1 \
         --format csv -o "$tmp/alloc.csv" --duration 00:00:00:08 >/dev/null 2>&1 &
     counters_pid=$!
     sleep 1.5
