@@ -315,6 +315,9 @@ public sealed class GatewayHost : IAsyncDisposable
     /// </summary>
     internal const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
+    // Its parents: an information level or more on one of them asks for its lines too.
+    private static readonly string[] HostingDiagnosticsParents = ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore", "Microsoft"];
+
     private static void QuietFrameworkLogs(ILoggingBuilder logging, IConfiguration configuration)
     {
         // Per-request information lines of ASP.NET Core and YARP would drown the gateway's
@@ -344,28 +347,10 @@ public sealed class GatewayHost : IAsyncDisposable
     private static bool AsksForHostingDiagnostics(IConfiguration configuration)
     {
         var logging = configuration.GetSection("Logging");
-        foreach (var levels in logging.GetChildren().Select(provider => provider.GetSection("LogLevel")).Prepend(logging.GetSection("LogLevel")))
-        {
-            if (levels[HostingDiagnosticsCategory] is not null)
-            {
-                return true;
-            }
-
-            for (var name = HostingDiagnosticsCategory[..HostingDiagnosticsCategory.LastIndexOf('.')]; ; name = name[..name.LastIndexOf('.')])
-            {
-                if (Enum.TryParse<LogLevel>(levels[name], ignoreCase: true, out var level) && level <= LogLevel.Information)
-                {
-                    return true;
-                }
-
-                if (!name.Contains('.'))
-                {
-                    break;
-                }
-            }
-        }
-
-        return false;
+        return logging.GetChildren().Select(provider => provider.GetSection("LogLevel")).Prepend(logging.GetSection("LogLevel"))
+            .Any(levels => levels[HostingDiagnosticsCategory] is not null
+                           || HostingDiagnosticsParents.Any(parent =>
+                               Enum.TryParse<LogLevel>(levels[parent], ignoreCase: true, out var level) && level <= LogLevel.Information));
     }
 
     private static List<string> ReverseProxyErrors(Exception inner, string configPath)
