@@ -9,7 +9,7 @@ namespace Gateway.Forwarding;
 /// </summary>
 /// <remarks>
 /// The connect callback usually runs on the flow of the request that caused the connection,
-/// so the attempt is stamped on that request's <see cref="UpstreamConnectionJoin"/> holder
+/// so the attempt is stamped on that request's <see cref="UpstreamAttempt"/>
 /// directly (tested: the refused-backend test passes on that path alone). But the pool may
 /// start a connection for one request and hand it to, or fail, another waiting request; this
 /// log lets such a request still find the failed attempt by destination and time.

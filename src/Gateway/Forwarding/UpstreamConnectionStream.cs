@@ -5,7 +5,7 @@ namespace Gateway.Forwarding;
 
 /// <summary>
 /// The stream of one upstream TCP connection. It knows its 5-tuple, stamps it on the
-/// request currently using it (see <see cref="UpstreamConnectionJoin"/>), and tells the
+/// request currently using it (see <see cref="UpstreamAttempt"/>, step 3), and tells the
 /// wire view when the gateway closes the connection.
 /// </summary>
 internal sealed class UpstreamConnectionStream : Stream
@@ -169,7 +169,7 @@ internal sealed class UpstreamConnectionStream : Stream
         // A read tried after the close (it fails) must not mark a request in flight on a forgotten connection.
         if (Tuple is { } tuple && !IsClosed)
         {
-            UpstreamConnectionJoin.Current?.Stamp(tuple, this);
+            UpstreamAttempt.Current?.Stamp(tuple, this);
         }
     }
 }

@@ -67,7 +67,7 @@ internal sealed partial class UpstreamConnector(IWireView wireView, WireRequestL
             {
                 var failed = new FailedConnect(failedTuple, Classify(e, cancellationToken), Environment.TickCount64);
                 failures.Add(failed);
-                UpstreamConnectionJoin.Current?.ConnectFailed(failed);
+                UpstreamAttempt.Current?.ConnectFailed(failed);
             }
 
             // With the tuple, the wire view keeps what the kernel saw for a short grace and frees the flow.

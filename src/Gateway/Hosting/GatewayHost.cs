@@ -144,7 +144,7 @@ public sealed class GatewayHost : IAsyncDisposable
             app.UseMiddleware<ServerSpanMiddleware>();
             app.UseRouting();
             app.UseMiddleware<RequestHeaderCaptureMiddleware>();
-            var upstream = app.Services.GetRequiredService<UpstreamSpanStep>();
+            var upstream = UpstreamAttempt.Step(app.Services);
             try
             {
                 app.MapReverseProxy(pipeline =>
@@ -152,7 +152,7 @@ public sealed class GatewayHost : IAsyncDisposable
                     pipeline.UseSessionAffinity();
                     pipeline.UseLoadBalancing();
                     pipeline.UsePassiveHealthChecks();
-                    pipeline.Use(upstream.InvokeAsync);
+                    pipeline.Use(upstream);
                 });
             }
             catch (InvalidOperationException e) when (e.InnerException is not null)
@@ -286,15 +286,7 @@ public sealed class GatewayHost : IAsyncDisposable
             .AddTransforms(transforms =>
             {
                 transforms.AddRequestTransform(TraceContextTransform.Apply);
-                transforms.AddResponseTransform(context =>
-                {
-                    if (context.ProxyResponse is { } response)
-                    {
-                        UpstreamConnectionJoin.Current?.SetStatusCode((int)response.StatusCode);
-                    }
-
-                    return ValueTask.CompletedTask;
-                });
+                transforms.AddResponseTransform(UpstreamAttempt.OnResponse);
             });
 
         // YARP's session affinity protects its cookies with Data Protection. Keys held in
@@ -305,7 +297,6 @@ public sealed class GatewayHost : IAsyncDisposable
         services.Configure<UpstreamSettings>(configuration.GetSection(UpstreamSettings.SectionName));
         services.AddSingleton<FailedConnectLog>();
         services.AddSingleton<UpstreamConnector>();
-        services.AddSingleton<UpstreamSpanStep>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
     }
 

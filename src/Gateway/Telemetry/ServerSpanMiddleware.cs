@@ -24,7 +24,7 @@ namespace Gateway.Telemetry;
 /// <code>
 ///   1. take the policy snapshot, the header order, put RequestRecord + IWireAnomalyFeature on the context
 ///   2. routing ─► RequestHeaderCaptureMiddleware captures request headers under the route's policy
-///   3. proxy pipeline; UpstreamSpanStep adds one client span per attempt to the same record
+///   3. proxy pipeline; UpstreamAttempt adds one client span per attempt to the same record
 ///   4. response ends: client identity, wire facts, response headers, query redaction
 ///   5. sampling decides; record kept ─► submitted (server span, client spans, access record); dropped ─► back to the pool
 /// </code>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Forwarding;
 
-internal sealed partial class UpstreamSpanStep
+internal sealed partial class UpstreamAttempt
 {
     private static partial class Log
     {

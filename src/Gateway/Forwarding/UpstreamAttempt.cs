@@ -1,0 +1,369 @@
+using Gateway.Correlation;
+using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// One request's attempt on the upstream leg, and its join to the upstream connection that
+/// really carried it: the client span, the connection's 5-tuple, the wire facts and
+/// per-request deltas of that connection, and, when forwarding failed, what went wrong.
+/// </summary>
+/// <remarks>
+/// <code>
+///   ServerSpanMiddleware ─► routing ─► [affinity, load balancing, health] ─► UpstreamAttempt.RunAsync ─► YARP forwarder
+///
+///   1. begin     RunAsync: the client span starts; the attempt becomes Current on the request's async flow
+///   2. connect   UpstreamConnector (SocketsHttpHandler.ConnectCallback, same flow): a failed connect is
+///                handed to Current (ConnectFailed) and to the FailedConnectLog (for another waiting request)
+///   3. carry     UpstreamConnectionStream.Read/Write (same flow): Stamp(tuple) names the connection;
+///                from then on the kernel's events on it become events of this attempt's span
+///   4. response  YARP's response transform: OnResponse records the destination's status code
+///   5. seal      YARP has returned (the response body is copied): later stamps (the pool's read-ahead)
+///                are ignored and the span stops taking kernel events
+///   6. describe  the stamped tuple (or the failed attempt's) ─► wire facts; a failure becomes an
+///                UpstreamOutcome on the request's record, for the access record
+///   7. record    5-tuple, handshake and per-request deltas (WireRequestLedger), status, errors; the span ends
+/// </code>
+/// Steps 2 to 4 find the attempt through an <see cref="AsyncLocal{T}"/>: an HTTP/1.1 connection
+/// carries one request at a time, and SocketsHttpHandler connects, writes the request and reads
+/// the response on the request's own async flow. A multiplexed connection (HTTP/2) is read and
+/// written by a loop of its own, outside any request's flow: it would join an attempt through
+/// <see cref="Join"/> with <c>multiplexed: true</c> from wherever the stream of the request is
+/// known (see docs/attributes.md: such a request carries no per-request deltas).
+/// </remarks>
+internal sealed partial class UpstreamAttempt
+{
+    private static readonly AsyncLocal<UpstreamAttempt?> Ambient = new();
+
+    private readonly Lock _gate = new();
+    private readonly IWireView? _wireView;
+    private readonly SpanData? _span;
+    private ConnectionTuple? _tuple;
+    private object? _stamped; // who stamped last (its connection stream), read without the lock on every read and write
+    private int? _statusCode;
+    private FailedConnect? _failedConnect;
+    private bool _multiplexed;
+    private bool _sealed;
+    private WireTracking _tracking;
+
+    /// <summary>An attempt whose connection's kernel events go to <paramref name="span"/> through <paramref name="wireView"/> (both optional).</summary>
+    internal UpstreamAttempt(IWireView? wireView = null, SpanData? span = null)
+    {
+        _wireView = wireView;
+        _span = span;
+    }
+
+    /// <summary>The attempt being forwarded on this async flow, if any.</summary>
+    public static UpstreamAttempt? Current => Ambient.Value;
+
+    /// <summary>The connection that carried the request; null when none was used (e.g. connect failed).</summary>
+    public ConnectionTuple? Tuple
+    {
+        get { lock (_gate) { return _tuple; } }
+    }
+
+    /// <summary>True when the connection that carried the request has closed already (it broke mid-response).</summary>
+    public bool ConnectionClosed => Volatile.Read(ref _stamped) is UpstreamConnectionStream { IsClosed: true };
+
+    /// <summary>True when the connection carries other requests at the same time (HTTP/2): no per-request deltas.</summary>
+    public bool Multiplexed
+    {
+        get { lock (_gate) { return _multiplexed; } }
+    }
+
+    /// <summary>The status code the destination answered with; null when no response arrived.</summary>
+    public int? StatusCode
+    {
+        get { lock (_gate) { return _statusCode; } }
+    }
+
+    /// <summary>A connect attempt made on this request's flow that failed; null when none did (or it ran on another flow).</summary>
+    public FailedConnect? FailedConnect
+    {
+        get { lock (_gate) { return _failedConnect; } }
+    }
+
+    /// <summary>The proxy pipeline step that runs <see cref="RunAsync"/> with the container's services.</summary>
+    public static Func<HttpContext, RequestDelegate, Task> Step(IServiceProvider services)
+    {
+        var wireView = services.GetRequiredService<IWireView>();
+        var ledger = services.GetRequiredService<WireRequestLedger>();
+        var failures = services.GetRequiredService<FailedConnectLog>();
+        var logger = services.GetRequiredService<ILogger<UpstreamAttempt>>();
+        return (context, next) => RunAsync(context, next, wireView, ledger, failures, logger);
+    }
+
+    /// <summary>Makes <paramref name="attempt"/> current for the rest of the caller's async flow.</summary>
+    /// <remarks>
+    /// An AsyncLocal set inside an async method reverts when that method returns, so the
+    /// caller needs no undo step; the value only flows to what the caller awaits.
+    /// </remarks>
+    internal static void Begin(UpstreamAttempt attempt) => Ambient.Value = attempt;
+
+    /// <summary>Step 4, YARP's response transform: records the destination's status code on the current attempt.</summary>
+    public static ValueTask OnResponse(ResponseTransformContext context)
+    {
+        if (context.ProxyResponse is { } response)
+        {
+            Current?.SetStatusCode((int)response.StatusCode);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Forwards the request inside its client span (steps 1, 5, 6 and 7; YARP runs 2 to 4).</summary>
+    public static async Task RunAsync(HttpContext context, RequestDelegate next, IWireView wireView, WireRequestLedger ledger, FailedConnectLog failures, ILogger<UpstreamAttempt> logger)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        if (proxy.AvailableDestinations.Count == 0)
+        {
+            // YARP answers 503 without an attempt: there is no upstream leg to describe.
+            await next(context);
+            return;
+        }
+
+        // 1. begin
+        var record = context.Features.Get<RequestRecord>();
+        var span = record is null ? null : StartSpan(context, record);
+        var attempt = new UpstreamAttempt(wireView, span);
+        Begin(attempt);
+        long started = Environment.TickCount64;
+        try
+        {
+            // 2. connect, 3. carry, 4. response
+            await next(context);
+        }
+        finally
+        {
+            // 5. seal: YARP has finished copying the response body when next() returns.
+            attempt.Seal();
+            // Without a record (no server span middleware in front) there is no one to tell.
+            if (span is not null)
+            {
+                try
+                {
+                    // 6. describe, 7. record
+                    var outcome = attempt.Describe(context, proxy, wireView, failures, started, out var tuple, out var facts);
+                    if (outcome is not null)
+                    {
+                        record!.UpstreamOutcome = outcome;
+                    }
+
+                    attempt.Record(context, proxy, ledger, span, outcome, tuple, facts);
+                }
+                catch (Exception e)
+                {
+                    Log.TelemetryFailed(logger, e);
+                }
+
+                // Exported with the request's record, once its sampling has decided.
+                span.EndUnixNano = UnixTime.NowNanos();
+            }
+        }
+    }
+
+    /// <summary>Step 2: records a failed connect attempt made for this request.</summary>
+    public void ConnectFailed(FailedConnect attempt)
+    {
+        lock (_gate)
+        {
+            if (!_sealed)
+            {
+                _failedConnect = attempt;
+            }
+        }
+    }
+
+    /// <summary>Step 3: records that <paramref name="tuple"/> carried bytes of this request.</summary>
+    public void Stamp(ConnectionTuple tuple) => Stamp(tuple, by: null);
+
+    /// <summary>
+    /// As <see cref="Stamp(ConnectionTuple)"/>, from <paramref name="by"/>, an object standing for the
+    /// connection (its stream): every read and write stamps, and the same one again costs no lock.
+    /// </summary>
+    public void Stamp(ConnectionTuple tuple, object? by)
+    {
+        if (by is not null && ReferenceEquals(Volatile.Read(ref _stamped), by))
+        {
+            return;
+        }
+
+        Join(tuple, by, multiplexed: false);
+    }
+
+    /// <summary>
+    /// Step 3 for any transport: the request is carried by <paramref name="tuple"/> (named by
+    /// <paramref name="by"/>, its stream, or null). <paramref name="multiplexed"/>: the connection
+    /// carries other requests at the same time, so the record leaves the per-request deltas out.
+    /// </summary>
+    public void Join(ConnectionTuple tuple, object? by, bool multiplexed)
+    {
+        lock (_gate)
+        {
+            // A read started for this request may complete after it ended (the pool's
+            // read-ahead); once sealed, the answer is final.
+            if (!_sealed && (_tuple != tuple || _multiplexed != multiplexed))
+            {
+                _tuple = tuple;
+                _multiplexed = multiplexed;
+                Volatile.Write(ref _stamped, by);
+                _tracking.Dispose();
+                // A multiplexed connection's kernel events belong to no one request.
+                _tracking = !multiplexed && _span is { } span && _wireView is { } view ? view.Track(tuple, span) : default;
+            }
+        }
+    }
+
+    /// <summary>Step 4: records the destination's status code.</summary>
+    public void SetStatusCode(int statusCode)
+    {
+        lock (_gate)
+        {
+            if (!_sealed)
+            {
+                _statusCode = statusCode;
+            }
+        }
+    }
+
+    /// <summary>Step 5: ends the attempt: later stamps are ignored.</summary>
+    public void Seal()
+    {
+        lock (_gate)
+        {
+            _sealed = true;
+            _tracking.Dispose();
+            _tracking = default;
+        }
+    }
+
+    private static SpanData StartSpan(HttpContext context, RequestRecord record)
+    {
+        var span = record.Telemetry.AddSpan();
+        var server = record.Server;
+        span.Kind = SpanKindCode.Client;
+        span.Name = context.Request.Method;
+        span.TraceId = server.TraceId;
+        span.ParentSpanId = server.SpanId;
+        span.TraceFlags = server.TraceFlags;
+        span.TraceState = server.TraceState;
+        span.SpanId = SpanIds.NewRandom();
+        span.StartUnixNano = UnixTime.NowNanos();
+        // The traceparent sent upstream (TraceContextTransform) names this attempt.
+        record.Upstream = span;
+        return span;
+    }
+
+    /// <summary>
+    /// Step 6: the connection of the request (or, when connecting failed, the failed attempt) and what
+    /// the kernel saw on it; when forwarding failed, the <see cref="UpstreamOutcome"/> for the access record.
+    /// </summary>
+    private UpstreamOutcome? Describe(HttpContext context, IReverseProxyFeature proxy, IWireView wireView, FailedConnectLog failures, long started,
+        out ConnectionTuple? tuple, out WireFacts? facts)
+    {
+        tuple = Tuple;
+        var error = ForwarderErrors.Of(context);
+        FailedConnect? attempt = null;
+        if (tuple is null && error is not null)
+        {
+            attempt = FailedConnect;
+            if (attempt is null && proxy.ProxiedDestination?.Model is { } model && Destination(model) is { } destination)
+            {
+                // The pool may have connected for another request and failed this one: find the attempt by destination and time.
+                attempt = failures.Latest(destination.Host, destination.Port, started);
+            }
+
+            tuple = attempt?.Tuple;
+        }
+
+        facts = tuple is { } t ? wireView.Lookup(t) : null;
+        return error is null ? null : new UpstreamOutcome(UpstreamErrors.Of(error, attempt), tuple, facts);
+    }
+
+    /// <summary>Step 7: the client span's attributes.</summary>
+    private void Record(HttpContext context, IReverseProxyFeature proxy, WireRequestLedger ledger, SpanData span, UpstreamOutcome? outcome,
+        ConnectionTuple? tuple, WireFacts? facts)
+    {
+        var attributes = span.Attributes;
+        attributes.Add(AttributeNames.HttpRequestMethod, context.Request.Method);
+
+        if (proxy.ProxiedDestination?.Model is { } destinationModel && Destination(destinationModel) is { } destination)
+        {
+            attributes.Add(AttributeNames.ServerAddress, destination.Host);
+            attributes.Add(AttributeNames.ServerPort, (long)destination.Port);
+        }
+
+        var carried = Tuple;
+        WireRequestDelta? delta = null;
+        if (carried is { } connection)
+        {
+            // The 5-tuple and the handshake facts, the same for every request on the pooled connection
+            // (kept until the connection closes; a failed attempt's tuple is written out instead), and
+            // this request's share of the counters.
+            attributes.AddGroup(ledger.Next(connection, facts, peerPrivacy: null, out delta));
+            if (ConnectionClosed)
+            {
+                // Closed before this request ended (the pool drops a connection that broke): the ledger
+                // forgot it then, and Next has just added it back. Nothing will close it again.
+                ledger.Forget(connection);
+            }
+
+            if (Multiplexed)
+            {
+                delta = null;
+            }
+        }
+        else if (tuple is { } failed)
+        {
+            attributes.AddConnection(failed);
+        }
+
+        var status = StatusCode;
+        if (status is { } code)
+        {
+            attributes.Add(AttributeNames.HttpResponseStatusCode, (long)code);
+        }
+
+        attributes.Add(AttributeNames.GatewayRouteId, proxy.Route.Config.RouteId);
+        attributes.AddIfPresent(AttributeNames.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
+        attributes.AddIfPresent(AttributeNames.GatewayDestinationId, proxy.ProxiedDestination?.DestinationId);
+
+        var error = ForwarderErrors.Of(context);
+        if (error is not null)
+        {
+            attributes.Add(AttributeNames.ErrorType, ForwarderErrors.ErrorType(error));
+            attributes.AddIfPresent(AttributeNames.GatewayUpstreamError, outcome?.Error);
+            span.SetError(ForwarderErrors.Describe(error));
+        }
+        else if (status >= 500)
+        {
+            attributes.Add(AttributeNames.ErrorType, status.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            span.SetError();
+        }
+
+        if (carried is null)
+        {
+            attributes.AddWire(facts);
+        }
+        else
+        {
+            attributes.AddWireObserved(facts);
+        }
+
+        attributes.AddWireRequest(delta);
+
+        WireEventRouter.Reconcile(span, facts);
+    }
+
+    // The destination's address, parsed once per destination model (YARP replaces the model when the configuration changes).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DestinationModel, Uri?> Destinations = [];
+
+    private static Uri? Destination(DestinationModel model) =>
+        Destinations.GetValue(model, static m => Uri.TryCreate(m.Config.Address, UriKind.Absolute, out var uri) ? uri : null);
+}

@@ -1,0 +1,87 @@
+using System.Net;
+using Gateway.Correlation;
+using Gateway.Forwarding;
+using Gateway.Telemetry.Records;
+
+namespace Gateway.Tests.Forwarding;
+
+public sealed class UpstreamAttemptTests
+{
+    private static readonly ConnectionTuple First = new(IPAddress.Loopback, 40000, IPAddress.Loopback, 5080);
+    private static readonly ConnectionTuple Second = new(IPAddress.Loopback, 40001, IPAddress.Loopback, 5080);
+
+    [Fact]
+    public void Stamp_BeforeSeal_IsTheAnswer()
+    {
+        var attempt = new UpstreamAttempt();
+
+        attempt.Stamp(First);
+        attempt.Seal();
+
+        Assert.Equal(First, attempt.Tuple);
+        Assert.False(attempt.Multiplexed);
+    }
+
+    [Fact]
+    public void Stamp_AfterSeal_IsIgnored()
+    {
+        var attempt = new UpstreamAttempt();
+        attempt.Stamp(First);
+        attempt.Seal();
+
+        attempt.Stamp(Second);
+        attempt.SetStatusCode(500);
+        attempt.ConnectFailed(new FailedConnect(Second, UpstreamErrors.ConnectionRefused, Environment.TickCount64));
+
+        Assert.Equal(First, attempt.Tuple);
+        Assert.Null(attempt.StatusCode);
+        Assert.Null(attempt.FailedConnect);
+    }
+
+    [Fact]
+    public void Stamp_WithASpan_MarksItInFlightOnTheConnectionOnce()
+    {
+        using var view = new Support.RecordingWireView(new WireFacts());
+        var attempt = new UpstreamAttempt(view, new SpanData());
+        object stream = new();
+
+        attempt.Stamp(First, stream);
+        attempt.Stamp(First, stream);
+        attempt.Seal();
+
+        Assert.Equal([First], view.Tracked);
+    }
+
+    [Fact]
+    public void Join_Multiplexed_NamesTheConnectionWithoutRoutingItsEventsToTheSpan()
+    {
+        using var view = new Support.RecordingWireView(new WireFacts());
+        var span = new SpanData();
+        var attempt = new UpstreamAttempt(view, span);
+
+        attempt.Join(First, by: null, multiplexed: true);
+        attempt.Seal();
+
+        Assert.Equal(First, attempt.Tuple);
+        Assert.True(attempt.Multiplexed);
+        Assert.Empty(view.Tracked);
+    }
+
+    [Fact]
+    public async Task Current_SetByRunAsync_FlowsIntoAwaitedWorkAndRevertsAfter()
+    {
+        var attempt = new UpstreamAttempt();
+        UpstreamAttempt? inside = null;
+
+        async Task Forward()
+        {
+            UpstreamAttempt.Begin(attempt);
+            await Task.Run(() => inside = UpstreamAttempt.Current);
+        }
+
+        await Forward();
+
+        Assert.Same(attempt, inside);
+        Assert.Null(UpstreamAttempt.Current);
+    }
+}
