@@ -57,9 +57,9 @@ public class AccessRecordBenchmarks
         var off = new DisabledWireView("benchmark");
         _metrics = new WireMetrics(off);
         var on = new FixedWireView(Requests.Facts);
-        _noRecord = new ServerSpanMiddleware(next, off, new WireRequestLedger(), policies, _none, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
-        _probeOff = new ServerSpanMiddleware(next, off, new WireRequestLedger(), policies, _records, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
-        _probeOn = new ServerSpanMiddleware(next, on, new WireRequestLedger(), policies, _records, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
+        _noRecord = new ServerSpanMiddleware(next, off, new ConnectionLedger(), policies, _none, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
+        _probeOff = new ServerSpanMiddleware(next, off, new ConnectionLedger(), policies, _records, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
+        _probeOn = new ServerSpanMiddleware(next, on, new ConnectionLedger(), policies, _records, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
 
         _context = new DefaultHttpContext();
         _context.Request.Method = "GET";
@@ -80,7 +80,7 @@ public class AccessRecordBenchmarks
         // A full access record as the probe-on gateway writes it, for the writers.
         var capture = new CapturingSink(loss);
         var capturing = new RecordPipeline([capture]);
-        new ServerSpanMiddleware(next, on, new WireRequestLedger(), policies, capturing, _metrics, NullLogger<ServerSpanMiddleware>.Instance)
+        new ServerSpanMiddleware(next, on, new ConnectionLedger(), policies, capturing, _metrics, NullLogger<ServerSpanMiddleware>.Instance)
             .InvokeAsync(_context).GetAwaiter().GetResult();
         _record = capture.First.Task.GetAwaiter().GetResult();
 

@@ -42,7 +42,7 @@ public class FlowLookupBenchmarks
     public void Setup()
     {
         _probe = StartProbe();
-        _view = new KernelWireView(_probe, new WireEventRouter());
+        _view = new KernelWireView(_probe, new WireEventRouter(new ConnectionLedger()));
         for (var i = 0; i < Flows; i++)
         {
             var syn = new TcpFrame { Source = Client, Destination = Gateway, SourcePort = (ushort)(40000 + i), DestinationPort = 8080, Options = TcpFrame.LinuxSynOptions(65495, 10) };

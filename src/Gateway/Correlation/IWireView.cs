@@ -29,11 +29,4 @@ public interface IWireView
 
     /// <summary>Returns the final facts of a closed connection and forgets it; null when unobserved.</summary>
     WireFacts? Complete(ConnectionTuple tuple);
-
-    /// <summary>
-    /// Marks <paramref name="span"/> as the request in flight on <paramref name="tuple"/>:
-    /// kernel events on that connection become its span events until the result is disposed.
-    /// A tracking that does nothing when the view has no events.
-    /// </summary>
-    internal WireTracking Track(ConnectionTuple tuple, Telemetry.Records.SpanData span) => default;
 }

@@ -66,7 +66,6 @@ public sealed class KernelWireView : IWireView, IDisposable
         }
         if (tuple is { } t)
         {
-            Events.Forget(t);
             if (Lookup(t) is { } last)
                 closed[t] = (last, Environment.TickCount64);
             Guard(() => probe.RemoveFlow(ToKey(t)));
@@ -122,13 +121,9 @@ public sealed class KernelWireView : IWireView, IDisposable
     public WireFacts? Complete(ConnectionTuple tuple)
     {
         WireFacts? facts = Lookup(tuple);
-        Events.Forget(tuple);
         Guard(() => probe.RemoveFlow(ToKey(tuple)));
         return facts;
     }
-
-    /// <inheritdoc />
-    WireTracking IWireView.Track(ConnectionTuple tuple, Telemetry.Records.SpanData span) => Events.Track(tuple, span);
 
     /// <summary>Detaches every program (the TC filters first) and unloads them.</summary>
     public void Dispose() => probe.Dispose();

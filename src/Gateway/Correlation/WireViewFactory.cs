@@ -7,11 +7,12 @@ namespace Gateway.Correlation;
 public static class WireViewFactory
 {
     /// <summary>
+    /// The kernel's events go to the requests in flight that <paramref name="ledger"/> knows.
     /// <c>Off</c>: a disabled view. <c>Auto</c>: the kernel view, or a disabled
     /// view whose reason says why the probe could not start (most often missing
     /// privileges). <c>On</c>: the kernel view, or the startup failure.
     /// </summary>
-    public static IWireView Create(KernelProbeSettings settings, string? objectPath = null)
+    public static IWireView Create(KernelProbeSettings settings, ConnectionLedger ledger, string? objectPath = null)
     {
         if (settings.Mode == KernelProbeMode.Off)
             return new DisabledWireView("KernelProbe:Mode is Off");
@@ -27,7 +28,7 @@ public static class WireViewFactory
 
         try
         {
-            var events = new WireEventRouter();
+            var events = new WireEventRouter(ledger);
             return new KernelWireView(WireProbe.Start(options, events.Route), events);
         }
         catch (ProbeException e) when (settings.Mode == KernelProbeMode.Auto)

@@ -19,13 +19,14 @@ public static class WireViewRegistration
     /// </summary>
     public static IServiceCollection AddWireView(this IServiceCollection services)
     {
+        services.AddSingleton<ConnectionLedger>();
         services.TryAddSingleton<IWireView>(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<KernelProbeSettings>>().Value;
             IWireView view;
             try
             {
-                view = WireViewFactory.Create(settings);
+                view = WireViewFactory.Create(settings, sp.GetRequiredService<ConnectionLedger>());
             }
             catch (KernelProbe.ProbeException e)
             {
@@ -50,7 +51,6 @@ public static class WireViewRegistration
                 return socket;
             };
         });
-        services.AddSingleton<WireRequestLedger>();
         services.AddHostedService<WireViewStartupReport>();
         services.AddHostedService<Gateway.Telemetry.WireAnomalyReporter>();
         services.AddSingleton<Gateway.Telemetry.WireMetrics>();

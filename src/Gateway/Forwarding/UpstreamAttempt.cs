@@ -28,7 +28,7 @@ namespace Gateway.Forwarding;
 ///                are ignored and the span stops taking kernel events
 ///   6. describe  the stamped tuple (or the failed attempt's) ─► wire facts; a failure becomes an
 ///                UpstreamOutcome on the request's record, for the access record
-///   7. record    5-tuple, handshake and per-request deltas (WireRequestLedger), status, errors; the span ends
+///   7. record    5-tuple, handshake and per-request deltas (ConnectionLedger), status, errors; the span ends
 /// </code>
 /// Steps 2 to 4 find the attempt through an <see cref="AsyncLocal{T}"/>: an HTTP/1.1 connection
 /// carries one request at a time, and SocketsHttpHandler connects, writes the request and reads
@@ -42,7 +42,7 @@ internal sealed partial class UpstreamAttempt
     private static readonly AsyncLocal<UpstreamAttempt?> Ambient = new();
 
     private readonly Lock _gate = new();
-    private readonly IWireView? _wireView;
+    private readonly ConnectionLedger? _ledger;
     private readonly SpanData? _span;
     private ConnectionTuple? _tuple;
     private object? _stamped; // who stamped last (its connection stream), read without the lock on every read and write
@@ -50,12 +50,12 @@ internal sealed partial class UpstreamAttempt
     private FailedConnect? _failedConnect;
     private bool _multiplexed;
     private bool _sealed;
-    private WireTracking _tracking;
+    private RequestOnConnection _onConnection;
 
-    /// <summary>An attempt whose connection's kernel events go to <paramref name="span"/> through <paramref name="wireView"/> (both optional).</summary>
-    internal UpstreamAttempt(IWireView? wireView = null, SpanData? span = null)
+    /// <summary>An attempt whose connection counts it in <paramref name="ledger"/> and routes its kernel events to <paramref name="span"/> (both optional).</summary>
+    internal UpstreamAttempt(ConnectionLedger? ledger = null, SpanData? span = null)
     {
-        _wireView = wireView;
+        _ledger = ledger;
         _span = span;
     }
 
@@ -67,9 +67,6 @@ internal sealed partial class UpstreamAttempt
     {
         get { lock (_gate) { return _tuple; } }
     }
-
-    /// <summary>True when the connection that carried the request has closed already (it broke mid-response).</summary>
-    public bool ConnectionClosed => Volatile.Read(ref _stamped) is UpstreamConnectionStream { IsClosed: true };
 
     /// <summary>True when the connection carries other requests at the same time (HTTP/2): no per-request deltas.</summary>
     public bool Multiplexed
@@ -93,7 +90,7 @@ internal sealed partial class UpstreamAttempt
     public static Func<HttpContext, RequestDelegate, Task> Step(IServiceProvider services)
     {
         var wireView = services.GetRequiredService<IWireView>();
-        var ledger = services.GetRequiredService<WireRequestLedger>();
+        var ledger = services.GetRequiredService<ConnectionLedger>();
         var failures = services.GetRequiredService<FailedConnectLog>();
         var logger = services.GetRequiredService<ILogger<UpstreamAttempt>>();
         return (context, next) => RunAsync(context, next, wireView, ledger, failures, logger);
@@ -118,7 +115,7 @@ internal sealed partial class UpstreamAttempt
     }
 
     /// <summary>Forwards the request inside its client span (steps 1, 5, 6 and 7; YARP runs 2 to 4).</summary>
-    public static async Task RunAsync(HttpContext context, RequestDelegate next, IWireView wireView, WireRequestLedger ledger, FailedConnectLog failures, ILogger<UpstreamAttempt> logger)
+    public static async Task RunAsync(HttpContext context, RequestDelegate next, IWireView wireView, ConnectionLedger ledger, FailedConnectLog failures, ILogger<UpstreamAttempt> logger)
     {
         var proxy = context.GetReverseProxyFeature();
         if (proxy.AvailableDestinations.Count == 0)
@@ -131,7 +128,7 @@ internal sealed partial class UpstreamAttempt
         // 1. begin
         var record = context.Features.Get<RequestRecord>();
         var span = record is null ? null : StartSpan(context, record);
-        var attempt = new UpstreamAttempt(wireView, span);
+        var attempt = new UpstreamAttempt(ledger, span);
         Begin(attempt);
         long started = Environment.TickCount64;
         try
@@ -155,7 +152,7 @@ internal sealed partial class UpstreamAttempt
                         record!.UpstreamOutcome = outcome;
                     }
 
-                    attempt.Record(context, proxy, ledger, span, outcome, tuple, facts);
+                    attempt.Record(context, proxy, span, outcome, tuple, facts);
                 }
                 catch (Exception e)
                 {
@@ -213,9 +210,9 @@ internal sealed partial class UpstreamAttempt
                 _tuple = tuple;
                 _multiplexed = multiplexed;
                 Volatile.Write(ref _stamped, by);
-                _tracking.Dispose();
-                // A multiplexed connection's kernel events belong to no one request.
-                _tracking = !multiplexed && _span is { } span && _wireView is { } view ? view.Track(tuple, span) : default;
+                _onConnection.Dispose();
+                // A multiplexed connection's kernel events belong to no one request, nor do its counters.
+                _onConnection = !multiplexed && _span is { } span && _ledger is { } ledger ? ledger.Begin(tuple, span) : default;
             }
         }
     }
@@ -238,8 +235,8 @@ internal sealed partial class UpstreamAttempt
         lock (_gate)
         {
             _sealed = true;
-            _tracking.Dispose();
-            _tracking = default;
+            // The request stays counted on its connection (Record accounts it); only the events stop.
+            _onConnection.Dispose();
         }
     }
 
@@ -287,7 +284,7 @@ internal sealed partial class UpstreamAttempt
     }
 
     /// <summary>Step 7: the client span's attributes.</summary>
-    private void Record(HttpContext context, IReverseProxyFeature proxy, WireRequestLedger ledger, SpanData span, UpstreamOutcome? outcome,
+    private void Record(HttpContext context, IReverseProxyFeature proxy, SpanData span, UpstreamOutcome? outcome,
         ConnectionTuple? tuple, WireFacts? facts)
     {
         var attributes = span.Attributes;
@@ -301,22 +298,27 @@ internal sealed partial class UpstreamAttempt
 
         var carried = Tuple;
         WireRequestDelta? delta = null;
-        if (carried is { } connection)
+        RequestOnConnection onConnection;
+        lock (_gate)
+        {
+            onConnection = _onConnection;
+        }
+
+        if (onConnection.IsTracked)
         {
             // The 5-tuple and the handshake facts, the same for every request on the pooled connection
-            // (kept until the connection closes; a failed attempt's tuple is written out instead), and
-            // this request's share of the counters.
-            attributes.AddGroup(ledger.Next(connection, facts, peerPrivacy: null, out delta));
-            if (ConnectionClosed)
+            // (kept until the connection closes), and this request's share of the counters. Counted on
+            // the entry the request began on: a connection that closed meanwhile (the pool drops one
+            // that broke) is not added back.
+            attributes.AddGroup(onConnection.Account(facts, peerPrivacy: null, out delta));
+        }
+        else if (carried is { } shared)
+        {
+            // Multiplexed: the connection, without a share of its counters.
+            attributes.AddConnection(shared);
+            if (facts is { Ttl: not null } handshake)
             {
-                // Closed before this request ended (the pool drops a connection that broke): the ledger
-                // forgot it then, and Next has just added it back. Nothing will close it again.
-                ledger.Forget(connection);
-            }
-
-            if (Multiplexed)
-            {
-                delta = null;
+                attributes.AddWireHandshake(handshake);
             }
         }
         else if (tuple is { } failed)

@@ -13,11 +13,11 @@ internal sealed class UpstreamConnectionStream : Stream
     private readonly NetworkStream _inner;
     private readonly Socket _socket;
     private readonly IWireView _wireView;
-    private readonly WireRequestLedger? _ledger;
+    private readonly ConnectionLedger _ledger;
     private int _closed;
 
     /// <summary>Wraps a connected socket; the stream owns it.</summary>
-    public UpstreamConnectionStream(Socket socket, ConnectionTuple? tuple, IWireView wireView, WireRequestLedger? ledger = null)
+    public UpstreamConnectionStream(Socket socket, ConnectionTuple? tuple, IWireView wireView, ConnectionLedger ledger)
     {
         _socket = socket;
         _inner = new NetworkStream(socket, ownsSocket: true);
@@ -155,7 +155,7 @@ internal sealed class UpstreamConnectionStream : Stream
         _wireView.OnUpstreamSocketClosed(_socket, Tuple);
         if (Tuple is { } tuple)
         {
-            _ledger?.Forget(tuple);
+            _ledger.Forget(tuple);
         }
 
         return true;

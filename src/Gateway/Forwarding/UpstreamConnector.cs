@@ -10,7 +10,7 @@ namespace Gateway.Forwarding;
 /// gateway makes the socket itself so the wire view sees it before its SYN leaves and so
 /// the connection's 5-tuple is known.
 /// </summary>
-internal sealed partial class UpstreamConnector(IWireView wireView, WireRequestLedger ledger, FailedConnectLog failures, ILogger<UpstreamConnector> logger)
+internal sealed partial class UpstreamConnector(IWireView wireView, ConnectionLedger ledger, FailedConnectLog failures, ILogger<UpstreamConnector> logger)
 {
     /// <summary>Connects to the endpoint SocketsHttpHandler asks for and returns the wrapped stream.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)

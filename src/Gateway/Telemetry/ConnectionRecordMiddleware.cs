@@ -12,7 +12,7 @@ namespace Gateway.Telemetry;
 /// Kestrel connection middleware: when a downstream connection ends, writes its
 /// <c>wire.connection</c> record with the final facts from the wire view.
 /// </summary>
-internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, WireRequestLedger ledger, PolicySnapshotSource policies, RecordPipeline records, ILogger<ConnectionRecordMiddleware> logger)
+internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, ConnectionLedger ledger, PolicySnapshotSource policies, RecordPipeline records, ILogger<ConnectionRecordMiddleware> logger)
 {
     /// <summary>Wraps Kestrel's connection pipeline.</summary>
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>

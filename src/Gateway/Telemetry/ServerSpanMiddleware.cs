@@ -32,7 +32,7 @@ namespace Gateway.Telemetry;
 internal sealed partial class ServerSpanMiddleware(
     RequestDelegate next,
     IWireView wireView,
-    WireRequestLedger ledger,
+    ConnectionLedger ledger,
     PolicySnapshotSource policies,
     RecordPipeline records,
     WireMetrics wireMetrics,
@@ -74,7 +74,7 @@ internal sealed partial class ServerSpanMiddleware(
 
         // Kernel events on this connection become events of this span while it runs.
         var tuple = DownstreamTuple(context.Connection);
-        var tracking = tuple is { } inFlight ? wireView.Track(inFlight, span) : default;
+        var tracking = tuple is { } inFlight ? ledger.Begin(inFlight, span) : default;
         Exception? failure = null;
         try
         {
@@ -93,7 +93,7 @@ internal sealed partial class ServerSpanMiddleware(
             var submitted = false;
             try
             {
-                submitted = Complete(context, record, anomaly, tuple, started, failure);
+                submitted = Complete(context, record, anomaly, tuple, tracking, started, failure);
             }
             catch (Exception e)
             {
@@ -110,7 +110,7 @@ internal sealed partial class ServerSpanMiddleware(
     }
 
     /// <summary>Builds the record, decides sampling, submits it when kept; returns whether it was submitted.</summary>
-    private bool Complete(HttpContext context, RequestRecord record, IWireAnomalyFeature anomaly, ConnectionTuple? tuple, long started, Exception? failure)
+    private bool Complete(HttpContext context, RequestRecord record, IWireAnomalyFeature anomaly, ConnectionTuple? tuple, RequestOnConnection onConnection, long started, Exception? failure)
     {
         var span = record.Server;
         var request = context.Request;
@@ -163,10 +163,10 @@ internal sealed partial class ServerSpanMiddleware(
 
         AddServer(attributes, request, tuple);
         WireRequestDelta? delta = null;
-        if (tuple is { } connection)
+        if (onConnection.IsTracked)
         {
             // The 5-tuple and the handshake facts (the same for every request on the connection), and this request's share of the counters.
-            attributes.AddGroup(ledger.Next(connection, wire, snapshot.Anonymizer, out delta));
+            attributes.AddGroup(onConnection.Account(wire, snapshot.Anonymizer, out delta));
         }
 
         // Requests that never reached routing (an exception before it) are captured here, under the default policy.

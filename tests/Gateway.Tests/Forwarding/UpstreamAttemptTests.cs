@@ -10,6 +10,9 @@ public sealed class UpstreamAttemptTests
     private static readonly ConnectionTuple First = new(IPAddress.Loopback, 40000, IPAddress.Loopback, 5080);
     private static readonly ConnectionTuple Second = new(IPAddress.Loopback, 40001, IPAddress.Loopback, 5080);
 
+    private static KernelProbe.ProbeEvent ResetOn(ConnectionTuple tuple) => new(KernelProbe.ProbeEventKind.ResetIn,
+        new KernelProbe.FlowKey(tuple.LocalAddress, tuple.LocalPort, tuple.PeerAddress, tuple.PeerPort), TimeNs: 1, TcpFlags: 0x04);
+
     [Fact]
     public void Stamp_BeforeSeal_IsTheAnswer()
     {
@@ -41,30 +44,36 @@ public sealed class UpstreamAttemptTests
     [Fact]
     public void Stamp_WithASpan_MarksItInFlightOnTheConnectionOnce()
     {
-        using var view = new Support.RecordingWireView(new WireFacts());
-        var attempt = new UpstreamAttempt(view, new SpanData());
+        var ledger = new ConnectionLedger();
+        var (router, span) = (new WireEventRouter(ledger), new SpanData());
+        var attempt = new UpstreamAttempt(ledger, span);
         object stream = new();
 
         attempt.Stamp(First, stream);
         attempt.Stamp(First, stream);
+        router.Route(ResetOn(First));
         attempt.Seal();
+        router.Route(ResetOn(First));
 
-        Assert.Equal([First], view.Tracked);
+        Assert.Single(span.Events());
+        Assert.Equal(1, ledger.Count);
     }
 
     [Fact]
     public void Join_Multiplexed_NamesTheConnectionWithoutRoutingItsEventsToTheSpan()
     {
-        using var view = new Support.RecordingWireView(new WireFacts());
-        var span = new SpanData();
-        var attempt = new UpstreamAttempt(view, span);
+        var ledger = new ConnectionLedger();
+        var (router, span) = (new WireEventRouter(ledger), new SpanData());
+        var attempt = new UpstreamAttempt(ledger, span);
 
         attempt.Join(First, by: null, multiplexed: true);
+        router.Route(ResetOn(First));
         attempt.Seal();
 
         Assert.Equal(First, attempt.Tuple);
         Assert.True(attempt.Multiplexed);
-        Assert.Empty(view.Tracked);
+        Assert.Empty(span.Events());
+        Assert.Equal(0, ledger.Count);
     }
 
     [Fact]

@@ -21,8 +21,9 @@ public sealed class UpstreamConnectionStreamTests
         using var accepted = await listener.AcceptSocketAsync();
         var tuple = ConnectionTuple.FromSocket(socket)!.Value;
         using var view = new RecordingWireView(new WireFacts { PacketsIn = 3 });
-        var ledger = new WireRequestLedger();
-        ledger.Next(tuple, new WireFacts { PacketsIn = 3 }, peerPrivacy: null, out _);
+        var ledger = new ConnectionLedger();
+        using (var request = ledger.Begin(tuple, new Gateway.Telemetry.Records.SpanData()))
+            request.Account(new WireFacts { PacketsIn = 3 }, peerPrivacy: null, out _);
         Assert.Equal(1, ledger.Count);
         var stream = new UpstreamConnectionStream(socket, tuple, view, ledger);
 

@@ -264,7 +264,7 @@ public sealed class GatewayHostTests
         await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
             services => services.AddSingleton<IWireView>(view));
         await gateway.StartAsync();
-        var ledger = gateway.Services.GetRequiredService<WireRequestLedger>();
+        var ledger = gateway.Services.GetRequiredService<ConnectionLedger>();
 
         try
         {

@@ -28,15 +28,6 @@ internal sealed class RecordingWireView(WireFacts facts) : IWireView, IDisposabl
 
     public WireFacts? Lookup(ConnectionTuple tuple) => facts;
 
-    /// <summary>Connections a span was marked in flight on.</summary>
-    public ConcurrentQueue<ConnectionTuple> Tracked { get; } = new();
-
-    WireTracking IWireView.Track(ConnectionTuple tuple, Gateway.Telemetry.Records.SpanData span)
-    {
-        Tracked.Enqueue(tuple);
-        return default;
-    }
-
     /// <summary>The container that created it disposed it (as it does a kernel view, detaching the probe).</summary>
     public bool Disposed { get; private set; }
 

@@ -1,0 +1,61 @@
+using Gateway.Telemetry.Records;
+
+namespace Gateway.Correlation;
+
+/// <summary>
+/// A request's place in its connection's <see cref="ConnectionLedger"/> entry, from
+/// <see cref="ConnectionLedger.Begin"/>: it counts the request (<see cref="Account"/>) and, until
+/// disposed, routes the kernel's events on the connection to the request's span. The default
+/// counts nothing and routes nothing.
+/// </summary>
+internal readonly struct RequestOnConnection : IDisposable
+{
+    private readonly ConnectionLedger? _ledger;
+    private readonly ConnectionLedger.Entry? _entry;
+    private readonly SpanData? _span;
+    private readonly int _generation;
+
+    internal RequestOnConnection(ConnectionLedger ledger, ConnectionLedger.Entry entry, SpanData span, int generation)
+    {
+        _ledger = ledger;
+        _entry = entry;
+        _span = span;
+        _generation = generation;
+    }
+
+    /// <summary>True when the request began on a connection (not the default).</summary>
+    public bool IsTracked => _entry is not null;
+
+    /// <summary>
+    /// Counts the request on its connection (<paramref name="delta"/>: what moved for it, null when the
+    /// wire was not observed) and returns the attributes every request on the connection repeats: its
+    /// 5-tuple (the peer's address as <paramref name="peerPrivacy"/> writes it) and the facts of its
+    /// handshake. Those are built once per connection and shared, so that the exporters encode them
+    /// once for all its requests. Call once per request.
+    /// </summary>
+    public Telemetry.AttributeList Account(WireFacts? facts, ClientIdentity.ClientAddressAnonymizer? peerPrivacy, out WireRequestDelta? delta)
+    {
+        var entry = _entry ?? throw new InvalidOperationException("the request did not begin on a connection");
+        delta = ConnectionLedger.Account(entry, facts);
+        bool handshake = facts?.Ttl is not null;
+        var shared = Volatile.Read(ref entry.Shared);
+        if (shared is not null && ReferenceEquals(shared.Privacy, peerPrivacy) && shared.Handshake == handshake)
+        {
+            return shared.Attributes;
+        }
+
+        // First request, a reloaded privacy setting, or a flow record that lost (or found) its handshake.
+        var attributes = new Telemetry.AttributeList(16);
+        attributes.AddConnection(entry.Tuple, peerPrivacy);
+        if (handshake)
+        {
+            attributes.AddWireHandshake(facts!.Value);
+        }
+
+        Volatile.Write(ref entry.Shared, new ConnectionLedger.SharedAttributes(attributes, peerPrivacy, handshake));
+        return attributes;
+    }
+
+    /// <summary>Stops routing the connection's events to the span; a second call does nothing.</summary>
+    public void Dispose() => _ledger?.Leave(_entry!, _span!, _generation);
+}
