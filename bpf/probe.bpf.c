@@ -270,13 +270,49 @@ static __always_inline void emit_event(struct __sk_buff *skb, const struct probe
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/*
+ * The peer's data after the gateway's: keep the counters as they were just
+ * before this segment (struct probe_turn in probe.h). Called before the
+ * segment is counted.
+ */
+static __always_inline void track_turn(struct probe_flow_record *rec, const struct packet *pkt)
+{
+	if (!(rec->flags & PROBE_FLOW_SENT_LAST))
+		return;
+	__sync_fetch_and_and(&rec->flags, ~PROBE_FLOW_SENT_LAST);
+	rec->turn.data_packets_in = rec->data_packets_in;
+	rec->turn.bytes_in = rec->bytes_in;
+	rec->turn.data_packets_out = rec->data_packets_out;
+	rec->turn.bytes_out = rec->bytes_out;
+	rec->turn.retransmits_out = rec->retransmits_out;
+	rec->turn.peer_seq = pkt->seq;
+	rec->turn.snd_max = rec->snd_max;
+	__sync_fetch_and_add(&rec->turns, 1);
+}
+
 static __always_inline void count(struct probe_flow_record *rec, const struct packet *pkt, bool ingress,
 				  __u64 now)
 {
 	if (ingress) {
+		if (pkt->payload) {
+			__u32 end = pkt->seq + pkt->payload;
+
+			track_turn(rec, pkt);
+			__sync_fetch_and_add(&rec->data_packets_in, pkt->segs);
+			if (!(rec->flags & PROBE_FLOW_RCV_MAX) || seq_before(rec->rcv_max, end)) {
+				rec->rcv_max = end;
+				if (!(rec->flags & PROBE_FLOW_RCV_MAX))
+					__sync_fetch_and_or(&rec->flags, PROBE_FLOW_RCV_MAX);
+			}
+		}
 		__sync_fetch_and_add(&rec->packets_in, pkt->segs);
 		__sync_fetch_and_add(&rec->bytes_in, pkt->payload);
 	} else {
+		if (pkt->payload) {
+			__sync_fetch_and_add(&rec->data_packets_out, pkt->segs);
+			if (!(rec->flags & PROBE_FLOW_SENT_LAST))
+				__sync_fetch_and_or(&rec->flags, PROBE_FLOW_SENT_LAST);
+		}
 		__sync_fetch_and_add(&rec->packets_out, pkt->segs);
 		__sync_fetch_and_add(&rec->bytes_out, pkt->payload);
 	}
@@ -328,6 +364,7 @@ static __always_inline void fill_handshake(struct probe_flow_record *rec, const 
 					   const struct tcp_handshake *hs)
 {
 	rec->peer_isn = pkt->seq;
+	rec->rcv_max = pkt->seq + 1;
 	rec->hs_window = pkt->window;
 	rec->hs_ttl = pkt->ttl;
 	rec->last_ttl = pkt->ttl;
@@ -340,7 +377,7 @@ static __always_inline void fill_handshake(struct probe_flow_record *rec, const 
 
 static __always_inline __u32 handshake_flags(const struct packet *pkt, const struct tcp_handshake *hs)
 {
-	return PROBE_FLOW_HANDSHAKE | hs->flags | (pkt->df ? PROBE_FLOW_DF : 0);
+	return PROBE_FLOW_HANDSHAKE | PROBE_FLOW_RCV_MAX | hs->flags | (pkt->df ? PROBE_FLOW_DF : 0);
 }
 
 /* A new record: into the table, and its live copy into its slot. */
@@ -490,6 +527,9 @@ int gw_sock_ingress(struct __sk_buff *skb)
 	fresh.last_seen_ns = now;
 	fresh.packets_in = pkt.segs;
 	fresh.bytes_in = pkt.payload;
+	fresh.data_packets_in = pkt.segs;
+	fresh.rcv_max = pkt.seq + pkt.payload;
+	fresh.flags = PROBE_FLOW_RCV_MAX;
 	fresh.last_ttl = pkt.ttl;
 	store(&key, &fresh);
 	return skb->len;

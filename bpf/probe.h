@@ -59,6 +59,28 @@ enum probe_flow_flags {
 	PROBE_FLOW_ZERO_WINDOW_IN = 1u << 14,
 	/* the gateway's latest segment advertised a zero window */
 	PROBE_FLOW_ZERO_WINDOW_OUT = 1u << 15,
+	/* the gateway sent data after the peer's latest data: the peer's next data is a turn */
+	PROBE_FLOW_SENT_LAST = 1u << 16,
+	/* rcv_max holds the end of the highest sequence received */
+	PROBE_FLOW_RCV_MAX = 1u << 17,
+};
+
+/*
+ * The counters just before a turn: the first segment with payload that the
+ * peer sends after the gateway sent payload. On an HTTP/1.1 connection whose
+ * client waits for each response, a turn is the first segment of every
+ * request after the first, so these are the counters where the previous
+ * request ended (user space checks the two sequence numbers against the
+ * request's and the response's ends before it trusts them).
+ */
+struct probe_turn {
+	__u64 data_packets_in;
+	__u64 bytes_in;
+	__u64 data_packets_out;
+	__u64 bytes_out;
+	__u64 retransmits_out;
+	__u32 peer_seq; /* sequence number of the peer's segment that turned */
+	__u32 snd_max; /* the gateway's snd_max at that moment */
 };
 
 /* probe_flow_record.closed_by: who sent the first FIN or RST */
@@ -95,6 +117,11 @@ struct probe_flow_record {
 	__u8 last_ttl; /* TTL of the peer's latest segment */
 	__u8 pad[3];
 	__u32 closed_by; /* enum probe_closer; 32 bits for an atomic compare-and-swap */
+	__u32 rcv_max; /* end sequence of the highest segment the peer sent */
+	__u32 turns; /* turns so far (struct probe_turn) */
+	__u64 data_packets_in; /* segments received that carried payload */
+	__u64 data_packets_out; /* segments sent that carried payload */
+	struct probe_turn turn; /* the counters just before the latest turn */
 };
 
 /*

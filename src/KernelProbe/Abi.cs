@@ -18,8 +18,21 @@ internal unsafe struct ProbeFlowKey
     public fixed byte Pad[2];
 }
 
+/// <summary>Mirror of <c>struct probe_turn</c>: the counters just before the peer's latest turn.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 48)]
+internal struct ProbeTurn
+{
+    public ulong DataPacketsIn;
+    public ulong BytesIn;
+    public ulong DataPacketsOut;
+    public ulong BytesOut;
+    public ulong RetransmitsOut;
+    public uint PeerSeq;
+    public uint SndMax;
+}
+
 /// <summary>Mirror of <c>struct probe_flow_record</c>.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 128)]
+[StructLayout(LayoutKind.Sequential, Size = 200)]
 internal unsafe struct ProbeFlowRecord
 {
     public ulong FirstSeenNs;
@@ -48,10 +61,15 @@ internal unsafe struct ProbeFlowRecord
     public byte LastTtl;
     public fixed byte Pad[3];
     public uint ClosedBy;
+    public uint RcvMax;
+    public uint Turns;
+    public ulong DataPacketsIn;
+    public ulong DataPacketsOut;
+    public ProbeTurn Turn;
 }
 
 /// <summary>Mirror of <c>struct probe_live_slot</c>: a flow record's copy in the mmap-able table.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 176)]
+[StructLayout(LayoutKind.Sequential, Size = 248)]
 internal struct ProbeLiveSlot
 {
     public ProbeFlowKey Key;
@@ -148,6 +166,10 @@ public enum FlowFlags : uint
     ZeroWindowIn = 1u << 14,
     /// <summary>The gateway's latest segment advertised a zero window.</summary>
     ZeroWindowOut = 1u << 15,
+    /// <summary>The gateway sent data after the peer's latest data: the peer's next data is a turn.</summary>
+    SentLast = 1u << 16,
+    /// <summary>The highest received sequence is known.</summary>
+    RcvMax = 1u << 17,
 }
 
 /// <summary>Mirror of <c>enum probe_closer</c>: who sent the first FIN or RST.</summary>

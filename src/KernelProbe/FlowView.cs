@@ -36,6 +36,31 @@ public readonly struct FlowView
     /// <summary>Segments the gateway sent again.</summary>
     public ulong RetransmitsOut => _raw.RetransmitsOut;
 
+    /// <summary>Segments received that carried payload.</summary>
+    public ulong DataPacketsIn => _raw.DataPacketsIn;
+
+    /// <summary>Segments sent that carried payload.</summary>
+    public ulong DataPacketsOut => _raw.DataPacketsOut;
+
+    /// <summary>
+    /// Payload bytes the peer has sent so far, as a stream offset modulo 2^32 (from the highest
+    /// sequence received); null when the peer's first sequence number is unknown.
+    /// </summary>
+    public uint? ReceivedOffset => HasHandshake && Flags.HasFlag(FlowFlags.RcvMax) ? _raw.RcvMax - _raw.PeerIsn - 1 : null;
+
+    /// <summary>Payload bytes the gateway has sent so far (once each), as a stream offset modulo 2^32; null when unknown.</summary>
+    public uint? SentOffset => LocalIsnKnown ? _raw.SndMax - _raw.LocalIsn - 1 : null;
+
+    // The gateway's SYN or SYN-ACK went through the egress program: its sequence number is the origin of the sent offsets.
+    private bool LocalIsnKnown => (Flags & (FlowFlags.SynIn | FlowFlags.SynOut)) != 0 && Flags.HasFlag(FlowFlags.SndMax);
+
+    /// <summary>Turns so far: segments with payload the peer sent after the gateway had sent payload.</summary>
+    public uint Turns => _raw.Turns;
+
+    /// <summary>The counters just before the latest turn (meaningful when <see cref="Turns"/> is not 0).</summary>
+    public FlowTurn Turn => new(_raw.Turn.DataPacketsIn, _raw.Turn.BytesIn, _raw.Turn.DataPacketsOut, _raw.Turn.BytesOut, _raw.Turn.RetransmitsOut,
+        HasHandshake ? _raw.Turn.PeerSeq - _raw.PeerIsn - 1 : null, LocalIsnKnown ? _raw.Turn.SndMax - _raw.LocalIsn - 1 : null);
+
     /// <summary>Handshake RTT in microseconds; null when not measured.</summary>
     public uint? HandshakeRttUs => Flags.HasFlag(FlowFlags.Rtt) ? _raw.HandshakeRttUs : null;
 

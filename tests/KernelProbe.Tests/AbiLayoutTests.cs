@@ -13,6 +13,7 @@ public sealed class AbiLayoutTests
     {
         { "probe_flow_key", typeof(ProbeFlowKey) },
         { "probe_flow_record", typeof(ProbeFlowRecord) },
+        { "probe_turn", typeof(ProbeTurn) },
         { "probe_event", typeof(ProbeEventRaw) },
         { "probe_pending", typeof(ProbePending) },
         { "probe_live_slot", typeof(ProbeLiveSlot) },

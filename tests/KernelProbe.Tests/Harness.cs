@@ -55,6 +55,15 @@ internal sealed class Harness : IDisposable
         return FlowRecord.FromRaw(Live.TryRead(raw, out ProbeFlowRecord kept) ? kept : table);
     }
 
+    /// <summary>The flow as the gateway reads it per request (live slot, else table); default when it has no record.</summary>
+    public FlowView View(FlowKey key)
+    {
+        ProbeFlowKey raw = key.ToRaw();
+        if (!Flows.TryLookup(raw, out ProbeFlowRecord table))
+            return default;
+        return new FlowView(Live.TryRead(raw, out ProbeFlowRecord kept) ? kept : table);
+    }
+
     public int FlowCount => Flows.Keys<ProbeFlowKey>().Count;
 
     public int PendingCount => Object.Map("probe_pending").Keys<ProbeFlowKey>().Count;

@@ -17,7 +17,7 @@ public sealed class SocketProgramTests
         h.Receive(new TcpFrame { Ttl = 37, Tos = 0x29, Seq = 77, Window = 64240, Options = TcpFrame.LinuxSynOptions(1200, 7) });
 
         FlowRecord rec = Assert.IsType<FlowRecord>(h.Flow(V4Key));
-        Assert.Equal(FlowFlags.Handshake | FlowFlags.SynIn | FlowFlags.Mss | FlowFlags.WindowScale, rec.Flags);
+        Assert.Equal(FlowFlags.Handshake | FlowFlags.SynIn | FlowFlags.Mss | FlowFlags.WindowScale | FlowFlags.RcvMax, rec.Flags);
         Assert.Equal(37, rec.HandshakeTtl);
         Assert.Equal(10, rec.HandshakeDscp);
         Assert.Equal(1, rec.HandshakeEcn);

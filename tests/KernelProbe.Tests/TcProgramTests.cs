@@ -35,6 +35,33 @@ public sealed class TcProgramTests
     }
 
     [SkippableFact]
+    public void Turn_RequestResponseRequest_KeepsTheCountersWhereTheSecondRequestBegan()
+    {
+        using var h = new Harness();
+        h.Receive(new TcpFrame { Seq = 1000, Options = TcpFrame.LinuxSynOptions(1460, 7) });
+        h.Send(FromGateway(Tcp.Syn | Tcp.Ack, seq: 4242));
+        h.Receive(new TcpFrame { Flags = Tcp.Ack, Seq = 1001 });
+        // Request 1 in two segments, response 1, the client's ACK, then request 2 in two segments.
+        h.Receive(new TcpFrame { Flags = Tcp.Ack, Seq = 1001, Payload = 300 });
+        h.Receive(new TcpFrame { Flags = Tcp.Ack | Tcp.Psh, Seq = 1301, Payload = 200 });
+        h.Send(FromGateway(Tcp.Ack, seq: 4243, payload: 1400), gsoSegs: 2);
+        h.Send(FromGateway(Tcp.Ack | Tcp.Psh, seq: 5643, payload: 100));
+        h.Receive(new TcpFrame { Flags = Tcp.Ack, Seq = 1501 });
+        h.Receive(new TcpFrame { Flags = Tcp.Ack, Seq = 1501, Payload = 100 });
+        h.Receive(new TcpFrame { Flags = Tcp.Ack | Tcp.Psh, Seq = 1601, Payload = 40 });
+        h.Send(FromGateway(Tcp.Ack | Tcp.Psh, seq: 5743, payload: 50));
+
+        FlowView flow = h.View(Downstream);
+        Assert.Equal(1u, flow.Turns);
+        Assert.Equal(new FlowTurn(DataPacketsIn: 2, BytesIn: 500, DataPacketsOut: 3, BytesOut: 1500, RetransmitsOut: 0, ReceivedOffset: 500, SentOffset: 1500), flow.Turn);
+        Assert.Equal(4ul, flow.DataPacketsIn);
+        Assert.Equal(4ul, flow.DataPacketsOut);
+        Assert.Equal(640u, flow.ReceivedOffset);
+        Assert.Equal(1550u, flow.SentOffset);
+        Assert.Equal(7ul, flow.PacketsIn);
+    }
+
+    [SkippableFact]
     public void Send_GsoSuperPacket_CountsEverySegment()
     {
         using var h = new Harness();
