@@ -53,11 +53,12 @@ public sealed record FlowRecord
         Flags.HasFlag(FlowFlags.RstIn) ? ConnectionCloser.Peer : Flags.HasFlag(FlowFlags.RstOut) ? ConnectionCloser.Gateway : null;
 
     /// <summary>
-    /// JA4T-style fingerprint of the handshake, <c>window_options_mss_wscale</c>
+    /// The JA4T fingerprint of the handshake, <c>window_options_mss_wscale</c>
     /// (e.g. <c>64240_2-4-8-1-3_1460_7</c>); an absent option list, MSS or window
-    /// scale is written as 0. Null without a handshake.
+    /// scale is written as 0. Null without a handshake. JA4T is a JA4+ method under
+    /// the FoxIO License 1.1: the gateway writes it only when asked (<c>KernelProbe:Ja4t</c>).
     /// </summary>
-    public string? Fingerprint => HasHandshake
+    public string? Ja4t => HasHandshake
         ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{HandshakeWindow}_{(HandshakeOptionKinds.Count == 0 ? "0" : HandshakeOptions)}_{HandshakeMss ?? 0}_{HandshakeWindowScale ?? 0}")
         : null;

@@ -41,6 +41,8 @@ public sealed class WireCorrelationTests : IAsyncLifetime
         Assert.Equal(0, a.Long("wire.ip.ecn"));
         Assert.Equal(1200, a.Long("wire.tcp.mss"));
         Assert.StartsWith("2-", a.Str("wire.tcp.options"), StringComparison.Ordinal);
+        // JA4T (FoxIO License 1.1) is off unless KernelProbe:Ja4t asks for it; the raw fields above stay.
+        Assert.False(a.Attributes().ContainsKey("wire.tcp.ja4t"), a.ToJsonString());
         Assert.Equal(client.LocalEndPoint.Port, a.Long("network.peer.port"));
         Assert.Equal(family, a.Str("network.type"));
         Assert.Equal(200, a.Long("http.response.status_code"));

@@ -33,7 +33,8 @@ public sealed class WireEventsTests : IAsyncLifetime
     public async Task KeepAliveRequests_AccessRecords_CarryHandshakeFactsAndPerRequestDeltas()
     {
         Ci.RequireRoot();
-        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url);
+        // JA4T asked for explicitly: it is off by default (see WireCorrelationTests).
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, configure: c => c["KernelProbe"]!["Ja4t"] = true);
         string first = Guid.NewGuid().ToString("N");
         string second = Guid.NewGuid().ToString("N");
         using RawHttpClient client = await RawHttpClient.ConnectAsync(gateway.Url("ipv4"), ttl: 64, tos: 0, mss: 1300);
@@ -45,7 +46,7 @@ public sealed class WireEventsTests : IAsyncLifetime
 
         // JA4T layout from the record's own handshake fields.
         string expected = $"{a.Long("wire.tcp.window")}_{a.Str("wire.tcp.options")}_{a.Long("wire.tcp.mss")}_{a.Long("wire.tcp.wscale")}";
-        Assert.Equal(expected, a.Str("wire.tcp.fingerprint"));
+        Assert.Equal(expected, a.Str("wire.tcp.ja4t"));
         Assert.Equal(1300, a.Long("wire.tcp.mss"));
         Assert.True(a.Bool("wire.ip.df"));
         Assert.InRange(a.Long("wire.tcp.handshake_rtt_us"), 1, 1_000_000);

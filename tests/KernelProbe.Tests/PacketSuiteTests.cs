@@ -308,9 +308,9 @@ public sealed class PacketSuiteTests
         };
         var bare = new FlowRecord { Flags = FlowFlags.Handshake, HandshakeWindow = 1024 };
 
-        Assert.Equal("64240_2-4-8-1-3_1460_7", rec.Fingerprint);
-        Assert.Equal("1024_0_0_0", bare.Fingerprint);
-        Assert.Null(new FlowRecord().Fingerprint);
+        Assert.Equal("64240_2-4-8-1-3_1460_7", rec.Ja4t);
+        Assert.Equal("1024_0_0_0", bare.Ja4t);
+        Assert.Null(new FlowRecord().Ja4t);
     }
 
     private static TcpFrame FromGateway(byte flags, uint seq = 500, int payload = 0) => new()

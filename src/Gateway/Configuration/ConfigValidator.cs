@@ -35,7 +35,7 @@ public static class ConfigValidator
     private static readonly string[] SamplingKeys = ["Ratio", "AlwaysKeep"];
     private static readonly string[] SamplingRuleKeys = ["RouteId", "PathPrefix", "Method", "Header", "MinStatus", "MinDurationMs"];
     private static readonly string[] ClientIdentityKeys = ["TrustedProxies", "LocalHopLimit", "Privacy", "HashKey"];
-    private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds", "EventBufferBytes"];
+    private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds", "EventBufferBytes", "Ja4t"];
     private static readonly string[] TelemetryKeys = ["JsonLines", "Console", "LossReportIntervalSeconds"];
     private static readonly string[] JsonLinesKeys = ["Path", "Enabled"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
@@ -213,6 +213,7 @@ public static class ConfigValidator
     {
         CheckKnownKeys(section, KernelProbeKeys, errors);
         CheckEnum<KernelProbeMode>(section.GetSection("Mode"), errors);
+        CheckBool(section.GetSection("Ja4t"), errors);
         CheckInt(section.GetSection("FlowTableSize"), 1, FlowTableSizeLimit, errors);
         CheckInt(section.GetSection("HandshakeTimeoutSeconds"), 1, 3600, errors);
         var buffer = section.GetSection("EventBufferBytes");

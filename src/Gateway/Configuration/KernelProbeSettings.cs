@@ -33,6 +33,14 @@ public sealed class KernelProbeSettings
     /// </summary>
     public int EventBufferBytes { get; set; } = 256 * 1024;
 
+    /// <summary>
+    /// Adds <c>wire.tcp.ja4t</c>, the JA4T fingerprint of the peer's handshake segment. Off by
+    /// default: JA4T is a JA4+ method under the FoxIO License 1.1 (not free for monetised use; see
+    /// NOTICE). The raw fields it is made of (<c>wire.tcp.window</c>, <c>wire.tcp.options</c>,
+    /// <c>wire.tcp.mss</c>, <c>wire.tcp.wscale</c>) are recorded either way.
+    /// </summary>
+    public bool Ja4t { get; set; }
+
     /// <summary>The interfaces in force.</summary>
     public IReadOnlyList<string> EffectiveInterfaces => Interfaces ?? (IReadOnlyList<string>)DefaultInterfaces;
 }

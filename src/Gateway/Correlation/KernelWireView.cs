@@ -16,6 +16,7 @@ public sealed class KernelWireView : IWireView, IDisposable
     private readonly WireProbe probe;
     private readonly ConditionalWeakTable<Socket, StrongBox<ulong>> cookies = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ConnectionTuple, (WireFacts Facts, long At)> closed = new();
+    private readonly bool ja4t;
     private int failureReported;
     private long lastClosedSweep;
 
@@ -27,10 +28,14 @@ public sealed class KernelWireView : IWireView, IDisposable
     /// </remarks>
     public static readonly TimeSpan ClosedGrace = TimeSpan.FromSeconds(10);
 
-    /// <summary>Wraps a started probe whose events go to <paramref name="events"/>; the view owns the probe from here on.</summary>
-    public KernelWireView(WireProbe probe, WireEventRouter events)
+    /// <summary>
+    /// Wraps a started probe whose events go to <paramref name="events"/>; the view owns the probe
+    /// from here on. <paramref name="ja4t"/> adds the JA4T fingerprint to the facts (<c>KernelProbe:Ja4t</c>).
+    /// </summary>
+    public KernelWireView(WireProbe probe, WireEventRouter events, bool ja4t = false)
     {
         this.probe = probe;
+        this.ja4t = ja4t;
         Events = events;
     }
 
@@ -106,7 +111,7 @@ public sealed class KernelWireView : IWireView, IDisposable
 
         if (!found)
             return closed.TryGetValue(tuple, out var last) ? last.Facts : null;
-        return ToFacts(view, tuple.LocalAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        return ToFacts(view, tuple.LocalAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork, ja4t);
     }
 
     /// <summary>True when the gateway opened this connection (an upstream one), as the kernel recorded it.</summary>
@@ -128,13 +133,13 @@ public sealed class KernelWireView : IWireView, IDisposable
     /// <summary>Detaches every program (the TC filters first) and unloads them.</summary>
     public void Dispose() => probe.Dispose();
 
-    // The text forms of a handshake (options, fingerprint) by its shape: clients of one kind send the
+    // The text forms of a handshake (options, JA4T) by its shape: clients of one kind send the
     // same SYN, so a request reuses the strings instead of formatting them again. Bounded.
-    private static readonly ConcurrentDictionary<HandshakeShape, (string Options, string? Fingerprint)> HandshakeTexts = new();
+    private static readonly ConcurrentDictionary<HandshakeShape, (string Options, string? Ja4t)> HandshakeTexts = new();
 
     private readonly record struct HandshakeShape(ushort Window, int Mss, int Scale, UInt128 Options);
 
-    private static (string Options, string? Fingerprint) Texts(in FlowView view)
+    private static (string Options, string? Ja4t) Texts(in FlowView view)
     {
         HandshakeShape? shape = view.HandshakeOptionKey is { } options
             ? new HandshakeShape(view.HandshakeWindow, view.HandshakeMss ?? -1, view.HandshakeWindowScale ?? -1, options)
@@ -143,14 +148,14 @@ public sealed class KernelWireView : IWireView, IDisposable
             return texts;
         // Not seen before (or an option list too long to key): the record formats them.
         var record = view.ToRecord();
-        texts = (record.HandshakeOptions, record.Fingerprint);
+        texts = (record.HandshakeOptions, record.Ja4t);
         if (shape is { } key && HandshakeTexts.Count < 1024)
             HandshakeTexts.TryAdd(key, texts);
         return texts;
     }
 
-    /// <summary>Maps a kernel flow record onto the <c>wire.*</c> schema.</summary>
-    public static WireFacts ToFacts(in FlowView record, bool ipv4)
+    /// <summary>Maps a kernel flow record onto the <c>wire.*</c> schema; the JA4T fingerprint only when <paramref name="ja4t"/>.</summary>
+    public static WireFacts ToFacts(in FlowView record, bool ipv4, bool ja4t = false)
     {
         bool hs = record.HasHandshake;
         var (options, fingerprint) = hs ? Texts(record) : (null!, null);
@@ -163,7 +168,7 @@ public sealed class KernelWireView : IWireView, IDisposable
             Mss = hs ? record.HandshakeMss : null,
             WindowScale = hs ? record.HandshakeWindowScale : null,
             Options = hs ? options : null,
-            Fingerprint = fingerprint,
+            Ja4t = ja4t ? fingerprint : null,
             DontFragment = hs && ipv4 ? record.HandshakeDontFragment : null,
             HandshakeRttUs = record.HandshakeRttUs,
             RetransmitsOut = (long)record.RetransmitsOut,

@@ -33,8 +33,8 @@ public readonly record struct WireFacts
     /// <summary>Option kinds in wire order, dash-separated (<c>2-4-8-1-3</c>).</summary>
     public string? Options { get; init; }
 
-    /// <summary>JA4T-style fingerprint of the handshake, <c>window_options_mss_wscale</c>.</summary>
-    public string? Fingerprint { get; init; }
+    /// <summary>The JA4T fingerprint of the handshake, <c>window_options_mss_wscale</c>; null unless <c>KernelProbe:Ja4t</c> is on.</summary>
+    public string? Ja4t { get; init; }
 
     /// <summary>IPv4 don't-fragment bit of the peer's handshake segment; null for IPv6 or without handshake.</summary>
     public bool? DontFragment { get; init; }

@@ -29,7 +29,7 @@ public static class WireViewFactory
         try
         {
             var events = new WireEventRouter(ledger);
-            return new KernelWireView(WireProbe.Start(options, events.Route), events);
+            return new KernelWireView(WireProbe.Start(options, events.Route), events, settings.Ja4t);
         }
         catch (ProbeException e) when (settings.Mode == KernelProbeMode.Auto)
         {

@@ -6,6 +6,7 @@ using Gateway.HeaderCapture;
 using Gateway.Telemetry;
 using Gateway.Telemetry.Otlp;
 using Gateway.Telemetry.Records;
+using Gateway.Tls;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
@@ -114,6 +115,7 @@ public sealed class GatewayHost : IAsyncDisposable
         QuietFrameworkLogs(builder.Logging, builder.Configuration);
 
         services.AddSingleton<ConnectionRecordMiddleware>();
+        services.AddTlsCapture();
         var configuration = builder.Configuration;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -123,6 +125,8 @@ public sealed class GatewayHost : IAsyncDisposable
             {
                 listen.Use(next => listen.ApplicationServices.GetRequiredService<ConnectionRecordMiddleware>().Wrap(next));
                 listen.Use(HeaderOrderRecorder.Wrap);
+                // Last of the defaults: right before the HTTPS middleware of a TLS endpoint.
+                listen.UseTlsCapture();
             });
         });
 

@@ -457,7 +457,7 @@ internal sealed class AttributeList : IReadOnlyList<KeyValuePair<string, object?
         AddIfKnown(AttributeNames.WireTcpMss, facts.Mss);
         AddIfKnown(AttributeNames.WireTcpWscale, facts.WindowScale);
         AddIfPresent(AttributeNames.WireTcpOptions, facts.Options);
-        AddIfPresent(AttributeNames.WireTcpFingerprint, facts.Fingerprint);
+        AddIfPresent(AttributeNames.WireTcpJa4t, facts.Ja4t);
         AddIfKnown(AttributeNames.WireIpDf, facts.DontFragment);
         AddIfKnown(AttributeNames.WireTcpHandshakeRttUs, facts.HandshakeRttUs);
     }

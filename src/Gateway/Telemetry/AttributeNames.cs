@@ -131,8 +131,8 @@ internal static class AttributeNames
     /// <summary><c>wire.conn.bytes_out</c>.</summary>
     public static readonly AttributeName WireConnBytesOut = AttributeName.Of(SemanticConventions.WireConnBytesOut);
 
-    /// <summary><c>wire.tcp.fingerprint</c>.</summary>
-    public static readonly AttributeName WireTcpFingerprint = AttributeName.Of(SemanticConventions.WireTcpFingerprint);
+    /// <summary><c>wire.tcp.ja4t</c>.</summary>
+    public static readonly AttributeName WireTcpJa4t = AttributeName.Of(SemanticConventions.WireTcpJa4t);
 
     /// <summary><c>wire.ip.df</c>.</summary>
     public static readonly AttributeName WireIpDf = AttributeName.Of(SemanticConventions.WireIpDf);

@@ -158,8 +158,8 @@ public static class SemanticConventions
 
     // Wire schema v2 (issue 3): handshake, life of the connection, per request, events.
 
-    /// <summary>JA4T-style fingerprint <c>window_options_mss_wscale</c> of the peer's handshake segment.</summary>
-    public const string WireTcpFingerprint = "wire.tcp.fingerprint";
+    /// <summary>JA4T fingerprint <c>window_options_mss_wscale</c> of the peer's handshake segment (only with <c>KernelProbe:Ja4t</c>; FoxIO License 1.1).</summary>
+    public const string WireTcpJa4t = "wire.tcp.ja4t";
 
     /// <summary>IPv4 don't-fragment bit of the peer's handshake segment (absent for IPv6).</summary>
     public const string WireIpDf = "wire.ip.df";

@@ -33,17 +33,18 @@ public sealed class ConfigValidatorTests
             {
               {{Proxy}},
               "HeaderLogging": { "Request": { "Mode": "Sometimes" }, "MaxValueBytes": -1, "MaxHeaders": -5 },
-              "KernelProbe": { "Mode": "Maybe", "FlowTableSize": -1 },
+              "KernelProbe": { "Mode": "Maybe", "FlowTableSize": -1, "Ja4t": "sometimes" },
               "Telemetry": { "JsonLines": { "Path": "%JSONL%" }, "Console": "yes" }
             }
             """);
 
-        Assert.Equal(6, e.Errors.Count);
+        Assert.Equal(7, e.Errors.Count);
         Assert.Contains("\"All\", \"Allowlist\", \"None\"", ErrorFor(e, "HeaderLogging:Request:Mode"), StringComparison.Ordinal);
         Assert.Contains("-1 is out of range; use a number from 1", ErrorFor(e, "HeaderLogging:MaxValueBytes"), StringComparison.Ordinal);
         Assert.Contains("-5 is out of range; use a number from 0", ErrorFor(e, "HeaderLogging:MaxHeaders"), StringComparison.Ordinal);
         Assert.Contains("\"Auto\", \"On\", \"Off\"", ErrorFor(e, "KernelProbe:Mode"), StringComparison.Ordinal);
         Assert.Contains("out of range", ErrorFor(e, "KernelProbe:FlowTableSize"), StringComparison.Ordinal);
+        Assert.Contains("not a boolean", ErrorFor(e, "KernelProbe:Ja4t"), StringComparison.Ordinal);
         Assert.Contains("use true or false", ErrorFor(e, "Telemetry:Console"), StringComparison.Ordinal);
     }
 
