@@ -1,0 +1,35 @@
+namespace Gateway.Rules;
+
+/// <summary>
+/// A rule's condition compiled once per configuration: a tree of delegates over
+/// <see cref="IRuleAttributes"/>, the attributes it reads (all named by constants, so the
+/// phase is known at load) and that phase.
+/// </summary>
+public sealed class CompiledCondition
+{
+    private readonly CelNode _root;
+
+    internal CompiledCondition(string text, CelNode root, IReadOnlyList<string> reads)
+    {
+        Text = text;
+        _root = root;
+        Reads = reads;
+        Phase = reads.Any(r => RuleAttributePhases.Of(r) == RulePhase.Response) ? RulePhase.Response : RulePhase.Request;
+    }
+
+    /// <summary>The condition as written.</summary>
+    public string Text { get; }
+
+    /// <summary>The attribute names the condition reads, in order of first appearance.</summary>
+    public IReadOnlyList<string> Reads { get; }
+
+    /// <summary>When it can be evaluated.</summary>
+    public RulePhase Phase { get; }
+
+    /// <summary>Evaluates the condition; the result is a CEL value (a bool for a well-formed condition, or an error).</summary>
+    public RuleValue Evaluate(IRuleAttributes input)
+    {
+        var frame = default(CelFrame);
+        return _root(input, ref frame);
+    }
+}
