@@ -1,0 +1,55 @@
+namespace Gateway.Rules;
+
+/// <summary>
+/// Paces one rule's alerts: the first match alerts at once; then at most one alert per
+/// interval, carrying the number of matches it stands for. Matches that no later match
+/// reports are handed out by <see cref="TryFlush"/> once their interval is over.
+/// </summary>
+internal sealed class AlertLimiter(TimeSpan interval, TimeProvider time)
+{
+    private readonly Lock _lock = new();
+    private readonly long _interval = (long)(interval.TotalSeconds * time.TimestampFrequency);
+    private bool _started;
+    private long _nextAllowed;
+    private long _pending;
+
+    /// <summary>Counts one match; true when it is to alert now, with <paramref name="count"/> the matches the alert stands for.</summary>
+    public bool TryAcquire(out long count)
+    {
+        var now = time.GetTimestamp();
+        lock (_lock)
+        {
+            if (!_started || now >= _nextAllowed)
+            {
+                _started = true;
+                count = _pending + 1;
+                _pending = 0;
+                _nextAllowed = now + _interval;
+                return true;
+            }
+
+            _pending++;
+            count = 0;
+            return false;
+        }
+    }
+
+    /// <summary>True when matches were held back and their interval is over: they go out as one alert of <paramref name="count"/>.</summary>
+    public bool TryFlush(out long count)
+    {
+        var now = time.GetTimestamp();
+        lock (_lock)
+        {
+            if (_pending > 0 && now >= _nextAllowed)
+            {
+                count = _pending;
+                _pending = 0;
+                _nextAllowed = now + _interval;
+                return true;
+            }
+
+            count = 0;
+            return false;
+        }
+    }
+}

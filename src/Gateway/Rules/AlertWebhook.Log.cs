@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Rules;
+
+public sealed partial class AlertWebhook
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = RuleEventIds.WebhookFailed, Level = LogLevel.Warning,
+            Message = "Alert webhook: the alert of rule {Rule} was not delivered after {Attempts} attempt(s): {Failure}; it is counted in gateway.alerts.webhook.lost")]
+        public static partial void WebhookFailed(ILogger logger, string rule, int attempts, string failure);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Net.Http.Headers;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Rules;
+
+/// <summary>
+/// Sends alerts to <c>Alerts:Webhook:Url</c>: each one an HTTP POST of its JSON
+/// (<see cref="AlertJson"/>), retried with backoff (0.5 s, 1 s, 2 s... up to 30 s) until
+/// <c>MaxAttempts</c>. Alerts wait in a bounded queue drained by one background task, so a
+/// webhook that is down or slow never slows a request: when the queue is full the new alert
+/// is dropped, and every alert not delivered is counted (<c>gateway.alerts.webhook.lost</c>).
+/// </summary>
+public sealed partial class AlertWebhook : IAlertSink, IAsyncDisposable
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    private readonly Uri _url;
+    private readonly WebhookSettings _settings;
+    private readonly HttpClient _client;
+    private readonly ILogger _logger;
+    private readonly Channel<RuleAlert> _queue;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _worker;
+    private long _delivered;
+    private long _lost;
+
+    /// <summary>Starts the sender; <paramref name="handler"/> replaces the default HTTP handler (tests).</summary>
+    public AlertWebhook(WebhookSettings settings, ILogger<AlertWebhook> logger, HttpMessageHandler? handler = null)
+    {
+        _url = new Uri(settings.Url ?? throw new ArgumentException("Alerts:Webhook:Url is required", nameof(settings)));
+        _settings = settings;
+        _logger = logger;
+        _client = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _queue = Channel.CreateBounded<RuleAlert>(new BoundedChannelOptions(Math.Max(1, settings.QueueSize))
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        _worker = Task.Run(DrainAsync);
+    }
+
+    /// <summary>Alerts the webhook acknowledged with a 2xx status.</summary>
+    public long Delivered => Interlocked.Read(ref _delivered);
+
+    /// <summary>Alerts lost: dropped because the queue was full, or not delivered after every attempt.</summary>
+    public long Lost => Interlocked.Read(ref _lost);
+
+    /// <inheritdoc />
+    public void Emit(RuleAlert alert)
+    {
+        if (!_queue.Writer.TryWrite(alert))
+        {
+            CountLost("queue_full");
+        }
+    }
+
+    /// <summary>Stops sending: what is still queued is given up to two seconds, then counted as lost.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        _stop.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await _worker.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        while (_queue.Reader.TryRead(out _))
+        {
+            CountLost("shutdown");
+        }
+
+        _client.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            await foreach (var alert in _queue.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            {
+                if (await SendAsync(alert).ConfigureAwait(false))
+                {
+                    Interlocked.Increment(ref _delivered);
+                }
+                else
+                {
+                    CountLost("undelivered");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task<bool> SendAsync(RuleAlert alert)
+    {
+        var body = AlertJson.Encode(alert);
+        var attempts = Math.Max(1, _settings.MaxAttempts);
+        var backoff = TimeSpan.FromMilliseconds(500);
+        for (var attempt = 1; attempt <= attempts; attempt++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(_settings.TimeoutSeconds));
+            string failure;
+            try
+            {
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = Json;
+                using var response = await _client.PostAsync(_url, content, timeout.Token).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return true;
+                }
+
+                failure = $"status {(int)response.StatusCode}";
+            }
+            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+            {
+                failure = $"no answer within {_settings.TimeoutSeconds} s";
+            }
+            catch (HttpRequestException e)
+            {
+                failure = e.Message;
+            }
+
+            if (attempt == attempts)
+            {
+                Log.WebhookFailed(_logger, alert.Rule, attempts, failure);
+                return false;
+            }
+
+            await Task.Delay(backoff, _stop.Token).ConfigureAwait(false);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+
+        return false;
+    }
+
+    private void CountLost(string reason)
+    {
+        Interlocked.Increment(ref _lost);
+        RuleMetrics.Lost(reason);
+    }
+}

@@ -1,0 +1,51 @@
+namespace Gateway.Rules;
+
+/// <summary>One rule compiled: its condition, actions, scope and alert pacing.</summary>
+public sealed class CompiledRule
+{
+    private long _errors;
+
+    private CompiledRule(RuleDefinition definition, CompiledCondition condition, TimeProvider time)
+    {
+        Definition = definition;
+        Condition = condition;
+        Routes = definition.Routes is { } routes ? new HashSet<string>(routes, StringComparer.Ordinal) : null;
+        Limiter = new AlertLimiter(definition.AlertInterval ?? TimeSpan.FromSeconds(60), time);
+    }
+
+    /// <summary>What it was compiled from.</summary>
+    public RuleDefinition Definition { get; }
+
+    /// <summary>The rule's name.</summary>
+    public string Name => Definition.Name;
+
+    /// <summary>The compiled condition.</summary>
+    public CompiledCondition Condition { get; }
+
+    /// <summary>Route ids it applies to; null for every request.</summary>
+    public IReadOnlySet<string>? Routes { get; }
+
+    /// <summary>Evaluations that failed at run time so far.</summary>
+    public long Errors => Interlocked.Read(ref _errors);
+
+    internal AlertLimiter Limiter { get; }
+
+    /// <summary>
+    /// Compiles <paramref name="definition"/>; throws <see cref="RuleCompileException"/> when the
+    /// condition does not compile or a deny rule reads what is only known after proxying.
+    /// </summary>
+    public static CompiledRule Compile(RuleDefinition definition, TimeProvider? time = null)
+    {
+        var condition = CelCompiler.Compile(definition.Condition);
+        if ((definition.Actions & RuleActions.Deny) != 0 && condition.Phase == RulePhase.Response)
+        {
+            var late = condition.Reads.Where(r => RuleAttributePhases.Of(r) == RulePhase.Response);
+            throw new RuleCompileException(
+                $"a deny rule cannot read {string.Join(", ", late)}: that is only known after the request was proxied, too late to deny it; use tag or alert, or test what is known when the request arrives");
+        }
+
+        return new CompiledRule(definition, condition, time ?? TimeProvider.System);
+    }
+
+    internal void CountError() => Interlocked.Increment(ref _errors);
+}
