@@ -87,7 +87,19 @@ public sealed partial class AlertWebhook : IAlertSink, IAsyncDisposable
         {
             await foreach (var alert in _queue.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
             {
-                if (await SendAsync(alert).ConfigureAwait(false))
+                bool delivered;
+                try
+                {
+                    delivered = await SendAsync(alert).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                {
+                    // Stopped while this one was in flight or waiting for its next attempt.
+                    CountLost("shutdown");
+                    throw;
+                }
+
+                if (delivered)
                 {
                     Interlocked.Increment(ref _delivered);
                 }
