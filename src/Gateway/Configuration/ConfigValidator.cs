@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.Rules;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
@@ -19,6 +20,9 @@ public static class ConfigValidator
     /// <summary>Shortest accepted <c>ClientIdentity:HashKey</c>.</summary>
     public const int MinHashKeyLength = 16;
 
+    /// <summary>The <c>Rules</c> section: named rules (Rules/RuleSettings.cs).</summary>
+    public const string RulesSectionName = "Rules";
+
     // Linux IFNAMSIZ is 16 including the terminating NUL.
     private const int InterfaceNameLimit = 15;
 
@@ -26,7 +30,8 @@ public static class ConfigValidator
     public static readonly IReadOnlyList<string> TopLevelKeys =
     [
         "ReverseProxy", HeaderLoggingSettings.SectionName, SamplingSettings.SectionName, ClientIdentitySettings.SectionName,
-        KernelProbeSettings.SectionName, TelemetrySettings.SectionName, DemoSettings.SectionName, UpstreamSettings.SectionName, "Logging", "Urls", "AllowedHosts", "Kestrel",
+        KernelProbeSettings.SectionName, TelemetrySettings.SectionName, DemoSettings.SectionName, UpstreamSettings.SectionName, RulesSectionName, AlertSettings.SectionName,
+        "Logging", "Urls", "AllowedHosts", "Kestrel",
     ];
 
     private static readonly string[] HeaderLoggingKeys =
@@ -40,6 +45,9 @@ public static class ConfigValidator
     private static readonly string[] JsonLinesKeys = ["Path", "Enabled"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
     private static readonly string[] UpstreamKeys = ["ConnectTimeoutSeconds"];
+    private static readonly string[] RuleKeys = ["Condition", "Actions", "Status", "Routes", "FailClosed", "AlertIntervalSeconds"];
+    private static readonly string[] AlertKeys = ["IntervalSeconds", "Webhook"];
+    private static readonly string[] WebhookKeys = ["Url", "TimeoutSeconds", "MaxAttempts", "QueueSize"];
 
     // Settings of earlier versions: a file that still uses them gets told where they went.
     private static readonly Dictionary<string, string> MovedHeaderLoggingKeys = new(StringComparer.OrdinalIgnoreCase)
@@ -65,6 +73,8 @@ public static class ConfigValidator
         CheckKnownKeys(upstream, UpstreamKeys, errors);
         CheckInt(upstream.GetSection("ConnectTimeoutSeconds"), 1, 300, errors);
         CheckReverseProxy(configuration.GetSection("ReverseProxy"), errors);
+        CheckAlerts(configuration.GetSection(AlertSettings.SectionName), errors);
+        CheckRules(configuration.GetSection(RulesSectionName), errors);
         foreach (var (path, reason, fix) in Hosting.KestrelLimits.Problems(configuration))
         {
             errors.Add(path, reason, fix);
@@ -174,6 +184,108 @@ public static class ConfigValidator
             CheckInt(rule.GetSection("MinStatus"), 100, 599, errors);
             CheckDouble(rule.GetSection("MinDurationMs"), 0, double.MaxValue, errors, "a number of milliseconds, 0 or more");
         }
+    }
+
+    private static void CheckRules(IConfigurationSection section, Errors errors)
+    {
+        if (section.Value is { Length: > 0 })
+        {
+            errors.Add(section.Path, "is a single value, not a set of named rules", "write an object, e.g. { \"no-admin\": { \"Condition\": \"...\", \"Actions\": [\"deny\"] } }");
+            return;
+        }
+
+        var rules = section.GetChildren().ToList();
+        if (rules.Count > 0 && rules.All(r => int.TryParse(r.Key, out _)))
+        {
+            errors.Add(section.Path, "is a list, but rules are named",
+                "write an object keyed by rule name, e.g. { \"no-admin\": { \"Condition\": \"...\", \"Actions\": [\"deny\"] } }");
+            return;
+        }
+
+        foreach (var rule in rules)
+        {
+            CheckRule(rule, errors);
+        }
+    }
+
+    private static void CheckRule(IConfigurationSection rule, Errors errors)
+    {
+        if (!rule.Key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || rule.Key.Length > 64)
+        {
+            errors.Add(rule.Path, $"{Quote(rule.Key)} is not a usable rule name", "use at most 64 letters, digits, '-', '_' or '.'; records and alerts show it");
+        }
+
+        CheckKnownKeys(rule, RuleKeys, errors);
+        CheckInt(rule.GetSection("Status"), 400, 599, errors);
+        CheckBool(rule.GetSection("FailClosed"), errors);
+        CheckDouble(rule.GetSection("AlertIntervalSeconds"), 0, 86400, errors, "a number of seconds from 0 to 86400");
+        CheckNames(rule.GetSection("Routes"), errors, id => !string.IsNullOrWhiteSpace(id));
+
+        var actionsSection = rule.GetSection("Actions");
+        var actionNames = actionsSection.Value is { Length: > 0 } single ? [single] : actionsSection.GetChildren().Select(c => c.Value ?? "").ToList();
+        RuleActions actions;
+        try
+        {
+            actions = RuleDefinition.ParseActions(actionNames);
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(actionsSection.Path, e.Message, "list what a match does, e.g. [\"tag\", \"alert\"]");
+            return;
+        }
+
+        if (actionNames.Count == 0)
+        {
+            errors.Add(actionsSection.Path, "is missing: the rule would do nothing", $"list one or more of {string.Join(", ", RuleDefinition.ActionNames)}");
+            return;
+        }
+
+        if (rule["Status"] is not null && (actions & RuleActions.Deny) == 0)
+        {
+            errors.Add(rule.GetSection("Status").Path, "is set but the rule does not deny", "add \"deny\" to Actions or remove Status");
+        }
+
+        if (rule["Condition"] is not { } condition)
+        {
+            errors.Add(rule.GetSection("Condition").Path, "is missing", "write a CEL condition over attrs, e.g. attrs[\"wire.ip.ttl\"] < 32 (docs/rules.md)");
+            return;
+        }
+
+        try
+        {
+            CompiledRule.Compile(new RuleDefinition(rule.Key, condition, actions));
+        }
+        catch (RuleCompileException e)
+        {
+            errors.Add(rule.GetSection("Condition").Path, $"rule {Quote(rule.Key)} is refused: {e.Message}", "see docs/rules.md for how a condition names attributes");
+        }
+    }
+
+    private static void CheckAlerts(IConfigurationSection section, Errors errors)
+    {
+        CheckKnownKeys(section, AlertKeys, errors);
+        CheckDouble(section.GetSection("IntervalSeconds"), 0, 86400, errors, "a number of seconds from 0 to 86400");
+        var webhook = section.GetSection("Webhook");
+        CheckKnownKeys(webhook, WebhookKeys, errors);
+        if (!webhook.GetChildren().Any())
+        {
+            return;
+        }
+
+        // The URL is quoted only up to its path: it may carry a token in its query.
+        var url = webhook.GetSection("Url");
+        if (url.Value is not { } value)
+        {
+            errors.Add(url.Path, "is missing", "give the http or https URL that receives alerts, or remove Alerts:Webhook");
+        }
+        else if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            errors.Add(url.Path, "is not an http or https URL", "use e.g. \"https://alerts.example/hook\"");
+        }
+
+        CheckDouble(webhook.GetSection("TimeoutSeconds"), 0.1, 300, errors, "a number of seconds from 0.1 to 300");
+        CheckInt(webhook.GetSection("MaxAttempts"), 1, 20, errors);
+        CheckInt(webhook.GetSection("QueueSize"), 1, 1_000_000, errors);
     }
 
     private static void CheckClientIdentity(IConfigurationSection section, Errors errors)

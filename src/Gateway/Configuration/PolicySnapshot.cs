@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Gateway.ClientIdentity;
 using Gateway.HeaderCapture;
+using Gateway.Rules;
 using Gateway.Sampling;
 using Yarp.ReverseProxy.Configuration;
 
@@ -8,7 +9,7 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// Everything a request needs from the gateway's reloadable sections (<c>HeaderLogging</c>,
-/// <c>Sampling</c>, <c>ClientIdentity</c>), compiled once per valid configuration. A request
+/// <c>Sampling</c>, <c>ClientIdentity</c>, <c>Rules</c>), compiled once per valid configuration. A request
 /// takes one snapshot when it starts and uses it to the end, so a reload never mixes two
 /// configurations in one record.
 /// </summary>
@@ -23,8 +24,9 @@ public sealed class PolicySnapshot
     private readonly ConditionalWeakTable<RouteConfig, RoutePolicy> _routes = new();
 
     /// <summary>Compiles the snapshot from validated settings.</summary>
-    public PolicySnapshot(HeaderLoggingSettings headerLogging, SamplingSettings sampling, ClientIdentitySettings clientIdentity)
+    public PolicySnapshot(HeaderLoggingSettings headerLogging, SamplingSettings sampling, ClientIdentitySettings clientIdentity, RuleSet? rules = null)
     {
+        Rules = rules ?? RuleSet.Empty;
         HeaderLogging = headerLogging;
         SamplingSettings = sampling;
         ClientIdentitySettings = clientIdentity;
@@ -45,6 +47,9 @@ public sealed class PolicySnapshot
 
     /// <summary>The policy of requests that matched no route, and of routes without overrides.</summary>
     public RoutePolicy Default { get; }
+
+    /// <summary>The rules (the <c>Rules</c> section and the <c>Sampling:AlwaysKeep</c> entries), compiled; <see cref="RuleSet.Empty"/> when none.</summary>
+    public RuleSet Rules { get; }
 
     /// <summary>The sampling decision.</summary>
     public SamplingPolicy Sampling { get; }

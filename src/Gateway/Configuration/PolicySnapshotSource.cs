@@ -1,3 +1,4 @@
+using Gateway.Rules;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Primitives;
 
@@ -31,11 +32,35 @@ public sealed class PolicySnapshotSource : IDisposable
     /// <summary>The snapshot in force.</summary>
     public PolicySnapshot Current => _current;
 
-    /// <summary>Binds the three reloadable sections and compiles them.</summary>
-    public static PolicySnapshot Build(IConfiguration configuration) => new(
-        Bind<HeaderLoggingSettings>(configuration, HeaderLoggingSettings.SectionName),
-        Bind<SamplingSettings>(configuration, SamplingSettings.SectionName),
-        Bind<ClientIdentitySettings>(configuration, ClientIdentitySettings.SectionName));
+    /// <summary>Binds the reloadable sections and compiles them.</summary>
+    public static PolicySnapshot Build(IConfiguration configuration)
+    {
+        var sampling = Bind<SamplingSettings>(configuration, SamplingSettings.SectionName);
+        return new(
+            Bind<HeaderLoggingSettings>(configuration, HeaderLoggingSettings.SectionName),
+            sampling,
+            Bind<ClientIdentitySettings>(configuration, ClientIdentitySettings.SectionName),
+            BuildRules(configuration, sampling));
+    }
+
+    /// <summary>The <c>Rules</c> section and the <c>Sampling:AlwaysKeep</c> entries as one compiled set.</summary>
+    public static RuleSet BuildRules(IConfiguration configuration, SamplingSettings sampling)
+    {
+        var interval = TimeSpan.FromSeconds(Bind<AlertSettings>(configuration, AlertSettings.SectionName).IntervalSeconds);
+        var definitions = new List<RuleDefinition>();
+        foreach (var rule in configuration.GetSection(ConfigValidator.RulesSectionName).GetChildren())
+        {
+            definitions.Add(RuleDefinition.From(rule.Key, rule.Get<RuleSettings>() ?? new RuleSettings(), interval));
+        }
+
+        var keep = sampling.AlwaysKeep ?? [];
+        for (var i = 0; i < keep.Count; i++)
+        {
+            definitions.Add(keep[i].ToRule($"{SamplingSettings.SectionName}:AlwaysKeep:{i}"));
+        }
+
+        return RuleSet.Compile(definitions);
+    }
 
     /// <inheritdoc />
     public void Dispose() => _subscription?.Dispose();
@@ -47,7 +72,7 @@ public sealed class PolicySnapshotSource : IDisposable
             _current = Build(_configuration);
             Rebuilt?.Invoke(null);
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or RuleCompileException)
         {
             Rebuilt?.Invoke(e);
         }
