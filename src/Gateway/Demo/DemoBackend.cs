@@ -11,7 +11,8 @@ namespace Gateway.Demo;
 /// <summary>
 /// The backend started by <c>--demo</c>: a second, minimal Kestrel app in the same
 /// process, so that <c>curl localhost:8080/api/hello</c> works with nothing else installed.
-/// <c>GET /api/hello</c> greets; every path echoes the request's method, path, headers
+/// <c>GET /api/hello</c> greets; <c>/api/fail</c> drops the connection without an
+/// answer (an upstream failure to look at: the gateway answers 502); every other path echoes the request's method, path, headers
 /// and the connection the backend saw, as JSON.
 /// </summary>
 public sealed class DemoBackend : IAsyncDisposable
@@ -35,6 +36,11 @@ public sealed class DemoBackend : IAsyncDisposable
 
         var app = builder.Build();
         app.MapGet("/api/hello", (HttpContext context) => Results.Json(Echo(context, "hello from the demo backend")));
+        app.Map("/api/fail", (HttpContext context) =>
+        {
+            context.Abort();
+            return Results.Empty;
+        });
         app.Map("/{**path}", (HttpContext context) => Results.Json(Echo(context, "echo from the demo backend")));
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
