@@ -4,6 +4,7 @@ using BenchmarkDotNet.Attributes;
 using Gateway.Configuration;
 using Gateway.Correlation;
 using Gateway.HeaderCapture;
+using Gateway.Requests;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http;
 using System.Text.Json;
@@ -30,9 +31,9 @@ public class AccessRecordBenchmarks
     private RecordPipeline _records = null!;
     private RecordPipeline _none = null!;
     private DefaultHttpContext _context = null!;
-    private ServerSpanMiddleware _noRecord = null!;
-    private ServerSpanMiddleware _probeOff = null!;
-    private ServerSpanMiddleware _probeOn = null!;
+    private RequestMiddleware _noRecord = null!;
+    private RequestMiddleware _probeOff = null!;
+    private RequestMiddleware _probeOn = null!;
     private TelemetryRecord _record = null!;
     private ArrayBufferWriter<byte> _line = null!;
     private Utf8JsonWriter _json = null!;
@@ -57,9 +58,9 @@ public class AccessRecordBenchmarks
         var off = new DisabledWireView("benchmark");
         _metrics = new WireMetrics(off);
         var on = new FixedWireView(Requests.Facts);
-        _noRecord = new ServerSpanMiddleware(next, off, new ConnectionLedger(), policies, _none, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
-        _probeOff = new ServerSpanMiddleware(next, off, new ConnectionLedger(), policies, _records, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
-        _probeOn = new ServerSpanMiddleware(next, on, new ConnectionLedger(), policies, _records, _metrics, NullLogger<ServerSpanMiddleware>.Instance);
+        _noRecord = new RequestMiddleware(next, off, new ConnectionLedger(), policies, _none, _metrics, NullLogger<RequestMiddleware>.Instance);
+        _probeOff = new RequestMiddleware(next, off, new ConnectionLedger(), policies, _records, _metrics, NullLogger<RequestMiddleware>.Instance);
+        _probeOn = new RequestMiddleware(next, on, new ConnectionLedger(), policies, _records, _metrics, NullLogger<RequestMiddleware>.Instance);
 
         _context = new DefaultHttpContext();
         _context.Request.Method = "GET";
@@ -80,7 +81,7 @@ public class AccessRecordBenchmarks
         // A full access record as the probe-on gateway writes it, for the writers.
         var capture = new CapturingSink(loss);
         var capturing = new RecordPipeline([capture]);
-        new ServerSpanMiddleware(next, on, new ConnectionLedger(), policies, capturing, _metrics, NullLogger<ServerSpanMiddleware>.Instance)
+        new RequestMiddleware(next, on, new ConnectionLedger(), policies, capturing, _metrics, NullLogger<RequestMiddleware>.Instance)
             .InvokeAsync(_context).GetAwaiter().GetResult();
         _record = capture.First.Task.GetAwaiter().GetResult();
 

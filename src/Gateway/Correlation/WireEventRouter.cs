@@ -40,7 +40,7 @@ public sealed class WireEventRouter(ConnectionLedger ledger)
             return;
         if (span.HasEvent(EventName(WireEventKinds.Reset)))
             return;
-        AddEvent(span, span.Generation, WireEventKinds.Reset, [new(SemanticConventions.WireEventDirection, by == "peer" ? "in" : "out")]);
+        AddEvent(span, span.Generation, WireEventKinds.Reset, [new(SemanticConventions.WireEventDirection.Name, by == "peer" ? "in" : "out")]);
     }
 
     /// <summary>The span event name of a kind.</summary>
@@ -64,23 +64,23 @@ public sealed class WireEventRouter(ConnectionLedger ledger)
         {
             case ProbeEventKind.ResetIn or ProbeEventKind.ResetOut:
                 kind = WireEventKinds.Reset;
-                details.Add(new(SemanticConventions.WireEventDirection, ev.Kind == ProbeEventKind.ResetIn ? "in" : "out"));
+                details.Add(new(SemanticConventions.WireEventDirection.Name, ev.Kind == ProbeEventKind.ResetIn ? "in" : "out"));
                 break;
             case ProbeEventKind.Retransmit:
                 kind = WireEventKinds.Retransmit;
-                details.Add(new(SemanticConventions.WireEventDirection, "out"));
-                details.Add(new(SemanticConventions.WireEventSegments, (long)ev.Segments));
-                details.Add(new(SemanticConventions.WireEventSeq, (long)ev.Seq));
+                details.Add(new(SemanticConventions.WireEventDirection.Name, "out"));
+                details.Add(new(SemanticConventions.WireEventSegments.Name, (long)ev.Segments));
+                details.Add(new(SemanticConventions.WireEventSeq.Name, (long)ev.Seq));
                 break;
             case ProbeEventKind.TtlChange:
                 kind = WireEventKinds.TtlChange;
-                details.Add(new(SemanticConventions.WireEventDirection, "in"));
-                details.Add(new(SemanticConventions.WireIpTtl, (long)ev.Ttl));
-                details.Add(new(SemanticConventions.WireEventPreviousTtl, (long)ev.PreviousTtl));
+                details.Add(new(SemanticConventions.WireEventDirection.Name, "in"));
+                details.Add(new(SemanticConventions.WireIpTtl.Name, (long)ev.Ttl));
+                details.Add(new(SemanticConventions.WireEventPreviousTtl.Name, (long)ev.PreviousTtl));
                 break;
             default:
                 kind = WireEventKinds.ZeroWindow;
-                details.Add(new(SemanticConventions.WireEventDirection, ev.Kind == ProbeEventKind.ZeroWindowIn ? "in" : "out"));
+                details.Add(new(SemanticConventions.WireEventDirection.Name, ev.Kind == ProbeEventKind.ZeroWindowIn ? "in" : "out"));
                 break;
         }
         return (kind, details);

@@ -52,8 +52,8 @@ public static class WireViewRegistration
             };
         });
         services.AddHostedService<WireViewStartupReport>();
-        services.AddHostedService<Gateway.Telemetry.WireAnomalyReporter>();
-        services.AddSingleton<Gateway.Telemetry.WireMetrics>();
+        services.AddHostedService<WireAnomalyReporter>();
+        services.AddSingleton<WireMetrics>();
         return services;
     }
 }

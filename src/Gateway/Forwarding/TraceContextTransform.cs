@@ -18,7 +18,7 @@ internal static class TraceContextTransform
     /// <summary>The request transform.</summary>
     public static ValueTask Apply(RequestTransformContext context)
     {
-        if (context.HttpContext.Features.Get<RequestRecord>()?.Upstream is { } span)
+        if (context.HttpContext.Features.Get<IUpstreamRecordFeature>()?.Upstream is { } span)
         {
             var headers = context.ProxyRequest.Headers;
             headers.Remove(TraceContext.TraceParentHeader);

@@ -126,7 +126,7 @@ internal sealed partial class UpstreamAttempt
         }
 
         // 1. begin
-        var record = context.Features.Get<RequestRecord>();
+        var record = context.Features.Get<IUpstreamRecordFeature>();
         var span = record is null ? null : StartSpan(context, record);
         var attempt = new UpstreamAttempt(ledger, span);
         Begin(attempt);
@@ -240,7 +240,7 @@ internal sealed partial class UpstreamAttempt
         }
     }
 
-    private static SpanData StartSpan(HttpContext context, RequestRecord record)
+    private static SpanData StartSpan(HttpContext context, IUpstreamRecordFeature record)
     {
         var span = record.Telemetry.AddSpan();
         var server = record.Server;
@@ -288,12 +288,12 @@ internal sealed partial class UpstreamAttempt
         ConnectionTuple? tuple, WireFacts? facts)
     {
         var attributes = span.Attributes;
-        attributes.Add(AttributeNames.HttpRequestMethod, context.Request.Method);
+        attributes.Add(SemanticConventions.HttpRequestMethod, context.Request.Method);
 
         if (proxy.ProxiedDestination?.Model is { } destinationModel && Destination(destinationModel) is { } destination)
         {
-            attributes.Add(AttributeNames.ServerAddress, destination.Host);
-            attributes.Add(AttributeNames.ServerPort, (long)destination.Port);
+            attributes.Add(SemanticConventions.ServerAddress, destination.Host);
+            attributes.Add(SemanticConventions.ServerPort, (long)destination.Port);
         }
 
         var carried = Tuple;
@@ -329,23 +329,23 @@ internal sealed partial class UpstreamAttempt
         var status = StatusCode;
         if (status is { } code)
         {
-            attributes.Add(AttributeNames.HttpResponseStatusCode, (long)code);
+            attributes.Add(SemanticConventions.HttpResponseStatusCode, (long)code);
         }
 
-        attributes.Add(AttributeNames.GatewayRouteId, proxy.Route.Config.RouteId);
-        attributes.AddIfPresent(AttributeNames.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
-        attributes.AddIfPresent(AttributeNames.GatewayDestinationId, proxy.ProxiedDestination?.DestinationId);
+        attributes.Add(SemanticConventions.GatewayRouteId, proxy.Route.Config.RouteId);
+        attributes.AddIfPresent(SemanticConventions.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
+        attributes.AddIfPresent(SemanticConventions.GatewayDestinationId, proxy.ProxiedDestination?.DestinationId);
 
         var error = ForwarderErrors.Of(context);
         if (error is not null)
         {
-            attributes.Add(AttributeNames.ErrorType, ForwarderErrors.ErrorType(error));
-            attributes.AddIfPresent(AttributeNames.GatewayUpstreamError, outcome?.Error);
+            attributes.Add(SemanticConventions.ErrorType, ForwarderErrors.ErrorType(error));
+            attributes.AddIfPresent(SemanticConventions.GatewayUpstreamError, outcome?.Error);
             span.SetError(ForwarderErrors.Describe(error));
         }
         else if (status >= 500)
         {
-            attributes.Add(AttributeNames.ErrorType, status.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            attributes.Add(SemanticConventions.ErrorType, status.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             span.SetError();
         }
 

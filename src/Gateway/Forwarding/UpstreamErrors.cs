@@ -60,19 +60,5 @@ internal static class UpstreamErrors
     }
 
     /// <summary><c>ConnectionRefused</c> → <c>connection_refused</c>.</summary>
-    public static string Snake(string name)
-    {
-        var text = new System.Text.StringBuilder(name.Length + 4);
-        for (int i = 0; i < name.Length; i++)
-        {
-            if (char.IsUpper(name[i]) && i > 0 && !char.IsUpper(name[i - 1]))
-            {
-                text.Append('_');
-            }
-
-            text.Append(char.ToLowerInvariant(name[i]));
-        }
-
-        return text.ToString();
-    }
+    public static string Snake(string name) => Telemetry.SnakeCase.Of(name);
 }

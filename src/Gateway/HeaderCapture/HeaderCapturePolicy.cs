@@ -108,10 +108,10 @@ public sealed class HeaderCapturePolicy
             order[i] = Limit(Info(names[i]).Lower);
         }
 
-        attributes.Add(AttributeNames.GatewayRequestHeaderOrder, order);
+        attributes.Add(SemanticConventions.GatewayRequestHeaderOrder, order);
         if (names.Length > kept)
         {
-            attributes.Add(AttributeNames.GatewayRequestHeaderOrderDropped, (long)(names.Length - kept));
+            attributes.Add(SemanticConventions.GatewayRequestHeaderOrderDropped, (long)(names.Length - kept));
         }
     }
 
@@ -204,7 +204,7 @@ public sealed class HeaderCapturePolicy
 
         if (dropped > 0)
         {
-            attributes.Add(request ? AttributeNames.GatewayRequestHeadersDropped : AttributeNames.GatewayResponseHeadersDropped, (long)dropped);
+            attributes.Add(request ? SemanticConventions.GatewayRequestHeadersDropped : SemanticConventions.GatewayResponseHeadersDropped, (long)dropped);
         }
     }
 

@@ -3,6 +3,7 @@ using Gateway.Correlation;
 using Gateway.Demo;
 using Gateway.Forwarding;
 using Gateway.HeaderCapture;
+using Gateway.Requests;
 using Gateway.Telemetry;
 using Gateway.Telemetry.Otlp;
 using Gateway.Telemetry.Records;
@@ -145,7 +146,7 @@ public sealed class GatewayHost : IAsyncDisposable
             // must run (KernelProbe:Mode On) and cannot is then a clear startup error.
             app.Services.GetRequiredService<IWireView>();
 
-            app.UseMiddleware<ServerSpanMiddleware>();
+            app.UseMiddleware<RequestMiddleware>();
             app.UseRouting();
             app.UseMiddleware<RequestHeaderCaptureMiddleware>();
             var upstream = UpstreamAttempt.Step(app.Services);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Gateway.Telemetry.Records;
 
 namespace Gateway.Telemetry;
 
@@ -95,7 +96,7 @@ internal static class ConsoleLineFormatter
         }
     }
 
-    private static void AppendNumber(StringBuilder line, string label, IReadOnlyList<KeyValuePair<string, object?>> attributes, string name)
+    private static void AppendNumber(StringBuilder line, string label, IReadOnlyList<KeyValuePair<string, object?>> attributes, AttributeName name)
     {
         if (Text(attributes, name) is { } value)
         {
@@ -103,11 +104,11 @@ internal static class ConsoleLineFormatter
         }
     }
 
-    private static object? Find(IReadOnlyList<KeyValuePair<string, object?>> attributes, string name)
+    private static object? Find(IReadOnlyList<KeyValuePair<string, object?>> attributes, AttributeName name)
     {
         for (var i = 0; i < attributes.Count; i++)
         {
-            if (attributes[i].Key == name)
+            if (attributes[i].Key == name.Name)
             {
                 return attributes[i].Value;
             }
@@ -116,6 +117,6 @@ internal static class ConsoleLineFormatter
         return null;
     }
 
-    private static string? Text(IReadOnlyList<KeyValuePair<string, object?>> attributes, string name) =>
+    private static string? Text(IReadOnlyList<KeyValuePair<string, object?>> attributes, AttributeName name) =>
         Find(attributes, name) is { } value ? Convert.ToString(value, CultureInfo.InvariantCulture) : null;
 }

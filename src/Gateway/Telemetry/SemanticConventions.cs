@@ -1,13 +1,21 @@
+using Gateway.Telemetry.Records;
+
 namespace Gateway.Telemetry;
 
 /// <summary>
 /// Every attribute, event and instrumentation name the gateway emits, in one place.
-/// The names are the contract of DESIGN.md's attribute schema: change them there first.
+/// The names are the contract of DESIGN.md's attribute schema and docs/attributes.md: change them there too.
 /// </summary>
-public static class SemanticConventions
+/// <remarks>
+/// An attribute name is an <see cref="AttributeName"/>: encoded once at start (its OTLP key and
+/// its JSON property name), so that writing a record copies bytes. To add one: a field here,
+/// <c>public static readonly AttributeName WireFooBar = AttributeName.Of("wire.foo.bar");</c>,
+/// and a row in docs/attributes.md. Code that needs the string uses <c>.Name</c>.
+/// </remarks>
+internal static class SemanticConventions
 {
-    /// <summary>The ActivitySource name of the gateway's spans.</summary>
-    public const string ActivitySourceName = "Gateway";
+    /// <summary>The instrumentation scope of the gateway's spans (built by the gateway itself, with no ActivitySource behind them).</summary>
+    public const string SpanScopeName = "Gateway";
 
     /// <summary>The service name used when <c>OTEL_SERVICE_NAME</c> is not set.</summary>
     public const string DefaultServiceName = "gateway";
@@ -19,64 +27,64 @@ public static class SemanticConventions
     public const string ConnectionEvent = "wire.connection";
 
     /// <summary><c>http.request.method</c>.</summary>
-    public const string HttpRequestMethod = "http.request.method";
+    public static readonly AttributeName HttpRequestMethod = AttributeName.Of("http.request.method");
 
     /// <summary><c>url.scheme</c>.</summary>
-    public const string UrlScheme = "url.scheme";
+    public static readonly AttributeName UrlScheme = AttributeName.Of("url.scheme");
 
     /// <summary><c>url.path</c>.</summary>
-    public const string UrlPath = "url.path";
+    public static readonly AttributeName UrlPath = AttributeName.Of("url.path");
 
     /// <summary><c>url.query</c> (without the leading <c>?</c>).</summary>
-    public const string UrlQuery = "url.query";
+    public static readonly AttributeName UrlQuery = AttributeName.Of("url.query");
 
     /// <summary><c>http.route</c>: the route template that matched.</summary>
-    public const string HttpRoute = "http.route";
+    public static readonly AttributeName HttpRoute = AttributeName.Of("http.route");
 
     /// <summary><c>http.response.status_code</c>.</summary>
-    public const string HttpResponseStatusCode = "http.response.status_code";
+    public static readonly AttributeName HttpResponseStatusCode = AttributeName.Of("http.response.status_code");
 
     /// <summary><c>network.protocol.version</c> (<c>1.1</c>, <c>2</c>, <c>3</c>).</summary>
-    public const string NetworkProtocolVersion = "network.protocol.version";
+    public static readonly AttributeName NetworkProtocolVersion = AttributeName.Of("network.protocol.version");
 
     /// <summary><c>user_agent.original</c>.</summary>
-    public const string UserAgentOriginal = "user_agent.original";
+    public static readonly AttributeName UserAgentOriginal = AttributeName.Of("user_agent.original");
 
     /// <summary><c>client.address</c>.</summary>
-    public const string ClientAddress = "client.address";
+    public static readonly AttributeName ClientAddress = AttributeName.Of("client.address");
 
     /// <summary><c>client.port</c>.</summary>
-    public const string ClientPort = "client.port";
+    public static readonly AttributeName ClientPort = AttributeName.Of("client.port");
 
     /// <summary><c>server.address</c>.</summary>
-    public const string ServerAddress = "server.address";
+    public static readonly AttributeName ServerAddress = AttributeName.Of("server.address");
 
     /// <summary><c>server.port</c>.</summary>
-    public const string ServerPort = "server.port";
+    public static readonly AttributeName ServerPort = AttributeName.Of("server.port");
 
     /// <summary><c>network.peer.address</c>.</summary>
-    public const string NetworkPeerAddress = "network.peer.address";
+    public static readonly AttributeName NetworkPeerAddress = AttributeName.Of("network.peer.address");
 
     /// <summary><c>network.peer.port</c>.</summary>
-    public const string NetworkPeerPort = "network.peer.port";
+    public static readonly AttributeName NetworkPeerPort = AttributeName.Of("network.peer.port");
 
     /// <summary><c>network.local.address</c>.</summary>
-    public const string NetworkLocalAddress = "network.local.address";
+    public static readonly AttributeName NetworkLocalAddress = AttributeName.Of("network.local.address");
 
     /// <summary><c>network.local.port</c>.</summary>
-    public const string NetworkLocalPort = "network.local.port";
+    public static readonly AttributeName NetworkLocalPort = AttributeName.Of("network.local.port");
 
     /// <summary><c>network.transport</c>; always <see cref="TransportTcp"/> here.</summary>
-    public const string NetworkTransport = "network.transport";
+    public static readonly AttributeName NetworkTransport = AttributeName.Of("network.transport");
 
     /// <summary><c>network.type</c> (<c>ipv4</c>/<c>ipv6</c>).</summary>
-    public const string NetworkType = "network.type";
+    public static readonly AttributeName NetworkType = AttributeName.Of("network.type");
 
     /// <summary>The value of <see cref="NetworkTransport"/>.</summary>
     public const string TransportTcp = "tcp";
 
     /// <summary><c>error.type</c>.</summary>
-    public const string ErrorType = "error.type";
+    public static readonly AttributeName ErrorType = AttributeName.Of("error.type");
 
     /// <summary>Prefix of a captured request header; the lower-case header name follows.</summary>
     public const string HttpRequestHeaderPrefix = "http.request.header.";
@@ -91,138 +99,138 @@ public static class SemanticConventions
     public const string TruncatedSuffix = "…[truncated]";
 
     /// <summary><c>gateway.route.id</c>.</summary>
-    public const string GatewayRouteId = "gateway.route.id";
+    public static readonly AttributeName GatewayRouteId = AttributeName.Of("gateway.route.id");
 
     /// <summary><c>gateway.cluster.id</c>.</summary>
-    public const string GatewayClusterId = "gateway.cluster.id";
+    public static readonly AttributeName GatewayClusterId = AttributeName.Of("gateway.cluster.id");
 
     /// <summary><c>gateway.destination.id</c>.</summary>
-    public const string GatewayDestinationId = "gateway.destination.id";
+    public static readonly AttributeName GatewayDestinationId = AttributeName.Of("gateway.destination.id");
 
     /// <summary>Request headers left out because of <c>HeaderLogging:MaxHeaders</c> (only when &gt; 0).</summary>
-    public const string GatewayRequestHeadersDropped = "gateway.request.headers_dropped";
+    public static readonly AttributeName GatewayRequestHeadersDropped = AttributeName.Of("gateway.request.headers_dropped");
 
     /// <summary>Response headers left out because of <c>HeaderLogging:MaxHeaders</c> (only when &gt; 0).</summary>
-    public const string GatewayResponseHeadersDropped = "gateway.response.headers_dropped";
+    public static readonly AttributeName GatewayResponseHeadersDropped = AttributeName.Of("gateway.response.headers_dropped");
 
     /// <summary>Request header names (lower-case) in the order received, names only: a client fingerprint.</summary>
-    public const string GatewayRequestHeaderOrder = "gateway.request.header_order";
+    public static readonly AttributeName GatewayRequestHeaderOrder = AttributeName.Of("gateway.request.header_order");
 
     /// <summary>Header names left out of <see cref="GatewayRequestHeaderOrder"/> by <c>HeaderLogging:MaxHeaders</c> (only when &gt; 0).</summary>
-    public const string GatewayRequestHeaderOrderDropped = "gateway.request.header_order_dropped";
+    public static readonly AttributeName GatewayRequestHeaderOrderDropped = AttributeName.Of("gateway.request.header_order_dropped");
 
     /// <summary>Present when the request carried <c>Forwarded</c> or <c>X-Forwarded-For</c>: whether a trusted proxy sent it and it was used.</summary>
-    public const string GatewayForwardedTrusted = "gateway.forwarded.trusted";
+    public static readonly AttributeName GatewayForwardedTrusted = AttributeName.Of("gateway.forwarded.trusted");
 
     /// <summary>Present when a forwarding claim is contradicted: comma-separated reasons (<c>untrusted-peer</c>, <c>malformed</c>, <c>ttl-far</c>).</summary>
-    public const string GatewayForwardedMismatch = "gateway.forwarded.mismatch";
+    public static readonly AttributeName GatewayForwardedMismatch = AttributeName.Of("gateway.forwarded.mismatch");
 
     /// <summary>Time from the request's arrival to the end of the response, in milliseconds (access record only).</summary>
-    public const string GatewayRequestDurationMs = "gateway.request.duration_ms";
+    public static readonly AttributeName GatewayRequestDurationMs = AttributeName.Of("gateway.request.duration_ms");
 
     /// <summary><c>wire.observed</c>.</summary>
-    public const string WireObserved = "wire.observed";
+    public static readonly AttributeName WireObserved = AttributeName.Of("wire.observed");
 
     /// <summary><c>wire.ip.ttl</c>.</summary>
-    public const string WireIpTtl = "wire.ip.ttl";
+    public static readonly AttributeName WireIpTtl = AttributeName.Of("wire.ip.ttl");
 
     /// <summary><c>wire.ip.dscp</c>.</summary>
-    public const string WireIpDscp = "wire.ip.dscp";
+    public static readonly AttributeName WireIpDscp = AttributeName.Of("wire.ip.dscp");
 
     /// <summary><c>wire.ip.ecn</c>.</summary>
-    public const string WireIpEcn = "wire.ip.ecn";
+    public static readonly AttributeName WireIpEcn = AttributeName.Of("wire.ip.ecn");
 
     /// <summary><c>wire.tcp.window</c>.</summary>
-    public const string WireTcpWindow = "wire.tcp.window";
+    public static readonly AttributeName WireTcpWindow = AttributeName.Of("wire.tcp.window");
 
     /// <summary><c>wire.tcp.mss</c>.</summary>
-    public const string WireTcpMss = "wire.tcp.mss";
+    public static readonly AttributeName WireTcpMss = AttributeName.Of("wire.tcp.mss");
 
     /// <summary><c>wire.tcp.wscale</c>.</summary>
-    public const string WireTcpWscale = "wire.tcp.wscale";
+    public static readonly AttributeName WireTcpWscale = AttributeName.Of("wire.tcp.wscale");
 
     /// <summary><c>wire.tcp.options</c>.</summary>
-    public const string WireTcpOptions = "wire.tcp.options";
+    public static readonly AttributeName WireTcpOptions = AttributeName.Of("wire.tcp.options");
 
     /// <summary><c>wire.conn.packets_in</c>.</summary>
-    public const string WireConnPacketsIn = "wire.conn.packets_in";
+    public static readonly AttributeName WireConnPacketsIn = AttributeName.Of("wire.conn.packets_in");
 
     /// <summary><c>wire.conn.packets_out</c>.</summary>
-    public const string WireConnPacketsOut = "wire.conn.packets_out";
+    public static readonly AttributeName WireConnPacketsOut = AttributeName.Of("wire.conn.packets_out");
 
     /// <summary><c>wire.conn.bytes_in</c>.</summary>
-    public const string WireConnBytesIn = "wire.conn.bytes_in";
+    public static readonly AttributeName WireConnBytesIn = AttributeName.Of("wire.conn.bytes_in");
 
     /// <summary><c>wire.conn.bytes_out</c>.</summary>
-    public const string WireConnBytesOut = "wire.conn.bytes_out";
+    public static readonly AttributeName WireConnBytesOut = AttributeName.Of("wire.conn.bytes_out");
 
     // Wire schema v2 (issue 3): handshake, life of the connection, per request, events.
 
     /// <summary>JA4T fingerprint <c>window_options_mss_wscale</c> of the peer's handshake segment (only with <c>KernelProbe:Ja4t</c>; FoxIO License 1.1).</summary>
-    public const string WireTcpJa4t = "wire.tcp.ja4t";
+    public static readonly AttributeName WireTcpJa4t = AttributeName.Of("wire.tcp.ja4t");
 
     /// <summary>IPv4 don't-fragment bit of the peer's handshake segment (absent for IPv6).</summary>
-    public const string WireIpDf = "wire.ip.df";
+    public static readonly AttributeName WireIpDf = AttributeName.Of("wire.ip.df");
 
     /// <summary>Handshake RTT in microseconds, measured in the kernel.</summary>
-    public const string WireTcpHandshakeRttUs = "wire.tcp.handshake_rtt_us";
+    public static readonly AttributeName WireTcpHandshakeRttUs = AttributeName.Of("wire.tcp.handshake_rtt_us");
 
     /// <summary>Segments the gateway sent again on this connection so far.</summary>
-    public const string WireConnRetransmitsOut = "wire.conn.retransmits_out";
+    public static readonly AttributeName WireConnRetransmitsOut = AttributeName.Of("wire.conn.retransmits_out");
 
     /// <summary>Times the peer's TTL changed mid-connection.</summary>
-    public const string WireIpTtlChanges = "wire.ip.ttl_changes";
+    public static readonly AttributeName WireIpTtlChanges = AttributeName.Of("wire.ip.ttl_changes");
 
     /// <summary><c>peer</c> or <c>gateway</c>, when the connection was reset.</summary>
-    public const string WireConnResetBy = "wire.conn.reset_by";
+    public static readonly AttributeName WireConnResetBy = AttributeName.Of("wire.conn.reset_by");
 
     /// <summary><c>peer</c> or <c>gateway</c>: who sent the first FIN or RST (connection record).</summary>
-    public const string WireConnClosedBy = "wire.conn.closed_by";
+    public static readonly AttributeName WireConnClosedBy = AttributeName.Of("wire.conn.closed_by");
 
     /// <summary>Times the peer's advertised window dropped to zero.</summary>
-    public const string WireConnZeroWindowIn = "wire.conn.zero_window_in";
+    public static readonly AttributeName WireConnZeroWindowIn = AttributeName.Of("wire.conn.zero_window_in");
 
     /// <summary>Times the gateway's advertised window dropped to zero.</summary>
-    public const string WireConnZeroWindowOut = "wire.conn.zero_window_out";
+    public static readonly AttributeName WireConnZeroWindowOut = AttributeName.Of("wire.conn.zero_window_out");
 
     /// <summary>First to latest segment of the connection, in milliseconds (connection record).</summary>
-    public const string WireConnDurationMs = "wire.conn.duration_ms";
+    public static readonly AttributeName WireConnDurationMs = AttributeName.Of("wire.conn.duration_ms");
 
     /// <summary>Segments received for this request.</summary>
-    public const string WireRequestPacketsIn = "wire.request.packets_in";
+    public static readonly AttributeName WireRequestPacketsIn = AttributeName.Of("wire.request.packets_in");
 
     /// <summary>Segments sent for this request.</summary>
-    public const string WireRequestPacketsOut = "wire.request.packets_out";
+    public static readonly AttributeName WireRequestPacketsOut = AttributeName.Of("wire.request.packets_out");
 
     /// <summary>Payload bytes received for this request.</summary>
-    public const string WireRequestBytesIn = "wire.request.bytes_in";
+    public static readonly AttributeName WireRequestBytesIn = AttributeName.Of("wire.request.bytes_in");
 
     /// <summary>Payload bytes sent for this request.</summary>
-    public const string WireRequestBytesOut = "wire.request.bytes_out";
+    public static readonly AttributeName WireRequestBytesOut = AttributeName.Of("wire.request.bytes_out");
 
     /// <summary>Segments sent again during this request.</summary>
-    public const string WireRequestRetransmitsOut = "wire.request.retransmits_out";
+    public static readonly AttributeName WireRequestRetransmitsOut = AttributeName.Of("wire.request.retransmits_out");
 
     /// <summary>Span event / anomaly attribute: <c>in</c> (from the peer) or <c>out</c> (from the gateway).</summary>
-    public const string WireEventDirection = "wire.event.direction";
+    public static readonly AttributeName WireEventDirection = AttributeName.Of("wire.event.direction");
 
     /// <summary>Span event / anomaly attribute: segments the event covered.</summary>
-    public const string WireEventSegments = "wire.event.segments";
+    public static readonly AttributeName WireEventSegments = AttributeName.Of("wire.event.segments");
 
     /// <summary>Span event / anomaly attribute: TCP sequence number of the segment.</summary>
-    public const string WireEventSeq = "wire.event.seq";
+    public static readonly AttributeName WireEventSeq = AttributeName.Of("wire.event.seq");
 
     /// <summary>Span event / anomaly attribute of a TTL change: the TTL before.</summary>
-    public const string WireEventPreviousTtl = "wire.event.previous_ttl";
+    public static readonly AttributeName WireEventPreviousTtl = AttributeName.Of("wire.event.previous_ttl");
 
     /// <summary>The anomaly record's kind (<c>reset</c>, <c>retransmit</c>, <c>ttl_change</c>, <c>zero_window</c>, <c>handshake_incomplete</c>).</summary>
-    public const string WireAnomalyKind = "wire.anomaly.kind";
+    public static readonly AttributeName WireAnomalyKind = AttributeName.Of("wire.anomaly.kind");
 
     /// <summary>For <c>handshake_incomplete</c>: milliseconds since the SYN arrived.</summary>
-    public const string WireAnomalyHandshakeAgeMs = "wire.anomaly.handshake_age_ms";
+    public static readonly AttributeName WireAnomalyHandshakeAgeMs = AttributeName.Of("wire.anomaly.handshake_age_ms");
 
     /// <summary>Requests a connection carried (connection record).</summary>
-    public const string GatewayConnectionRequests = "gateway.connection.requests";
+    public static readonly AttributeName GatewayConnectionRequests = AttributeName.Of("gateway.connection.requests");
 
     /// <summary>Event name of the record of a wire event with no request in flight.</summary>
     public const string AnomalyEvent = "wire.anomaly";
@@ -252,20 +260,20 @@ public static class SemanticConventions
     public const string TelemetryReason = "reason";
 
     /// <summary>Access record: what went wrong upstream (<c>connection_refused</c>, <c>connect_timeout</c>, <c>connection_reset</c>, <c>response_timeout</c>, ...).</summary>
-    public const string GatewayUpstreamError = "gateway.upstream.error";
+    public static readonly AttributeName GatewayUpstreamError = AttributeName.Of("gateway.upstream.error");
 
     /// <summary>Access record: the gateway's local port of the upstream connection (or failed attempt) of the request.</summary>
-    public const string GatewayUpstreamLocalPort = "gateway.upstream.local_port";
+    public static readonly AttributeName GatewayUpstreamLocalPort = AttributeName.Of("gateway.upstream.local_port");
 
     /// <summary>Access record: segments the gateway sent on that upstream connection (SYNs, for a failed connect).</summary>
-    public const string GatewayUpstreamPacketsOut = "gateway.upstream.packets_out";
+    public static readonly AttributeName GatewayUpstreamPacketsOut = AttributeName.Of("gateway.upstream.packets_out");
 
     /// <summary>Access record: segments the gateway received on that upstream connection (a RST, for a refused connect).</summary>
-    public const string GatewayUpstreamPacketsIn = "gateway.upstream.packets_in";
+    public static readonly AttributeName GatewayUpstreamPacketsIn = AttributeName.Of("gateway.upstream.packets_in");
 
     /// <summary>Access record: segments the gateway sent again on that upstream connection (SYN retransmissions).</summary>
-    public const string GatewayUpstreamRetransmitsOut = "gateway.upstream.retransmits_out";
+    public static readonly AttributeName GatewayUpstreamRetransmitsOut = AttributeName.Of("gateway.upstream.retransmits_out");
 
     /// <summary>Access record: <c>peer</c> or <c>gateway</c> when the upstream connection was reset.</summary>
-    public const string GatewayUpstreamResetBy = "gateway.upstream.reset_by";
+    public static readonly AttributeName GatewayUpstreamResetBy = AttributeName.Of("gateway.upstream.reset_by");
 }

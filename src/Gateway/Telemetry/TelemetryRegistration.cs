@@ -49,7 +49,7 @@ internal static class TelemetryRegistration
             var sinks = new List<TelemetrySink>(sp.GetServices<TelemetrySink>());
             if (traces is not null)
             {
-                sinks.Add(new OtlpSink(TelemetrySignal.Traces, encoder, new OtlpTransport(traces), BatchOf(traces), loss));
+                sinks.Add(new OtlpSink(TelemetrySignal.Traces, encoder, new OtlpTransport(traces), traces.Batch, loss));
             }
 
             // DESIGN: OTLP when configured, otherwise the embedded sink (unless asked for both).
@@ -65,7 +65,7 @@ internal static class TelemetryRegistration
 
             if (logs is not null)
             {
-                sinks.Add(new OtlpSink(TelemetrySignal.Logs, encoder, new OtlpTransport(logs), BatchOf(logs), loss));
+                sinks.Add(new OtlpSink(TelemetrySignal.Logs, encoder, new OtlpTransport(logs), logs.Batch, loss));
             }
 
             return new RecordPipeline(sinks);
@@ -94,16 +94,5 @@ internal static class TelemetryRegistration
                         otlp.MetricIntervalMilliseconds));
                 }
             });
-    }
-
-    private static BatchOptions BatchOf(OtlpExportSettings settings) =>
-        new(settings.Batch.MaxQueueSize, settings.Batch.MaxExportBatchSize, settings.Batch.ScheduleDelay, settings.Batch.ExportTimeout);
-
-    /// <summary>Starts nothing; flushes and stops the record pipeline when the host stops.</summary>
-    private sealed class RecordPipelineLifetime(RecordPipeline pipeline) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public async Task StopAsync(CancellationToken cancellationToken) => await pipeline.DisposeAsync().ConfigureAwait(false);
     }
 }

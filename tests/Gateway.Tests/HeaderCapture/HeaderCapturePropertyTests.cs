@@ -69,7 +69,7 @@ public sealed class HeaderCapturePropertyTests
             policy.CaptureRequest(dictionary, attributes);
 
             var captured = attributes.Where(a => a.Key.StartsWith(SemanticConventions.HttpRequestHeaderPrefix, StringComparison.Ordinal)).ToList();
-            var dropped = (long?)attributes.Find(SemanticConventions.GatewayRequestHeadersDropped) ?? 0;
+            var dropped = (long?)attributes.Find(SemanticConventions.GatewayRequestHeadersDropped.Name) ?? 0;
             var eligible = dictionary.Keys.Count(k => settings.Request.Mode == HeaderLoggingMode.All
                 || settings.Request.Allowlist!.Contains(k, StringComparer.OrdinalIgnoreCase));
 

@@ -65,12 +65,18 @@ public sealed class SamplingHostTests
             {
                 if (context.Request.Path.StartsWithSegments(prefix))
                 {
-                    context.Features.Set<IWireAnomalyFeature>(new WireAnomalyFeature { Anomaly = true });
+                    context.Features.Set<IWireAnomalyFeature>(new AnomalyFlag { Anomaly = true });
                 }
 
                 return nextMiddleware(context);
             });
             next(app);
         };
+    }
+
+    /// <summary>A flag set by a middleware in front of the gateway's own.</summary>
+    private sealed class AnomalyFlag : IWireAnomalyFeature
+    {
+        public bool Anomaly { get; set; }
     }
 }

@@ -15,7 +15,7 @@ public sealed class AttributeListTests
             { "wire.observed", true },
             { "gateway.request.duration_ms", 1.25 },
         };
-        attributes.AddSingleton(AttributeNames.UrlPath, "/one");
+        attributes.AddSingleton(SemanticConventions.UrlPath, "/one");
 
         Assert.Equal(["http.request.method", "http.response.status_code", "http.request.header.accept", "wire.observed", "gateway.request.duration_ms", "url.path"],
             attributes.Select(a => a.Key));

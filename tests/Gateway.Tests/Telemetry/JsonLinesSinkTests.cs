@@ -25,7 +25,7 @@ public sealed class JsonLinesSinkTests : IDisposable
             span.TraceId = traceId;
             span.SpanId = spanId;
             span.Attributes.Add("http.request.header.x-evil", new[] { "a\r\nb\u001b\u2028\ud800" });
-            span.Attributes.Add(AttributeNames.WireObserved, false);
+            span.Attributes.Add(SemanticConventions.WireObserved, false);
             record.HasLog = true;
             record.Log.EventName = SemanticConventions.AccessEvent;
             record.Log.TraceId = traceId;
@@ -62,7 +62,7 @@ public sealed class JsonLinesSinkTests : IDisposable
             record.HasLog = true;
             record.Log.EventName = SemanticConventions.ConnectionEvent;
             record.Log.Body = "connection closed";
-            record.Log.Attributes.Add(AttributeNames.WireObserved, false);
+            record.Log.Attributes.Add(SemanticConventions.WireObserved, false);
             pipeline.Submit(record);
         }
 

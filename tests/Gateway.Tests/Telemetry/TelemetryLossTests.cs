@@ -70,7 +70,7 @@ public sealed class TelemetryLossTests
         var sink = new ScriptedSink(loss, maxQueue: 100, maxBatch: 1);
         var pool = new RecordPool();
         var first = Access(pool);
-        first.AddSpan().Attributes.Add(AttributeNames.UrlPath, "/a");
+        first.AddSpan().Attributes.Add(SemanticConventions.UrlPath, "/a");
         await using (var pipeline = new RecordPipeline([sink]))
         {
             sink.Exported = new TaskCompletionSource();
@@ -112,7 +112,7 @@ public sealed class TelemetryLossTests
         var record = pool.Rent();
         record.HasLog = true;
         record.Log.EventName = SemanticConventions.AccessEvent;
-        record.Log.Attributes.Add(AttributeNames.WireObserved, false);
+        record.Log.Attributes.Add(SemanticConventions.WireObserved, false);
         return record;
     }
 

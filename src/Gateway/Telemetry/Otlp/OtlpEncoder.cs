@@ -27,26 +27,6 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     /// <summary>The resource every request carries (service.name and the rest).</summary>
     public AttributeList Resource { get; } = resource;
 
-    /// <summary>Writes an <c>ExportTraceServiceRequest</c> of the spans of <paramref name="records"/>; returns how many.</summary>
-    public int WriteTraces(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records) => Write(writer, records, TelemetrySignal.Traces);
-
-    /// <summary>Writes an <c>ExportLogsServiceRequest</c> of the log records of <paramref name="records"/>; returns how many.</summary>
-    public int WriteLogs(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records) => Write(writer, records, TelemetrySignal.Logs);
-
-    /// <summary>Writes the export request of <paramref name="signal"/> (traces or logs) for <paramref name="records"/>; returns how many items.</summary>
-    public int Write(ProtoWriter writer, IReadOnlyList<TelemetryRecord> records, TelemetrySignal signal)
-    {
-        var envelope = Begin(writer, signal);
-        var count = 0;
-        foreach (var record in records)
-        {
-            count += Write(writer, record, signal);
-        }
-
-        End(writer, envelope);
-        return count;
-    }
-
     /// <summary>
     /// Starts an <c>ExportTraceServiceRequest</c> or an <c>ExportLogsServiceRequest</c>: the
     /// resource and the scope, then the items follow (<see cref="Write(ProtoWriter, TelemetryRecord, TelemetrySignal)"/>,
@@ -57,7 +37,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         var resource = writer.BeginMessage(1);
         WriteResource(writer);
         var scope = writer.BeginMessage(2);
-        WriteScope(writer, signal == TelemetrySignal.Traces ? SemanticConventions.ActivitySourceName : RecordCategory);
+        WriteScope(writer, signal == TelemetrySignal.Traces ? SemanticConventions.SpanScopeName : RecordCategory);
         return new Envelope(resource, scope);
     }
 

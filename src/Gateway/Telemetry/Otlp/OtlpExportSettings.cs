@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.Telemetry.Records;
 using Microsoft.Extensions.Configuration;
 
 namespace Gateway.Telemetry.Otlp;
@@ -26,7 +27,7 @@ internal sealed class OtlpExportSettings
         IReadOnlyList<KeyValuePair<string, string>> headers,
         TimeSpan timeout,
         OtlpCompression compression,
-        OtlpBatchSettings batch)
+        BatchOptions batch)
     {
         Signal = signal;
         Protocol = protocol;
@@ -56,7 +57,7 @@ internal sealed class OtlpExportSettings
     public OtlpCompression Compression { get; }
 
     /// <summary>The queue and batch limits of the processor that feeds the exporter.</summary>
-    public OtlpBatchSettings Batch { get; }
+    public BatchOptions Batch { get; }
 
     /// <summary>
     /// Reads the settings of <paramref name="signal"/>; null when neither <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
@@ -96,11 +97,11 @@ internal sealed class OtlpExportSettings
 
         var batch = new BatchReader(configuration, names.BatchPrefix, problems);
         var queueSize = batch.Count("MAX_QUEUE_SIZE", 2048);
-        var batchSettings = new OtlpBatchSettings(
-            TimeSpan.FromMilliseconds(batch.Milliseconds("SCHEDULE_DELAY", names.DefaultScheduleDelay, allowZero: true)),
-            TimeSpan.FromMilliseconds(batch.Milliseconds("EXPORT_TIMEOUT", 30_000, allowZero: false)),
+        var batchSettings = new BatchOptions(
             queueSize,
-            Math.Min(batch.Count("MAX_EXPORT_BATCH_SIZE", 512), queueSize));
+            Math.Min(batch.Count("MAX_EXPORT_BATCH_SIZE", 512), queueSize),
+            TimeSpan.FromMilliseconds(batch.Milliseconds("SCHEDULE_DELAY", names.DefaultScheduleDelay, allowZero: true)),
+            TimeSpan.FromMilliseconds(batch.Milliseconds("EXPORT_TIMEOUT", 30_000, allowZero: false)));
 
         if (problems.Count > 0)
         {

@@ -9,7 +9,7 @@ namespace Gateway.Telemetry.Records;
 /// <c>KeyValue.key</c> field ready to copy, and the JSON property name already escaped.
 /// </summary>
 /// <remarks>
-/// The names of the schema are static fields (<see cref="AttributeNames"/>); header names
+/// The names of the schema are static fields (<see cref="SemanticConventions"/>); header names
 /// are derived once per distinct header and cached by the header policy. <see cref="Of"/>
 /// caches every other name up to a bound, so that a client sending random names cannot
 /// grow it.

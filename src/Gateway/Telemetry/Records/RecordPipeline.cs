@@ -36,9 +36,6 @@ internal sealed class RecordPipeline : IAsyncDisposable
         record.Release();
     }
 
-    /// <summary>Exports what is queued in every sink now (bounded by their timeouts).</summary>
-    public Task FlushAsync() => Task.WhenAll(_sinks.Select(s => s.FlushAsync()));
-
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

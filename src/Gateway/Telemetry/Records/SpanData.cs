@@ -1,28 +1,5 @@
 namespace Gateway.Telemetry.Records;
 
-/// <summary>OTLP span kinds the gateway emits (values of <c>Span.SpanKind</c>).</summary>
-internal enum SpanKindCode
-{
-    /// <summary>The request from the client.</summary>
-    Server = 2,
-
-    /// <summary>One attempt to the backend.</summary>
-    Client = 3,
-}
-
-/// <summary>OTLP status codes (values of <c>Status.StatusCode</c>).</summary>
-internal enum SpanStatusCode
-{
-    /// <summary>No status set.</summary>
-    Unset = 0,
-
-    /// <summary>The operation failed.</summary>
-    Error = 2,
-}
-
-/// <summary>A span event: a kernel event that happened while the span ran.</summary>
-internal sealed record SpanEventData(string Name, long TimeUnixNano, AttributeList Attributes);
-
 /// <summary>
 /// One span as the exporters write it. Pooled with its <see cref="TelemetryRecord"/>:
 /// <see cref="Reset"/> keeps the attribute storage for the next request.

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Gateway.Telemetry.Records;
 
 /// <summary>
@@ -98,46 +96,4 @@ internal sealed class TelemetryRecord
         Log.Reset();
         _pool?.Return(this);
     }
-}
-
-/// <summary>A bounded pool of <see cref="TelemetryRecord"/>s.</summary>
-internal sealed class RecordPool(int maxRetained = 4096)
-{
-    private readonly ConcurrentQueue<TelemetryRecord> _free = new();
-    private int _count;
-
-    /// <summary>A clean record.</summary>
-    public TelemetryRecord Rent()
-    {
-        if (_free.TryDequeue(out var record))
-        {
-            Interlocked.Decrement(ref _count);
-            return record;
-        }
-
-        return new TelemetryRecord(this);
-    }
-
-    /// <summary>Takes back a recycled record (or lets the collector have it when the pool is full).</summary>
-    public void Return(TelemetryRecord record)
-    {
-        if (Interlocked.Increment(ref _count) <= maxRetained)
-        {
-            _free.Enqueue(record);
-        }
-        else
-        {
-            Interlocked.Decrement(ref _count);
-        }
-    }
-}
-
-/// <summary>Wall-clock time as OTLP writes it.</summary>
-internal static class UnixTime
-{
-    /// <summary>Now, in nanoseconds since the Unix epoch.</summary>
-    public static long NowNanos() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-
-    /// <summary>The UTC time of <paramref name="unixNanos"/>.</summary>
-    public static DateTime ToDateTime(long unixNanos) => new(DateTime.UnixEpoch.Ticks + (unixNanos / 100), DateTimeKind.Utc);
 }

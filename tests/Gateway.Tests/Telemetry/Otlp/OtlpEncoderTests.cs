@@ -28,7 +28,7 @@ public sealed class OtlpEncoderTests
         var record = Request(out var server, out var client);
         var writer = new ProtoWriter(16);
 
-        Assert.Equal(2, Encoder.WriteTraces(writer, [record]));
+        Assert.Equal(2, Encode(TelemetrySignal.Traces, writer, [record]));
 
         var request = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray());
         var resource = Assert.Single(request.ResourceSpans);
@@ -76,7 +76,7 @@ public sealed class OtlpEncoderTests
         var record = Request(out var server, out _);
         var writer = new ProtoWriter();
 
-        Assert.Equal(1, Encoder.WriteLogs(writer, [record]));
+        Assert.Equal(1, Encode(TelemetrySignal.Logs, writer, [record]));
 
         var request = ExportLogsServiceRequest.Parser.ParseFrom(writer.Written.ToArray());
         var scope = Assert.Single(Assert.Single(request.ResourceLogs).ScopeLogs);
@@ -101,8 +101,8 @@ public sealed class OtlpEncoderTests
         var logs = new ProtoWriter();
         var fresh = new ProtoWriter();
 
-        Encoder.WriteTraces(spans, [record]);
-        Encoder.WriteLogs(logs, [record]);
+        Encode(TelemetrySignal.Traces, spans, [record]);
+        Encode(TelemetrySignal.Logs, logs, [record]);
         var span = ExportTraceServiceRequest.Parser.ParseFrom(spans.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0];
         var log = ExportLogsServiceRequest.Parser.ParseFrom(logs.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
 
@@ -111,7 +111,7 @@ public sealed class OtlpEncoderTests
 
         // A change to the list drops what was kept: the next encoding has the new attribute.
         server.Attributes.Add("test.added", 1L);
-        Encoder.WriteLogs(fresh, [record]);
+        Encode(TelemetrySignal.Logs, fresh, [record]);
         var changed = ExportLogsServiceRequest.Parser.ParseFrom(fresh.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
         Assert.Equal(1, Value(changed.Attributes, "test.added").IntValue);
     }
@@ -128,9 +128,9 @@ public sealed class OtlpEncoderTests
         two.Attributes.Add("test.after", 2L);
         var writer = new ProtoWriter();
 
-        Encoder.WriteTraces(writer, [first, second]);
+        Encode(TelemetrySignal.Traces, writer, [first, second]);
         var logs = new ProtoWriter();
-        Encoder.WriteLogs(logs, [second]);
+        Encode(TelemetrySignal.Logs, logs, [second]);
 
         var spans = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans;
         foreach (var (span, after) in new[] { (spans[0], 1L), (spans[2], 2L) })
@@ -157,7 +157,7 @@ public sealed class OtlpEncoderTests
         record.Log.SetAccessSummary("GET", path, "a=1", 503, 12.345);
         var writer = new ProtoWriter();
 
-        Encoder.WriteLogs(writer, [record]);
+        Encode(TelemetrySignal.Logs, writer, [record]);
 
         var log = ExportLogsServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
         Assert.Equal($"GET {path}?a=1 503 12.3ms", log.Body.StringValue);
@@ -204,7 +204,7 @@ public sealed class OtlpEncoderTests
         record.ExportSpans = false;
         var writer = new ProtoWriter();
 
-        Assert.Equal(0, Encoder.WriteTraces(writer, [record]));
+        Assert.Equal(0, Encode(TelemetrySignal.Traces, writer, [record]));
         Assert.Empty(Assert.Single(ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans).ScopeSpans.Single().Spans);
     }
 
@@ -215,7 +215,7 @@ public sealed class OtlpEncoderTests
         server.Attributes.Add("http.request.header.x-big", new string('x', 3 << 20));
         var writer = new ProtoWriter(16);
 
-        Encoder.WriteTraces(writer, [record]);
+        Encode(TelemetrySignal.Traces, writer, [record]);
 
         var span = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0];
         Assert.Equal(3 << 20, Text(span.Attributes, "http.request.header.x-big").Length);
@@ -248,7 +248,7 @@ public sealed class OtlpEncoderTests
         span.Attributes.Add("test.double", length / 3.0);
         var writer = new ProtoWriter(8);
 
-        Encoder.WriteTraces(writer, [record]);
+        Encode(TelemetrySignal.Traces, writer, [record]);
 
         var decoded = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes;
         Assert.Equal(text, Text(decoded, "test.string"));
@@ -276,8 +276,8 @@ public sealed class OtlpEncoderTests
         var spans = new ProtoWriter(8);
         var logs = new ProtoWriter(8);
 
-        Encoder.WriteTraces(spans, [record]);
-        Encoder.WriteLogs(logs, [record]);
+        Encode(TelemetrySignal.Traces, spans, [record]);
+        Encode(TelemetrySignal.Logs, logs, [record]);
 
         var span = ExportTraceServiceRequest.Parser.ParseFrom(spans.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0];
         var log = ExportLogsServiceRequest.Parser.ParseFrom(logs.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
@@ -309,7 +309,7 @@ public sealed class OtlpEncoderTests
         span.Attributes.Add("test.after", 7L);
         var writer = new ProtoWriter(8);
 
-        Encoder.WriteTraces(writer, [record]);
+        Encode(TelemetrySignal.Traces, writer, [record]);
 
         var decoded = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes;
         Assert.Equal(text, Text(decoded, "test.string"));
@@ -328,11 +328,25 @@ public sealed class OtlpEncoderTests
         span.Attributes.AddSingleton(AttributeName.Of("test.single"), new string('z', 126) + "\udc00");
         var writer = new ProtoWriter(8);
 
-        Encoder.WriteTraces(writer, [record]);
+        Encode(TelemetrySignal.Traces, writer, [record]);
 
         var decoded = ExportTraceServiceRequest.Parser.ParseFrom(writer.Written.ToArray()).ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes;
         Assert.Equal("x\ufffdy", Text(decoded, "test.string"));
         Assert.Equal([new string('z', 126) + "\ufffd"], Value(decoded, "test.single").ArrayValue.Values.Select(v => v.StringValue));
+    }
+
+    // One export request of the records' items, as a sink writes it (envelope, items, end); returns how many items.
+    private static int Encode(TelemetrySignal signal, ProtoWriter writer, IReadOnlyList<TelemetryRecord> records)
+    {
+        var envelope = Encoder.Begin(writer, signal);
+        var count = 0;
+        foreach (var record in records)
+        {
+            count += OtlpEncoder.Write(writer, record, signal);
+        }
+
+        OtlpEncoder.End(writer, envelope);
+        return count;
     }
 
     private static TelemetryRecord Request(out SpanData server, out SpanData client)
@@ -350,14 +364,14 @@ public sealed class OtlpEncoderTests
         server.StartUnixNano = UnixTime.NowNanos();
         server.EndUnixNano = server.StartUnixNano + 1_500_000;
         server.SetError("upstream said no");
-        server.Attributes.Add(AttributeNames.HttpRequestMethod, "GET");
-        server.Attributes.Add(AttributeNames.HttpResponseStatusCode, 502L);
+        server.Attributes.Add(SemanticConventions.HttpRequestMethod, "GET");
+        server.Attributes.Add(SemanticConventions.HttpResponseStatusCode, 502L);
         server.Attributes.Add("test.negative", -3L);
-        server.Attributes.Add(AttributeNames.WireObserved, true);
-        server.Attributes.Add(AttributeNames.GatewayRequestDurationMs, 1.5);
+        server.Attributes.Add(SemanticConventions.WireObserved, true);
+        server.Attributes.Add(SemanticConventions.GatewayRequestDurationMs, 1.5);
         server.Attributes.Add("http.request.header.x-many", new[] { "a", "b\ud800" });
         server.Attributes.AddSingleton(AttributeName.Of("http.request.header.x-one"), "only");
-        server.Attributes.Add(AttributeNames.ErrorType, (string?)null);
+        server.Attributes.Add(SemanticConventions.ErrorType, (string?)null);
         var details = new AttributeList { { "wire.event.direction", "in" } };
         Assert.True(server.TryAddEvent(new SpanEventData("wire.reset", server.StartUnixNano + 10, details), server.Generation));
 

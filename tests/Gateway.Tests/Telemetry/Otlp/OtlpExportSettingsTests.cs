@@ -1,5 +1,6 @@
 using Gateway.Telemetry;
 using Gateway.Telemetry.Otlp;
+using Gateway.Telemetry.Records;
 using Microsoft.Extensions.Configuration;
 
 namespace Gateway.Tests.Telemetry.Otlp;
@@ -40,8 +41,8 @@ public sealed class OtlpExportSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(10), traces.Timeout);
         Assert.Equal(OtlpCompression.None, traces.Compression);
         Assert.Empty(traces.Headers);
-        Assert.Equal(new OtlpBatchSettings(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), 2048, 512), traces.Batch);
-        Assert.Equal(new OtlpBatchSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 2048, 512), logs.Batch);
+        Assert.Equal(new BatchOptions(2048, 512, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)), traces.Batch);
+        Assert.Equal(new BatchOptions(2048, 512, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)), logs.Batch);
     }
 
     [Theory]
@@ -139,10 +140,10 @@ public sealed class OtlpExportSettingsTests
             ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "64"));
 
         Assert.Equal(
-            new OtlpBatchSettings(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(4), 100, 100),
+            new BatchOptions(100, 100, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(4)),
             OtlpExportSettings.For(configuration, TelemetrySignal.Traces)!.Batch);
         Assert.Equal(
-            new OtlpBatchSettings(TimeSpan.Zero, TimeSpan.FromSeconds(30), 2048, 64),
+            new BatchOptions(2048, 64, TimeSpan.Zero, TimeSpan.FromSeconds(30)),
             OtlpExportSettings.For(configuration, TelemetrySignal.Logs)!.Batch);
     }
 

@@ -2,11 +2,12 @@ using System.Globalization;
 using System.Net;
 using Gateway.Configuration;
 using Gateway.Correlation;
+using Gateway.Telemetry;
 using Gateway.Telemetry.Records;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.Telemetry;
+namespace Gateway.Requests;
 
 /// <summary>
 /// Kestrel connection middleware: when a downstream connection ends, writes its
@@ -48,12 +49,12 @@ internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, Con
         var record = records.Rent();
         var attributes = record.Log.Attributes;
         attributes.AddConnection(tuple, privacy);
-        attributes.Add(AttributeNames.GatewayConnectionRequests, (long)requests);
+        attributes.Add(SemanticConventions.GatewayConnectionRequests, (long)requests);
         attributes.AddWire(facts);
         if (facts is { } closed)
         {
-            attributes.Add(AttributeNames.WireConnDurationMs, Math.Round(closed.DurationMs, 3));
-            attributes.AddIfPresent(AttributeNames.WireConnClosedBy, closed.ClosedBy);
+            attributes.Add(SemanticConventions.WireConnDurationMs, Math.Round(closed.DurationMs, 3));
+            attributes.AddIfPresent(SemanticConventions.WireConnClosedBy, closed.ClosedBy);
         }
 
         // The body names the peer too: through the same privacy setting as the attributes.

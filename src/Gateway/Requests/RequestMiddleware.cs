@@ -6,19 +6,21 @@ using Gateway.Correlation;
 using Gateway.Forwarding;
 using Gateway.HeaderCapture;
 using Gateway.Sampling;
+using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
-using Gateway.Telemetry.Records;
 using Yarp.ReverseProxy.Model;
 
-namespace Gateway.Telemetry;
+namespace Gateway.Requests;
 
 /// <summary>
-/// The first middleware: one server span per request and, at its end, the access record
-/// carrying the same attributes, including what the wire view saw on the downstream
-/// connection.
+/// The first middleware, which drives one request through the feature rooms: the policy
+/// snapshot, header capture, correlation with the wire, sampling, and at the end one server
+/// span and the access record, submitted to the record pipeline. The feature rooms know
+/// nothing of each other; this is where they meet.
 /// </summary>
 /// <remarks>
 /// <code>
@@ -29,14 +31,14 @@ namespace Gateway.Telemetry;
 ///   5. sampling decides; record kept ─► submitted (server span, client spans, access record); dropped ─► back to the pool
 /// </code>
 /// </remarks>
-internal sealed partial class ServerSpanMiddleware(
+internal sealed partial class RequestMiddleware(
     RequestDelegate next,
     IWireView wireView,
     ConnectionLedger ledger,
     PolicySnapshotSource policies,
     RecordPipeline records,
     WireMetrics wireMetrics,
-    ILogger<ServerSpanMiddleware> logger)
+    ILogger<RequestMiddleware> logger)
 {
     // "GET {**catch-all}" and the like, built once per method and route template.
     private static readonly ConcurrentDictionary<(string Method, string Template), string> SpanNames = new();
@@ -64,6 +66,8 @@ internal sealed partial class ServerSpanMiddleware(
 
         var record = RequestRecord.For(telemetry, policies.Current, span, HeaderOrderRecorder.Take(context.Request.Protocol));
         context.Features.Set(record);
+        // The upstream leg writes its client spans through its own room's view of the record.
+        context.Features.Set<IUpstreamRecordFeature>(record);
         // One set by an earlier middleware (the correlation layer, a test) is kept, so that its flag counts.
         var anomaly = context.Features.Get<IWireAnomalyFeature>();
         if (anomaly is null)
@@ -132,32 +136,32 @@ internal sealed partial class ServerSpanMiddleware(
         }
 
         var attributes = span.Attributes;
-        attributes.Add(AttributeNames.HttpRequestMethod, request.Method);
-        attributes.Add(AttributeNames.UrlScheme, request.Scheme);
-        attributes.Add(AttributeNames.UrlPath, path);
-        attributes.AddIfPresent(AttributeNames.UrlQuery, query);
-        attributes.AddIfPresent(AttributeNames.HttpRoute, template);
-        attributes.Add(AttributeNames.HttpResponseStatusCode, (long)status);
-        attributes.AddIfPresent(AttributeNames.NetworkProtocolVersion, ProtocolVersion(request.Protocol));
+        attributes.Add(SemanticConventions.HttpRequestMethod, request.Method);
+        attributes.Add(SemanticConventions.UrlScheme, request.Scheme);
+        attributes.Add(SemanticConventions.UrlPath, path);
+        attributes.AddIfPresent(SemanticConventions.UrlQuery, query);
+        attributes.AddIfPresent(SemanticConventions.HttpRoute, template);
+        attributes.Add(SemanticConventions.HttpResponseStatusCode, (long)status);
+        attributes.AddIfPresent(SemanticConventions.NetworkProtocolVersion, ProtocolVersion(request.Protocol));
         if (request.Headers.UserAgent.Count > 0)
         {
-            attributes.AddIfPresent(AttributeNames.UserAgentOriginal,
+            attributes.AddIfPresent(SemanticConventions.UserAgentOriginal,
                 capture.IsRedacted(HeaderNames.UserAgent) ? SemanticConventions.RedactedValue : capture.Limit(request.Headers.UserAgent.ToString()));
         }
 
         if (tuple is { } client)
         {
             var verdict = snapshot.Identity.Resolve(client.PeerAddress, client.PeerPort, request.Headers["Forwarded"], request.Headers["X-Forwarded-For"], wire);
-            attributes.Add(AttributeNames.ClientAddress, snapshot.Anonymizer.Apply(verdict.ClientAddress));
+            attributes.Add(SemanticConventions.ClientAddress, snapshot.Anonymizer.Apply(verdict.ClientAddress));
             if (verdict.ClientPort is { } clientPort)
             {
-                attributes.Add(AttributeNames.ClientPort, (long)clientPort);
+                attributes.Add(SemanticConventions.ClientPort, (long)clientPort);
             }
 
             if (verdict.Claimed)
             {
-                attributes.Add(AttributeNames.GatewayForwardedTrusted, verdict.Trusted);
-                attributes.AddIfPresent(AttributeNames.GatewayForwardedMismatch, verdict.Mismatch);
+                attributes.Add(SemanticConventions.GatewayForwardedTrusted, verdict.Trusted);
+                attributes.AddIfPresent(SemanticConventions.GatewayForwardedMismatch, verdict.Mismatch);
             }
         }
 
@@ -175,9 +179,9 @@ internal sealed partial class ServerSpanMiddleware(
 
         if (proxy is not null)
         {
-            attributes.Add(AttributeNames.GatewayRouteId, proxy.Route.Config.RouteId);
-            attributes.AddIfPresent(AttributeNames.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
-            attributes.AddIfPresent(AttributeNames.GatewayDestinationId, proxy.ProxiedDestination?.DestinationId);
+            attributes.Add(SemanticConventions.GatewayRouteId, proxy.Route.Config.RouteId);
+            attributes.AddIfPresent(SemanticConventions.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
+            attributes.AddIfPresent(SemanticConventions.GatewayDestinationId, proxy.ProxiedDestination?.DestinationId);
         }
 
         var forwarderError = ForwarderErrors.Of(context);
@@ -185,10 +189,10 @@ internal sealed partial class ServerSpanMiddleware(
             : failure is not null ? failure.GetType().FullName
             : status >= 500 ? status.ToString(CultureInfo.InvariantCulture)
             : null;
-        attributes.AddIfPresent(AttributeNames.ErrorType, errorType);
+        attributes.AddIfPresent(SemanticConventions.ErrorType, errorType);
         if (record.UpstreamOutcome is { } upstream)
         {
-            attributes.AddUpstreamOutcome(upstream);
+            upstream.AddTo(attributes);
         }
 
         if (tuple is null)
@@ -233,7 +237,7 @@ internal sealed partial class ServerSpanMiddleware(
             span.SetError(forwarderError is not null ? ForwarderErrors.Describe(forwarderError) : failure?.Message);
         }
 
-        attributes.Add(AttributeNames.GatewayRequestDurationMs, Math.Round(milliseconds, 3));
+        attributes.Add(SemanticConventions.GatewayRequestDurationMs, Math.Round(milliseconds, 3));
         span.EndUnixNano = UnixTime.NowNanos();
 
         var log = record.Telemetry.Log;
@@ -270,14 +274,14 @@ internal sealed partial class ServerSpanMiddleware(
     {
         if (request.Host.HasValue)
         {
-            attributes.Add(AttributeNames.ServerAddress, request.Host.Host);
+            attributes.Add(SemanticConventions.ServerAddress, request.Host.Host);
             var port = request.Host.Port ?? (request.IsHttps ? 443 : 80);
-            attributes.Add(AttributeNames.ServerPort, (long)port);
+            attributes.Add(SemanticConventions.ServerPort, (long)port);
         }
         else if (tuple is { } local)
         {
-            attributes.Add(AttributeNames.ServerAddress, local.LocalAddress.ToString());
-            attributes.Add(AttributeNames.ServerPort, (long)local.LocalPort);
+            attributes.Add(SemanticConventions.ServerAddress, local.LocalAddress.ToString());
+            attributes.Add(SemanticConventions.ServerPort, (long)local.LocalPort);
         }
     }
 

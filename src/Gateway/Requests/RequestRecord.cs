@@ -1,7 +1,10 @@
 using Gateway.Configuration;
+using Gateway.Forwarding;
+using Gateway.Sampling;
+using Gateway.Telemetry;
 using Gateway.Telemetry.Records;
 
-namespace Gateway.Telemetry;
+namespace Gateway.Requests;
 
 /// <summary>
 /// The per-request state of the access record, kept in <c>HttpContext.Features</c> from the
@@ -12,9 +15,10 @@ namespace Gateway.Telemetry;
 /// <remarks>
 /// Pooled with its <see cref="TelemetryRecord"/> (<see cref="For"/>): nothing reads it once the
 /// first middleware has returned. It is also the request's <see cref="IWireAnomalyFeature"/>
-/// unless an earlier middleware set one.
+/// unless an earlier middleware set one, and its <see cref="IUpstreamRecordFeature"/>, through which
+/// the upstream leg adds its client spans.
 /// </remarks>
-internal sealed class RequestRecord : Sampling.IWireAnomalyFeature
+internal sealed class RequestRecord : IWireAnomalyFeature, IUpstreamRecordFeature
 {
     private RequestRecord(TelemetryRecord telemetry) => Telemetry = telemetry;
 
@@ -43,7 +47,7 @@ internal sealed class RequestRecord : Sampling.IWireAnomalyFeature
     public string[]? HeaderOrder { get; set; }
 
     /// <summary>What went wrong upstream, for the access record; null when forwarding succeeded (or did not start).</summary>
-    public Forwarding.UpstreamOutcome? UpstreamOutcome { get; set; }
+    public UpstreamOutcome? UpstreamOutcome { get; set; }
 
     /// <summary>The request state of <paramref name="telemetry"/> (kept with it in the pool), started afresh.</summary>
     public static RequestRecord For(TelemetryRecord telemetry, PolicySnapshot snapshot, SpanData server, string[]? headerOrder)

@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
-using Gateway.Correlation;
+using Gateway.Telemetry;
 using KernelProbe;
 
-namespace Gateway.Telemetry;
+namespace Gateway.Correlation;
 
 /// <summary>
 /// The wire view's metrics (meter <c>Gateway.Wire</c>): the probe's per-CPU
@@ -41,7 +41,7 @@ internal sealed class WireMetrics : IDisposable
     }
 
     /// <summary>Counts one anomaly record of <paramref name="kind"/>.</summary>
-    public void Anomaly(string kind) => anomalies.Add(1, new KeyValuePair<string, object?>(SemanticConventions.WireAnomalyKind, kind));
+    public void Anomaly(string kind) => anomalies.Add(1, new KeyValuePair<string, object?>(SemanticConventions.WireAnomalyKind.Name, kind));
 
     /// <summary>Counts one access record with incomplete wire facts; <paramref name="reason"/> null means complete.</summary>
     public void Incomplete(string? reason)
@@ -81,5 +81,5 @@ internal sealed class WireMetrics : IDisposable
         }
     }
 
-    internal static string SnakeCase(ProbeStat stat) => Forwarding.UpstreamErrors.Snake(stat.ToString());
+    internal static string SnakeCase(ProbeStat stat) => Telemetry.SnakeCase.Of(stat.ToString());
 }

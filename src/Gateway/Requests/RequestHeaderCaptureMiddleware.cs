@@ -2,7 +2,7 @@ using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Model;
 
-namespace Gateway.HeaderCapture;
+namespace Gateway.Requests;
 
 /// <summary>
 /// Runs right after routing, before the proxy pipeline: the route is known, so its policy

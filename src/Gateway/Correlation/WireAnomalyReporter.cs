@@ -1,13 +1,13 @@
 using System.Globalization;
 using Gateway.Configuration;
-using Gateway.Correlation;
+using Gateway.Telemetry;
 using Gateway.Telemetry.Records;
 using KernelProbe;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Gateway.Telemetry;
+namespace Gateway.Correlation;
 
 /// <summary>
 /// Writes a <c>wire.anomaly</c> record for every kernel event that happened on a
@@ -63,7 +63,7 @@ internal sealed partial class WireAnomalyReporter(
             var privacy = view is KernelWireView kernel && kernel.IsUpstream(tuple) ? null : policies.Current.Anonymizer;
             var record = records.Rent();
             var attributes = record.Log.Attributes;
-            attributes.Add(AttributeNames.WireAnomalyKind, anomaly.Kind);
+            attributes.Add(SemanticConventions.WireAnomalyKind, anomaly.Kind);
             attributes.AddConnection(tuple, privacy);
             attributes.AddRange(anomaly.Details);
             var shown = privacy is { IsActive: true }
@@ -91,7 +91,7 @@ internal sealed partial class WireAnomalyReporter(
             {
                 var tuple = new ConnectionTuple(flow.LocalAddress, flow.LocalPort, flow.PeerAddress, flow.PeerPort);
                 Report(new WireAnomaly(WireEventKinds.HandshakeIncomplete, tuple,
-                    [new(SemanticConventions.WireAnomalyHandshakeAgeMs, (long)age.TotalMilliseconds)]));
+                    [new(SemanticConventions.WireAnomalyHandshakeAgeMs.Name, (long)age.TotalMilliseconds)]));
             }
 
             ulong dropped = kernel.Probe.Statistics()[ProbeStat.EventDropped];
@@ -106,16 +106,5 @@ internal sealed partial class WireAnomalyReporter(
         {
             Log.ReportFailed(logger, e);
         }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = GatewayEventIds.TelemetryFailed, EventName = "WireAnomalyReportFailed", Level = LogLevel.Warning,
-            Message = "Writing a wire.anomaly record failed; the gateway keeps serving")]
-        public static partial void ReportFailed(ILogger logger, Exception error);
-
-        [LoggerMessage(EventId = GatewayEventIds.WireEventsDropped, EventName = nameof(GatewayEventIds.WireEventsDropped), Level = LogLevel.Warning,
-            Message = "The probe's ring buffer was full: {Dropped} kernel event(s) lost since the last report ({Total} in all; metric gateway.probe.events.dropped); counters in records are unaffected")]
-        public static partial void EventsDropped(ILogger logger, ulong dropped, ulong total);
     }
 }

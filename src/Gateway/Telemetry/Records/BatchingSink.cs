@@ -1,0 +1,255 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Gateway.Telemetry.Records;
+
+/// <summary>
+/// The queue, the loop and the loss counting of a sink whose queued unit is a
+/// <typeparamref name="TItem"/>: the record itself (<see cref="RecordSink"/>) or its bytes,
+/// encoded when it was offered (<see cref="EncodingSink"/>).
+/// </summary>
+internal abstract class BatchingSink<TItem> : TelemetrySink
+{
+    private readonly ConcurrentQueue<TItem> _queue = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TelemetryLoss _loss;
+    private readonly List<TItem> _batch = [];
+    private Task? _loop;
+    private int _pendingItems;
+    private int _wakeRequested;
+    private int _flushRequested;
+
+    /// <summary>A sink named <paramref name="exporter"/> for <paramref name="signal"/>.</summary>
+    protected BatchingSink(string exporter, TelemetrySignal signal, BatchOptions options, TelemetryLoss loss)
+        : base(exporter, signal, options) => _loss = loss;
+
+    /// <inheritdoc />
+    public sealed override void Start() => _loop ??= Task.Run(RunAsync);
+
+    /// <inheritdoc />
+    public sealed override void Offer(TelemetryRecord record)
+    {
+        var items = ItemsOf(record);
+        if (items == 0)
+        {
+            return;
+        }
+
+        var pending = Interlocked.Add(ref _pendingItems, items);
+        if (pending > Options.MaxQueueSize || _stop.IsCancellationRequested)
+        {
+            Interlocked.Add(ref _pendingItems, -items);
+            _loss.OnQueueFull(Signal, Exporter, items);
+            return;
+        }
+
+        bool ready;
+        TItem item;
+        try
+        {
+            ready = Take(record, items, out item!);
+        }
+        catch (Exception)
+        {
+            // A record this sink cannot write (an encoder fault) is lost, and counted as such.
+            Interlocked.Add(ref _pendingItems, -items);
+            _loss.OnExportFailed(Signal, Exporter, items, calls: 0);
+            return;
+        }
+
+        if (!ready)
+        {
+            return;
+        }
+
+        _queue.Enqueue(item!);
+        // Queued records go once a batch's worth is waiting.
+        if (pending >= Options.MaxBatchSize)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>Queues a whole batch, closed on the offering thread or by the loop; it goes at once.</summary>
+    protected void Queue(TItem batch)
+    {
+        _queue.Enqueue(batch);
+        Wake();
+    }
+
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+        {
+            _wake.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public sealed override async Task FlushAsync()
+    {
+        var deadline = Stopwatch.StartNew();
+        while ((!_queue.IsEmpty || HasOpenItem) && deadline.Elapsed < Options.ExportTimeout && _loop is { IsCompleted: false })
+        {
+            Volatile.Write(ref _flushRequested, 1);
+            if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+            {
+                _wake.Release();
+            }
+
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public sealed override async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await FlushAsync().ConfigureAwait(false);
+        _stop.Cancel();
+        _wake.Release();
+        if (_loop is { } loop)
+        {
+            await loop.WaitAsync(Options.ExportTimeout).ConfigureAwait(false);
+        }
+
+        // Whatever is still queued cannot be exported any more.
+        CloseOpenItems(final: true);
+
+        while (_queue.TryDequeue(out var left))
+        {
+            var items = ItemsIn(left);
+            Interlocked.Add(ref _pendingItems, -items);
+            _loss.OnExportFailed(Signal, Exporter, items, calls: 0);
+            Free(left);
+        }
+
+        await DisposeCoreAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Takes what this sink keeps of <paramref name="record"/> (its <paramref name="items"/> items), on
+    /// the offering thread; true with the <paramref name="item"/> to queue, false when it went into
+    /// an item still open (which <see cref="Queue"/> or <see cref="CloseOpenItems"/> queues once closed).
+    /// </summary>
+    protected abstract bool Take(TelemetryRecord record, int items, out TItem? item);
+
+    /// <summary>True when each item is a whole batch, exported on its own as soon as it is queued.</summary>
+    protected virtual bool ItemIsBatch => false;
+
+    /// <summary>True while an item holds records but is not queued yet.</summary>
+    protected virtual bool HasOpenItem => false;
+
+    /// <summary>
+    /// Closes the open items that hold records (the delay is up, a flush, the end) and queues them
+    /// (<see cref="Queue"/>); <paramref name="final"/>: the last call, when nothing offers any more.
+    /// </summary>
+    protected virtual void CloseOpenItems(bool final)
+    {
+    }
+
+    /// <summary>The number of items <paramref name="item"/> stands for.</summary>
+    protected abstract int ItemsIn(TItem item);
+
+    /// <summary>Gives back what <see cref="Take"/> held, once the item is exported or dropped.</summary>
+    protected abstract void Free(TItem item);
+
+    /// <summary>Exports one batch of <paramref name="items"/> items; returns how many were delivered.</summary>
+    protected abstract Task<ExportOutcome> ExportAsync(IReadOnlyList<TItem> batch, int items, CancellationToken cancellationToken);
+
+    /// <summary>Releases the exporter's own resources.</summary>
+    protected virtual ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
+
+    private async Task RunAsync()
+    {
+        var stopping = _stop.Token;
+        while (true)
+        {
+            var woken = false;
+            try
+            {
+                woken = await _wake.WaitAsync(Options.ScheduledDelay, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            Volatile.Write(ref _wakeRequested, 0);
+            // A full item woke the loop: the open ones keep filling. Otherwise (the delay is up, a flush, the end) they go too.
+            if (!woken || stopping.IsCancellationRequested || Interlocked.Exchange(ref _flushRequested, 0) == 1)
+            {
+                CloseOpenItems(final: false);
+            }
+
+            while (TakeBatch(out var items))
+            {
+                await ExportBatchAsync(items).ConfigureAwait(false);
+            }
+
+            if (stopping.IsCancellationRequested && _queue.IsEmpty && !HasOpenItem)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool TakeBatch(out int items)
+    {
+        _batch.Clear();
+        items = 0;
+        while (items < Options.MaxBatchSize && _queue.TryDequeue(out var item))
+        {
+            _batch.Add(item);
+            items += ItemsIn(item);
+            if (ItemIsBatch)
+            {
+                break;
+            }
+        }
+
+        Interlocked.Add(ref _pendingItems, -items);
+        return _batch.Count > 0;
+    }
+
+    private async Task ExportBatchAsync(int items)
+    {
+        ExportOutcome outcome;
+        try
+        {
+            // At shutdown the export still gets its timeout; the loop's token only ends waiting.
+            outcome = await ExportAsync(_batch, items, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            outcome = ExportOutcome.Failed;
+        }
+        finally
+        {
+            foreach (var item in _batch)
+            {
+                Free(item);
+            }
+
+            _batch.Clear();
+        }
+
+        if (outcome.Success)
+        {
+            _loss.OnExported(Signal, Exporter, items - (int)outcome.Rejected);
+            if (outcome.Rejected > 0)
+            {
+                _loss.OnRejected(Signal, Exporter, outcome.Rejected);
+            }
+        }
+        else
+        {
+            _loss.OnExportFailed(Signal, Exporter, items);
+        }
+    }
+}
