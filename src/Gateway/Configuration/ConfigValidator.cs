@@ -30,7 +30,7 @@ public static class ConfigValidator
     public static readonly IReadOnlyList<string> TopLevelKeys =
     [
         "ReverseProxy", HeaderLoggingSettings.SectionName, SamplingSettings.SectionName, ClientIdentitySettings.SectionName,
-        KernelProbeSettings.SectionName, TelemetrySettings.SectionName, DemoSettings.SectionName, UpstreamSettings.SectionName, RulesSectionName, AlertSettings.SectionName,
+        KernelProbeSettings.SectionName, TelemetrySettings.SectionName, DemoSettings.SectionName, UpstreamSettings.SectionName, HealthSettings.SectionName, RulesSectionName, AlertSettings.SectionName,
         "Logging", "Urls", "AllowedHosts", "Kestrel",
     ];
 
@@ -44,6 +44,7 @@ public static class ConfigValidator
     private static readonly string[] TelemetryKeys = ["JsonLines", "Console", "LossReportIntervalSeconds"];
     private static readonly string[] JsonLinesKeys = ["Path", "Enabled"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
+    private static readonly string[] HealthKeys = ["Urls", "LogProbes", "StuckAfterSeconds"];
     private static readonly string[] UpstreamKeys = ["ConnectTimeoutSeconds"];
     private static readonly string[] RuleKeys = ["Condition", "Actions", "Status", "Routes", "FailClosed", "AlertIntervalSeconds"];
     private static readonly string[] AlertKeys = ["IntervalSeconds", "Webhook"];
@@ -69,6 +70,7 @@ public static class ConfigValidator
         CheckKernelProbe(configuration.GetSection(KernelProbeSettings.SectionName), errors);
         CheckTelemetry(configuration.GetSection(TelemetrySettings.SectionName), errors);
         CheckDemo(configuration.GetSection(DemoSettings.SectionName), errors);
+        CheckHealth(configuration.GetSection(HealthSettings.SectionName), errors);
         var upstream = configuration.GetSection(UpstreamSettings.SectionName);
         CheckKnownKeys(upstream, UpstreamKeys, errors);
         CheckInt(upstream.GetSection("ConnectTimeoutSeconds"), 1, 300, errors);
@@ -373,6 +375,24 @@ public static class ConfigValidator
             && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && uri.Port > 0))
         {
             errors.Add(url.Path, $"{Quote(value)} is not an http URL with a port", "use e.g. \"http://127.0.0.1:5080\"");
+        }
+    }
+
+    private static void CheckHealth(IConfigurationSection section, Errors errors)
+    {
+        CheckKnownKeys(section, HealthKeys, errors);
+        CheckBool(section.GetSection("LogProbes"), errors);
+        CheckInt(section.GetSection("StuckAfterSeconds"), 1, 3600, errors);
+        var urls = section.GetSection("Urls");
+        foreach (var value in (urls.Value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // Kestrel's wildcards (http://*:9090, http://+:9090) are no URI hosts: check them as 0.0.0.0.
+            var candidate = value.Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal).Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal);
+            if (!(Uri.TryCreate(candidate, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && candidate.Count(c => c == ':') >= 2))
+            {
+                errors.Add(urls.Path, $"{Quote(value)} is not an http URL with a port",
+                    "use e.g. \"http://0.0.0.0:9090\" (a port apart from the proxy's; several separated by ;)");
+            }
         }
     }
 

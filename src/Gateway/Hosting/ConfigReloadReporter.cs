@@ -10,7 +10,7 @@ namespace Gateway.Hosting;
 internal sealed partial class ConfigReloadReporter(ILogger<ConfigReloadReporter> logger)
 {
     /// <summary>Sections read once at start: a change is reported, not applied.</summary>
-    public static readonly IReadOnlyList<string> RestartOnlySections = ["KernelProbe", "Telemetry", "Demo", "Urls", "Kestrel", "Alerts:Webhook"];
+    public static readonly IReadOnlyList<string> RestartOnlySections = ["KernelProbe", "Telemetry", "Demo", "Health", "Urls", "Kestrel", "Alerts:Webhook"];
 
     private const int ListedKeys = 10;
 

@@ -2,6 +2,7 @@ using Gateway.Configuration;
 using Gateway.Correlation;
 using Gateway.Demo;
 using Gateway.Forwarding;
+using Gateway.Health;
 using Gateway.HeaderCapture;
 using Gateway.Requests;
 using Gateway.Telemetry;
@@ -39,12 +40,15 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly DemoSettings _demo;
     private readonly ValidatedJsonConfigurationSource _fileSource;
     private readonly PolicySnapshotSource _policies;
+    private readonly HealthSettings _health;
     private DemoBackend? _demoBackend;
+    private HealthServer? _healthServer;
     private bool _disposed;
 
-    private GatewayHost(WebApplication app, GatewayCommandLine commandLine, DemoSettings demo, ValidatedJsonConfigurationSource fileSource, PolicySnapshotSource policies)
+    private GatewayHost(WebApplication app, GatewayCommandLine commandLine, DemoSettings demo, HealthSettings health, ValidatedJsonConfigurationSource fileSource, PolicySnapshotSource policies)
     {
         _app = app;
+        _health = health;
         CommandLine = commandLine;
         _demo = demo;
         _fileSource = fileSource;
@@ -65,6 +69,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>The reloadable policies in force.</summary>
     public PolicySnapshotSource Policies => _policies;
+
+    /// <summary>The health endpoints' addresses when <c>Health:Urls</c> is set; empty otherwise.</summary>
+    public IReadOnlyCollection<string> HealthAddresses => _healthServer?.Addresses ?? [];
 
     /// <summary>The demo backend's addresses when started with <c>--demo</c>; empty otherwise.</summary>
     public IReadOnlyCollection<string> DemoAddresses => _demoBackend?.Addresses ?? [];
@@ -96,6 +103,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
         var telemetry = Bind<TelemetrySettings>(builder.Configuration, TelemetrySettings.SectionName);
         var demo = Bind<DemoSettings>(builder.Configuration, DemoSettings.SectionName);
+        var health = Bind<HealthSettings>(builder.Configuration, HealthSettings.SectionName);
         CheckSinkPath(telemetry, configPath);
 
         var services = builder.Services;
@@ -103,6 +111,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var policies = new PolicySnapshotSource(builder.Configuration);
         services.AddSingleton(policies);
         services.AddWireView();
+        services.AddGatewayHealth(builder.Configuration);
         AddForwarding(services, builder.Configuration);
         try
         {
@@ -137,9 +146,12 @@ public sealed class GatewayHost : IAsyncDisposable
         try
         {
             var reporter = ActivatorUtilities.CreateInstance<ConfigReloadReporter>(app.Services);
+            var monitor = app.Services.GetRequiredService<HealthMonitor>();
+            monitor.ConfigurationLoaded(configPath);
             if (fileSource.Provider is { } provider)
             {
                 provider.Reloaded += reporter.Report;
+                provider.Reloaded += outcome => monitor.ConfigurationReloaded(outcome.Applied, outcome.Errors);
             }
 
             // Start the probe now, before Kestrel creates its listen sockets: a probe that
@@ -166,7 +178,7 @@ public sealed class GatewayHost : IAsyncDisposable
                 throw new GatewayStartupException(ReverseProxyErrors(e.InnerException, configPath));
             }
 
-            return new GatewayHost(app, commandLine, demo, fileSource, policies);
+            return new GatewayHost(app, commandLine, demo, health, fileSource, policies);
         }
         catch
         {
@@ -187,10 +199,18 @@ public sealed class GatewayHost : IAsyncDisposable
             _demoBackend = await DemoBackend.StartAsync(_demo.BackendUrl, cancellationToken).ConfigureAwait(false);
         }
 
+        // Before the proxy: a probe during start gets "starting" (503), not a refused connection.
+        if (!string.IsNullOrWhiteSpace(_health.Urls))
+        {
+            var logger = Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Health");
+            _healthServer = await HealthServer.StartAsync(_health.Urls, Services.GetRequiredService<HealthMonitor>(), logger, _health.LogProbes, cancellationToken).ConfigureAwait(false);
+        }
+
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var wire = Services.GetRequiredService<IWireView>();
         var demo = _demoBackend is null ? "" : $"; demo backend on {string.Join(", ", _demoBackend.Addresses)}";
+        demo += _healthServer is null ? "" : $"; health on {string.Join(", ", _healthServer.Addresses)}";
         // The reason was logged once as a warning; the ready line only states the mode.
         var wireState = wire.IsActive ? "wire view on" : "wire view off";
         Console.Out.WriteLine($"Gateway ready: listening on {string.Join(", ", Addresses)} (config {CommandLine.ConfigPath}{demo}; {wireState})");
@@ -220,10 +240,16 @@ public sealed class GatewayHost : IAsyncDisposable
         _disposed = true;
         try
         {
+            // The probes answer "draining" while the proxy stops; they go last.
             await _app.StopAsync().ConfigureAwait(false);
         }
         finally
         {
+            if (_healthServer is not null)
+            {
+                await _healthServer.DisposeAsync().ConfigureAwait(false);
+            }
+
             _policies.Dispose();
             _fileSource.Provider?.Dispose();
             await _app.DisposeAsync().ConfigureAwait(false);

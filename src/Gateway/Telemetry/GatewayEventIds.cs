@@ -56,4 +56,13 @@ internal static class GatewayEventIds
 
     /// <summary>An exporter that had failed delivers again.</summary>
     public const int TelemetryExportResumed = 303;
+
+    /// <summary>The Linux capabilities the process holds, said once at start.</summary>
+    public const int Capabilities = 400;
+
+    /// <summary>Where the health endpoints listen.</summary>
+    public const int HealthListening = 401;
+
+    /// <summary>One health probe answered (only with Health:LogProbes).</summary>
+    public const int HealthProbe = 402;
 }

@@ -17,6 +17,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
     private readonly List<TItem> _batch = [];
     private Task? _loop;
     private int _pendingItems;
+    private long _lastTurn;
     private int _wakeRequested;
     private int _flushRequested;
 
@@ -25,7 +26,17 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         : base(exporter, signal, options) => _loss = loss;
 
     /// <inheritdoc />
-    public sealed override void Start() => _loop ??= Task.Run(RunAsync);
+    public sealed override int PendingItems => Volatile.Read(ref _pendingItems);
+
+    /// <inheritdoc />
+    public sealed override long LastTurnTimestamp => Volatile.Read(ref _lastTurn);
+
+    /// <inheritdoc />
+    public sealed override void Start()
+    {
+        Volatile.Write(ref _lastTurn, Stopwatch.GetTimestamp());
+        _loop ??= Task.Run(RunAsync);
+    }
 
     /// <inheritdoc />
     public sealed override void Offer(TelemetryRecord record)
@@ -181,6 +192,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
             }
 
             Volatile.Write(ref _wakeRequested, 0);
+            Volatile.Write(ref _lastTurn, Stopwatch.GetTimestamp());
             // A full item woke the loop: the open ones keep filling. Otherwise (the delay is up, a flush, the end) they go too.
             if (!woken || stopping.IsCancellationRequested || Interlocked.Exchange(ref _flushRequested, 0) == 1)
             {
@@ -190,6 +202,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
             while (TakeBatch(out var items))
             {
                 await ExportBatchAsync(items).ConfigureAwait(false);
+                Volatile.Write(ref _lastTurn, Stopwatch.GetTimestamp());
             }
 
             if (stopping.IsCancellationRequested && _queue.IsEmpty && !HasOpenItem)

@@ -20,6 +20,9 @@ internal sealed class RecordPipeline : IAsyncDisposable
         }
     }
 
+    /// <summary>The sinks, each behind its own queue (read by the health check).</summary>
+    public IReadOnlyList<TelemetrySink> Sinks => _sinks;
+
     /// <summary>A clean record to fill.</summary>
     public TelemetryRecord Rent() => _pool.Rent();
 

@@ -28,6 +28,12 @@ internal abstract class TelemetrySink : IAsyncDisposable
     /// <summary>How many items of <paramref name="record"/> this sink writes (0: not queued at all).</summary>
     public abstract int ItemsOf(TelemetryRecord record);
 
+    /// <summary>Items offered and not yet exported or dropped (the health check's "is it moving").</summary>
+    public abstract int PendingItems { get; }
+
+    /// <summary>When the export loop last went round or finished an export (<see cref="System.Diagnostics.Stopwatch"/> ticks); 0 before it started.</summary>
+    public abstract long LastTurnTimestamp { get; }
+
     /// <summary>Starts the export loop.</summary>
     public abstract void Start();
 
