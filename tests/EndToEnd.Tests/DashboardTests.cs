@@ -54,6 +54,68 @@ public sealed class DashboardTests
         Assert.False(Directory.Exists($"/proc/{pid}"), $"the dashboard (PID {pid}) still runs after dispose");
     }
 
+    [SkippableFact]
+    public async Task Request_InDashboardPage_BrowserShowsBothSpanNamesAndTheClientsTtl()
+    {
+        Ci.RequireRoot();
+        await using Backend backend = await Backend.StartAsync();
+        await using var dashboard = await AspireDashboard.StartAsync();
+        var env = new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = dashboard.OtlpHttpUrl.ToString(),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
+        };
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, environment: env);
+        string id = Guid.NewGuid().ToString("N");
+        using RawHttpClient client = await RawHttpClient.ConnectAsync(gateway.Url("ipv4"), ttl: 53, tos: 0, mss: 1300);
+        (int status, _) = await client.GetAsync("/browser/check", ("X-Test-Id", id));
+        Assert.Equal(200, status);
+        JsonNode traces = await dashboard.WaitForTelemetryAsync(
+            "traces", t => Spans(t).Count(s => Attribute(s, "http.request.header.x-test-id")?.Contains(id) == true) == 1,
+            TimeSpan.FromSeconds(20));
+        string traceId = (string)Spans(traces).Single(s => Attribute(s, "http.request.header.x-test-id")?.Contains(id) == true)["traceId"]!;
+
+        // The page as a person sees it: what chromium rendered, read through the screenshots' driver.
+        JsonNode page = await BrowserCheck(dashboard.UiUrl, traceId, ["GET {**catch-all}", "HTTP GET 200"], "wire.ip.ttl");
+
+        Assert.Equal(["GET {**catch-all}", "HTTP GET 200"], page["spans"]!.AsArray().Select(n => (string)n!).ToArray());
+        Assert.Equal("53", (string?)page["value"]);
+    }
+
+    private static async Task<JsonNode> BrowserCheck(Uri dashboard, string traceId, string[] spanNames, string attribute)
+    {
+        string browser = Path.Combine(AspireDashboard.RepoRoot, "scripts", "browser");
+        var install = System.Diagnostics.Process.Start("bash", [Path.Combine(browser, "install.sh")])!;
+        await install.WaitForExitAsync();
+        Assert.True(install.ExitCode == 0, "scripts/browser/install.sh failed: chromium and puppeteer-core are needed (scripts/setup.sh installs them)");
+
+        var psi = new System.Diagnostics.ProcessStartInfo("node")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = browser,
+        };
+        foreach (string arg in new[] { Path.Combine(browser, "check-trace.mjs"), dashboard.ToString(), traceId, string.Join(',', spanNames), attribute })
+            psi.ArgumentList.Add(arg);
+        using var node = System.Diagnostics.Process.Start(psi)!;
+        Task<string> stdout = node.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = node.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await node.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            node.Kill(entireProcessTree: true);
+            throw new TimeoutException($"check-trace.mjs did not finish in 90 s:\n{await stderr}");
+        }
+        Assert.True(node.ExitCode == 0, $"check-trace.mjs exited with {node.ExitCode}:\n{await stderr}");
+        return JsonNode.Parse(await stdout)!;
+    }
+
     private static IEnumerable<JsonNode> Spans(JsonNode traces) =>
         traces["data"]!["resourceSpans"]!.AsArray()
             .SelectMany(r => r!["scopeSpans"]!.AsArray())
