@@ -114,6 +114,23 @@ internal sealed class Capture : IDisposable
         get { lock (segments) return segments.ToList(); }
     }
 
+    /// <summary>
+    /// The segments once <paramref name="complete"/> holds for them (at most 5 s): the reader
+    /// thread drains its socket on its own schedule, which on a loaded machine lags the kernel
+    /// record that a test waited for first.
+    /// </summary>
+    public IReadOnlyList<CapturedSegment> WaitUntil(Func<IReadOnlyList<CapturedSegment>, bool> complete)
+    {
+        IReadOnlyList<CapturedSegment> seen = Segments;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (!complete(seen) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+            seen = Segments;
+        }
+        return seen;
+    }
+
     public void Dispose()
     {
         stopping = true;

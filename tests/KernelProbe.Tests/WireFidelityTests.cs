@@ -56,9 +56,8 @@ public sealed class WireFidelityTests : IDisposable
             Exchange(client, server, 300, 5000);
             FlowKey key = FlowKey.FromSocket(server)!.Value;
             FlowRecord rec = WaitForFlow(probe, key, r => r.BytesIn == 300 && r.BytesOut == 5000);
-            Thread.Sleep(100);
 
-            var segments = capture.Segments.Where(s => Belongs(s, key)).ToList();
+            var segments = capture.WaitUntil(seen => Exchanged(seen, key, 300, 5000)).Where(s => Belongs(s, key)).ToList();
             CapturedSegment syn = segments.First(s => !s.Outgoing && s.IsSyn && !s.IsAck);
             AssertHandshake(rec, syn);
             Assert.Equal(ttl, rec.HandshakeTtl);
@@ -101,9 +100,8 @@ public sealed class WireFidelityTests : IDisposable
             Exchange(upstream, accepted, 700, 90);
             FlowKey key = FlowKey.FromSocket(upstream)!.Value;
             FlowRecord rec = WaitForFlow(probe, key, r => r.BytesOut == 700 && r.BytesIn == 90);
-            Thread.Sleep(100);
 
-            var segments = capture.Segments.Where(s => Belongs(s, key)).ToList();
+            var segments = capture.WaitUntil(seen => Exchanged(seen, key, 90, 700)).Where(s => Belongs(s, key)).ToList();
             CapturedSegment synAck = segments.First(s => !s.Outgoing && s.IsSyn && s.IsAck);
             AssertHandshake(rec, synAck);
             Assert.Equal(99, rec.HandshakeTtl);
@@ -137,10 +135,10 @@ public sealed class WireFidelityTests : IDisposable
             Exchange(client, server, 120, 4000);
             FlowKey key = FlowKey.FromSocket(server)!.Value;
             FlowRecord rec = WaitForFlow(probe, key, r => r.BytesIn == 120 && r.BytesOut == 4000);
-            Thread.Sleep(100);
 
             // On lo every packet is captured leaving and arriving: keep the arrivals only.
-            var segments = capture.Segments.Where(s => !s.Outgoing && Belongs(s, key)).ToList();
+            var segments = capture.WaitUntil(seen => ArrivedOnLoopback(seen, key, 120, 4000))
+                .Where(s => !s.Outgoing && Belongs(s, key)).ToList();
             CapturedSegment syn = segments.First(s => s.IsSyn && !s.IsAck && s.SourcePort == key.PeerPort);
             AssertHandshake(rec, syn);
             Assert.Equal(9, rec.HandshakeTtl);
@@ -328,6 +326,25 @@ public sealed class WireFidelityTests : IDisposable
     private static bool Belongs(CapturedSegment s, FlowKey key) =>
         (s.SourcePort == key.PeerPort && s.DestinationPort == key.LocalPort) ||
         (s.SourcePort == key.LocalPort && s.DestinationPort == key.PeerPort);
+
+    // The capture has the flow's handshake and at least the payload the test exchanged each way
+    // (counted from what the test itself sent, not from the record under test).
+    private static bool Exchanged(IReadOnlyList<CapturedSegment> seen, FlowKey key, int bytesIn, int bytesOut)
+    {
+        var flow = seen.Where(s => Belongs(s, key)).ToList();
+        return flow.Any(s => !s.Outgoing && s.IsSyn)
+            && flow.Where(s => !s.Outgoing).Sum(s => s.Payload) >= bytesIn
+            && flow.Where(s => s.Outgoing).Sum(s => s.Payload) >= bytesOut;
+    }
+
+    // On lo each segment is captured leaving and arriving: count the arrivals by their sender.
+    private static bool ArrivedOnLoopback(IReadOnlyList<CapturedSegment> seen, FlowKey key, int bytesIn, int bytesOut)
+    {
+        var arrived = seen.Where(s => !s.Outgoing && Belongs(s, key)).ToList();
+        return arrived.Any(s => s.IsSyn && !s.IsAck && s.SourcePort == key.PeerPort)
+            && arrived.Where(s => s.SourcePort == key.PeerPort).Sum(s => s.Payload) >= bytesIn
+            && arrived.Where(s => s.SourcePort == key.LocalPort).Sum(s => s.Payload) >= bytesOut;
+    }
 
     private WireProbe StartProbe(string interfaceName, Action<ProbeEvent>? onEvent = null)
     {
