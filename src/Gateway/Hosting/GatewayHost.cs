@@ -313,7 +313,7 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
-            .AddConfigFilter<Http11ClusterFilter>()
+            .AddConfigFilter<ClusterVersionDefault>()
             .AddTransforms(transforms =>
             {
                 transforms.AddRequestTransform(TraceContextTransform.Apply);

@@ -4,6 +4,7 @@ using System.Globalization;
 using Gateway.Configuration;
 using Gateway.Correlation;
 using Gateway.Forwarding;
+using Gateway.Grpc;
 using Gateway.HeaderCapture;
 using Gateway.Sampling;
 using Gateway.Telemetry;
@@ -147,6 +148,14 @@ internal sealed partial class RequestMiddleware(
         {
             attributes.AddIfPresent(SemanticConventions.UserAgentOriginal,
                 capture.IsRedacted(HeaderNames.UserAgent) ? SemanticConventions.RedactedValue : capture.Limit(request.Headers.UserAgent.ToString()));
+        }
+
+        if (GrpcCall.Of(context, status) is { } rpc)
+        {
+            attributes.Add(SemanticConventions.RpcSystem, GrpcCall.System);
+            attributes.AddIfPresent(SemanticConventions.RpcService, rpc.Service);
+            attributes.AddIfPresent(SemanticConventions.RpcMethod, rpc.Method);
+            attributes.Add(SemanticConventions.RpcGrpcStatusCode, (long)rpc.StatusCode);
         }
 
         if (tuple is { } client)

@@ -42,8 +42,8 @@ internal static class GatewayEventIds
     /// <summary>One address of an upstream host refused or timed out.</summary>
     public const int UpstreamConnectAttemptFailed = 201;
 
-    /// <summary>A cluster asked for another HTTP version than the forced HTTP/1.1.</summary>
-    public const int UpstreamVersionOverridden = 202;
+    /// <summary>A cluster sets no upstream HTTP version and gets the default, HTTP/1.1.</summary>
+    public const int UpstreamVersionDefaulted = 202;
 
     /// <summary>Building a request's telemetry failed; the request itself was unaffected.</summary>
     public const int TelemetryFailed = 300;

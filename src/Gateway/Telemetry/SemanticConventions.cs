@@ -50,6 +50,18 @@ internal static class SemanticConventions
     /// <summary><c>user_agent.original</c>.</summary>
     public static readonly AttributeName UserAgentOriginal = AttributeName.Of("user_agent.original");
 
+    /// <summary><c>rpc.system</c>: <c>grpc</c> for a gRPC call.</summary>
+    public static readonly AttributeName RpcSystem = AttributeName.Of("rpc.system");
+
+    /// <summary><c>rpc.service</c>: the full service name, e.g. <c>helloworld.Greeter</c>.</summary>
+    public static readonly AttributeName RpcService = AttributeName.Of("rpc.service");
+
+    /// <summary><c>rpc.method</c>: the method name, e.g. <c>SayHello</c>.</summary>
+    public static readonly AttributeName RpcMethod = AttributeName.Of("rpc.method");
+
+    /// <summary><c>rpc.grpc.status_code</c>: the call's gRPC status (0 OK ... 16 UNAUTHENTICATED).</summary>
+    public static readonly AttributeName RpcGrpcStatusCode = AttributeName.Of("rpc.grpc.status_code");
+
     /// <summary><c>client.address</c>.</summary>
     public static readonly AttributeName ClientAddress = AttributeName.Of("client.address");
 

@@ -24,14 +24,15 @@ internal sealed class TestConfig : IDisposable
     /// <summary>
     /// The configuration <see cref="ForBackend"/> writes: <paramref name="sections"/> are more top-level
     /// sections (each followed by a comma), <paramref name="routes"/> more routes before <c>route1</c>
-    /// (each followed by a comma; cluster <c>cluster1</c> and <c>down</c>, an unreachable one, exist).
+    /// (each followed by a comma; cluster <c>cluster1</c> and <c>down</c>, an unreachable one, exist);
+    /// <paramref name="cluster"/> are more settings of <c>cluster1</c> (each preceded by a comma).
     /// </summary>
-    public static string Json(string backendAddress, string headerLogging = """{ "Request": { "Mode": "All" } }""", string sections = "", string routes = "") => $$"""
+    public static string Json(string backendAddress, string headerLogging = """{ "Request": { "Mode": "All" } }""", string sections = "", string routes = "", string cluster = "") => $$"""
         {
           "ReverseProxy": {
             "Routes": { {{routes}} "route1": { "ClusterId": "cluster1", "Match": { "Path": "{**catch-all}" } } },
             "Clusters": {
-              "cluster1": { "Destinations": { "d1": { "Address": "{{backendAddress}}" } } },
+              "cluster1": { "Destinations": { "d1": { "Address": "{{backendAddress}}" } } {{cluster}} },
               "down": { "Destinations": { "d1": { "Address": "http://127.0.0.1:1/" } } }
             }
           },

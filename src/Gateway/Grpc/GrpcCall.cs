@@ -1,0 +1,106 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gateway.Grpc;
+
+/// <summary>
+/// What a finished request says about the gRPC call it carried: the service and method from
+/// its path, and the status the client was given.
+/// </summary>
+/// <param name="Service">The full service name (<c>package.Service</c>); null when the path is not <c>/Service/Method</c>.</param>
+/// <param name="Method">The method name; null with <see cref="Service"/>.</param>
+/// <param name="StatusCode">The gRPC status code (0 OK ... 16 UNAUTHENTICATED).</param>
+internal readonly record struct GrpcCall(string? Service, string? Method, int StatusCode)
+{
+    /// <summary>The <c>CANCELLED</c> status: the client went away before the call ended.</summary>
+    public const int Cancelled = 1;
+
+    /// <summary>The <c>UNKNOWN</c> status.</summary>
+    public const int Unknown = 2;
+
+    /// <summary>The <c>INTERNAL</c> status.</summary>
+    public const int Internal = 13;
+
+    /// <summary>The <c>UNAVAILABLE</c> status.</summary>
+    public const int Unavailable = 14;
+
+    /// <summary>The <c>rpc.system</c> value.</summary>
+    public const string System = "grpc";
+
+    private const string StatusHeader = "grpc-status";
+
+    /// <summary>The call carried by <paramref name="context"/> once its response ended; null when the request is not gRPC.</summary>
+    /// <param name="context">The finished request.</param>
+    /// <param name="status">The HTTP status the client was sent.</param>
+    public static GrpcCall? Of(HttpContext context, int status)
+    {
+        if (!IsGrpc(context.Request.ContentType))
+        {
+            return null;
+        }
+
+        var (service, method) = Split(context.Request.Path.Value);
+        return new GrpcCall(service, method, Status(context, status));
+    }
+
+    /// <summary>True for <c>application/grpc</c> and its <c>+proto</c>, <c>+json</c>, <c>-web</c> forms.</summary>
+    public static bool IsGrpc(string? contentType) =>
+        contentType is not null && contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
+        && (contentType.Length == 16 || contentType[16] is '+' or ';' or '-');
+
+    /// <summary><c>/package.Service/Method</c> split in two; nulls when the path has another shape.</summary>
+    public static (string? Service, string? Method) Split(string? path)
+    {
+        if (path is null || path.Length < 4 || path[0] != '/')
+        {
+            return (null, null);
+        }
+
+        int slash = path.IndexOf('/', 1);
+        if (slash <= 1 || slash == path.Length - 1 || path.IndexOf('/', slash + 1) >= 0)
+        {
+            return (null, null);
+        }
+
+        return (path[1..slash], path[(slash + 1)..]);
+    }
+
+    /// <summary>
+    /// The status the client was given: from the trailers, or from the headers of a trailers-only
+    /// response; CANCELLED when the client went away first; otherwise what a gRPC client makes
+    /// of the HTTP status (the mapping of gRPC's <c>http-grpc-status-mapping.md</c>).
+    /// </summary>
+    private static int Status(HttpContext context, int status)
+    {
+        if (Parse(context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers) is { } fromTrailers)
+        {
+            return fromTrailers;
+        }
+
+        if (Parse(context.Response.Headers) is { } fromHeaders)
+        {
+            return fromHeaders;
+        }
+
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return Cancelled;
+        }
+
+        return status switch
+        {
+            200 => Unknown, // a response that ended without grpc-status
+            400 => Internal,
+            401 => 16,
+            403 => 7,
+            404 => 12,
+            429 or 502 or 503 or 504 => Unavailable,
+            _ => Unknown,
+        };
+    }
+
+    private static int? Parse(IHeaderDictionary? headers) =>
+        headers is not null && headers.TryGetValue(StatusHeader, out var value)
+        && int.TryParse(value.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
+}
