@@ -6,12 +6,13 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Forwarding;
 
 /// <summary>
-/// YARP's client factory with three changes: upstream sockets come from
-/// <see cref="UpstreamConnector"/> (so each one is known to the wire view), the
+/// YARP's client factory with four changes: upstream sockets come from
+/// <see cref="UpstreamConnector"/> (so each one is known to the wire view), a request on an
+/// HTTP/2 connection is joined to it by <see cref="Http2RequestJoin"/>, the
 /// <c>traceparent</c> sent upstream is left to <see cref="TraceContextTransform"/>, and the handlers'
 /// pooled connections are closed when the gateway stops.
 /// </summary>
-internal sealed class GatewayHttpClientFactory(UpstreamConnector connector, IOptionsMonitor<UpstreamSettings> upstream, ILogger<ForwarderHttpClientFactory> logger)
+internal sealed class GatewayHttpClientFactory(UpstreamConnector connector, Http2RequestJoin http2, IOptionsMonitor<UpstreamSettings> upstream, ILogger<ForwarderHttpClientFactory> logger)
     : ForwarderHttpClientFactory(logger), IDisposable
 {
     private readonly Lock _gate = new();
@@ -44,6 +45,8 @@ internal sealed class GatewayHttpClientFactory(UpstreamConnector connector, IOpt
     {
         base.ConfigureHandler(context, handler);
         handler.ConnectCallback = connector.ConnectAsync;
+        // Tells each connection stream its HTTP version; HTTP/2 requests are joined through it.
+        handler.PlaintextStreamFilter = http2.Filter;
         handler.ConnectTimeout = TimeSpan.FromSeconds(upstream.CurrentValue.ConnectTimeoutSeconds);
         // The gateway writes traceparent itself (TraceContextTransform); HttpClient must neither add
         // its own nor remove the one written.

@@ -74,6 +74,9 @@ internal sealed partial class UpstreamAttempt
         get { lock (_gate) { return _multiplexed; } }
     }
 
+    /// <summary>The HTTP version spoken on the connection that carried the request; null when none did or it is unknown.</summary>
+    public Version? HttpVersion => (Volatile.Read(ref _stamped) as UpstreamConnectionStream)?.HttpVersion;
+
     /// <summary>The status code the destination answered with; null when no response arrived.</summary>
     public int? StatusCode
     {
@@ -326,6 +329,7 @@ internal sealed partial class UpstreamAttempt
             attributes.AddConnection(failed);
         }
 
+        attributes.AddIfPresent(AttributeNames.NetworkProtocolVersion, ProtocolVersion(HttpVersion));
         var status = StatusCode;
         if (status is { } code)
         {
@@ -362,6 +366,17 @@ internal sealed partial class UpstreamAttempt
 
         WireEventRouter.Reconcile(span, facts);
     }
+
+    /// <summary><c>network.protocol.version</c> of an HTTP version: <c>1.1</c>, <c>2</c>, <c>3</c>.</summary>
+    internal static string? ProtocolVersion(Version? version) => version switch
+    {
+        null => null,
+        { Major: 1, Minor: 1 } => "1.1",
+        { Major: 1, Minor: 0 } => "1.0",
+        { Major: 2 } => "2",
+        { Major: 3 } => "3",
+        _ => version.ToString(),
+    };
 
     // The destination's address, parsed once per destination model (YARP replaces the model when the configuration changes).
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DestinationModel, Uri?> Destinations = [];

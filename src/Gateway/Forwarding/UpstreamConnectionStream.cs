@@ -164,10 +164,21 @@ internal sealed class UpstreamConnectionStream : Stream
     /// <summary>True once the stream is disposed (the wire view and the ledger have forgotten the connection).</summary>
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
+    /// <summary>
+    /// The HTTP version SocketsHttpHandler speaks on this connection (h2c by prior knowledge, or
+    /// what TLS ALPN chose), told by <see cref="Http2RequestJoin"/> before the first request byte; null until then.
+    /// </summary>
+    public Version? HttpVersion { get; internal set; }
+
+    /// <summary>True when the connection carries several requests at once (HTTP/2 and later): its reads and writes name no request.</summary>
+    public bool Multiplexed => HttpVersion is { Major: >= 2 };
+
     private void Stamp()
     {
         // A read tried after the close (it fails) must not mark a request in flight on a forgotten connection.
-        if (Tuple is { } tuple && !IsClosed)
+        // A multiplexed connection is read and written by SocketsHttpHandler's own loops, whose async flow
+        // belongs to whichever request opened the connection: Http2RequestJoin names its requests instead.
+        if (Tuple is { } tuple && !IsClosed && !Multiplexed)
         {
             UpstreamAttempt.Current?.Stamp(tuple, this);
         }

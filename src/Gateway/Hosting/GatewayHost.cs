@@ -328,6 +328,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.Configure<UpstreamSettings>(configuration.GetSection(UpstreamSettings.SectionName));
         services.AddSingleton<FailedConnectLog>();
         services.AddSingleton<UpstreamConnector>();
+        services.AddSingleton<Http2RequestJoin>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
     }
 

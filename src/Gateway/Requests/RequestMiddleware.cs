@@ -180,6 +180,12 @@ internal sealed partial class RequestMiddleware(
         {
             // The 5-tuple and the handshake facts (the same for every request on the connection), and this request's share of the counters.
             attributes.AddGroup(onConnection.Account(wire, snapshot.Anonymizer, out delta));
+            if (!request.Protocol.StartsWith("HTTP/1", StringComparison.Ordinal))
+            {
+                // HTTP/2 and 3 interleave many requests on the connection: the difference since the
+                // previous request is no one request's share, so none is written (docs/attributes.md).
+                delta = null;
+            }
         }
 
         // Requests that never reached routing (an exception before it) are captured here, under the default policy.

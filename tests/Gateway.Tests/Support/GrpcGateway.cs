@@ -36,14 +36,18 @@ internal sealed class GrpcGateway : IAsyncDisposable
     public const string H2cEndpoint = """ "h2c": { "Url": "http://127.0.0.1:0", "Protocols": "Http2" } """;
 
     /// <summary>Starts the backend and the gateway; <paramref name="endpoints"/> are the gateway's Kestrel endpoints.</summary>
-    public static async Task<GrpcGateway> StartAsync(string endpoints = H2cEndpoint)
+    public static async Task<GrpcGateway> StartAsync(string endpoints = H2cEndpoint, Action<IServiceCollection>? services = null)
     {
         var server = await GrpcTestServer.StartAsync();
         var config = new TestConfig(TestConfig.Json(server.Address,
             sections: $$""" "Kestrel": { "Endpoints": { {{endpoints}} } }, """,
             cluster: ", " + Http2Cluster));
         var spans = new TraceSpanCollector();
-        var host = GatewayHost.Create(["--config", config.ConfigPath], services => services.AddSingleton<global::Gateway.Telemetry.Records.TelemetrySink>(spans));
+        var host = GatewayHost.Create(["--config", config.ConfigPath], registrations =>
+        {
+            registrations.AddSingleton<global::Gateway.Telemetry.Records.TelemetrySink>(spans);
+            services?.Invoke(registrations);
+        });
         await host.StartAsync();
         return new GrpcGateway(server, config, host, spans);
     }
