@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using Gateway.Correlation;
+using Gateway.Hosting;
+using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Forwarding;
+
+/// <summary>WebSockets and server-sent events through the gateway over real sockets, and the records they leave.</summary>
+public sealed class LongLivedStreamTests
+{
+    [Fact]
+    public async Task WebSocket_EchoesThroughTheGateway_RecordsThe101AndTheConnectionTotalsWhenItCloses()
+    {
+        await using var backend = await StreamingBackend.StartAsync();
+        using var config = TestConfig.ForBackend(backend.Address);
+        var view = new RecordingWireView(new WireFacts { Ttl = 64, PacketsIn = 12, PacketsOut = 11, BytesIn = 345, BytesOut = 678 });
+        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"], s => s.AddSingleton<IWireView>(view));
+        await gateway.StartAsync();
+        var id = Guid.NewGuid().ToString("N")[..12];
+
+        using var socket = new ClientWebSocket();
+        var session = Stopwatch.StartNew();
+        await socket.ConnectAsync(new Uri(gateway.Addresses[0].Replace("http://", "ws://", StringComparison.Ordinal) + "/ws/" + id), CancellationToken.None);
+        var buffer = new byte[256];
+        for (int i = 0; i < 3; i++)
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes($"message {i}"), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+            Assert.Equal($"message {i}", Encoding.UTF8.GetString(buffer, 0, received.Count));
+            await Task.Delay(100);
+        }
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        session.Stop();
+
+        // The upgrade's record: status 101, written once the session is over, so its duration is the session's.
+        var record = await JsonLines.WaitForAsync(config.JsonLinesPath, r => r.GetProperty("event").GetString() == "gateway.access"
+            && r.Attributes().GetProperty("url.path").GetString() == "/ws/" + id);
+        Assert.Equal(101, record.Attributes().GetProperty("http.response.status_code").GetInt32());
+        Assert.True(record.HasHeader("http.request.header.upgrade", "websocket"));
+        Assert.InRange(record.Attributes().GetProperty("gateway.request.duration_ms").GetDouble(), 300, session.Elapsed.TotalMilliseconds + 1000);
+
+        // The client's connection ends with the session: its wire.connection record carries the totals.
+        var port = record.Attributes().GetProperty("network.peer.port").GetInt32();
+        var closed = await JsonLines.WaitForAsync(config.JsonLinesPath, r => r.GetProperty("event").GetString() == "wire.connection"
+            && r.Attributes().GetProperty("network.peer.port").GetInt32() == port);
+        Assert.Equal(1, closed.Attributes().GetProperty("gateway.connection.requests").GetInt32());
+        Assert.Equal(345, closed.Attributes().GetProperty("wire.conn.bytes_in").GetInt32());
+        Assert.Equal(678, closed.Attributes().GetProperty("wire.conn.bytes_out").GetInt32());
+    }
+
+    [Fact]
+    public async Task ServerSentEvents_ArriveOneByOneAndTheStreamLeavesOneRecordWhenItEnds()
+    {
+        await using var backend = await StreamingBackend.StartAsync();
+        using var config = TestConfig.ForBackend(backend.Address);
+        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"]);
+        await gateway.StartAsync();
+        var id = Guid.NewGuid().ToString("N")[..12];
+
+        using var client = new HttpClient();
+        var clock = Stopwatch.StartNew();
+        using var response = await client.GetAsync(gateway.Addresses[0] + $"/events/{id}?count=5&gap=150", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("id: 0", await reader.ReadLineAsync());
+        // The first event is through while the backend is still writing: the gateway does not buffer the stream.
+        var firstEvent = clock.Elapsed;
+        var rest = await reader.ReadToEndAsync();
+        var whole = clock.Elapsed;
+        Assert.Contains("data: event 4", rest, StringComparison.Ordinal);
+        Assert.True(whole - firstEvent >= TimeSpan.FromMilliseconds(500), $"first event at {firstEvent}, end at {whole}");
+
+        var record = await JsonLines.WaitForAsync(config.JsonLinesPath, r => r.GetProperty("event").GetString() == "gateway.access"
+            && r.Attributes().GetProperty("url.path").GetString() == "/events/" + id);
+        Assert.True(record.HasHeader("http.response.header.content-type", "text/event-stream"));
+        Assert.True(record.Attributes().GetProperty("gateway.request.duration_ms").GetDouble() >= 600);
+        await Task.Delay(100);
+        Assert.Single(JsonLines.ReadAll(config.JsonLinesPath), r => r.GetProperty("event").GetString() == "gateway.access"
+            && r.Attributes().GetProperty("url.path").GetString() == "/events/" + id);
+    }
+}
