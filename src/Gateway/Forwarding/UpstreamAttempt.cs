@@ -329,7 +329,7 @@ internal sealed partial class UpstreamAttempt
             attributes.AddConnection(failed);
         }
 
-        attributes.AddIfPresent(AttributeNames.NetworkProtocolVersion, ProtocolVersion(HttpVersion));
+        attributes.AddIfPresent(SemanticConventions.NetworkProtocolVersion, ProtocolVersion(HttpVersion));
         var status = StatusCode;
         if (status is { } code)
         {
