@@ -1,11 +1,14 @@
 # Multi-stage image of the gateway. The build stage runs the same commands as
-# the README (scripts/setup.sh, then a dotnet build of the solution, which
-# compiles bpf/ with clang); the runtime image carries only the published
-# gateway, libbpf1 and iproute2.
+# the README (scripts/setup.sh, then a dotnet publish that compiles bpf/ with
+# clang); the runtime image carries only the published gateway, libbpf1 and iproute2.
 #
-# Run it with the capabilities it needs instead of --privileged:
+# Least privilege: the gateway runs as root (uid 0) with EVERY capability dropped
+# except the three the wire view needs; it says at start which ones it holds
+# ("Capabilities held: ..."). Why root-with-three and not a non-root user with file
+# capabilities: docs/deploy.md.
 #   docker run --rm --network host \
-#     --cap-add BPF --cap-add NET_ADMIN --cap-add PERFMON \
+#     --cap-drop ALL --cap-add BPF --cap-add NET_ADMIN --cap-add PERFMON \
+#     --security-opt no-new-privileges \
 #     -v /run/kernel-header-gateway:/run/kernel-header-gateway \
 #     kernel-header-gateway --demo --urls http://0.0.0.0:8080
 # --network host lets the probe see the host's interfaces (configure
@@ -16,6 +19,8 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
 WORKDIR /src
 COPY scripts/ scripts/
+# No browser in the image: chromium is for the tests and screenshots only.
+ENV SETUP_NO_BROWSER=1
 RUN scripts/setup.sh
 COPY . .
 RUN dotnet publish src/Gateway/Gateway.csproj -c Release -o /app --nologo
@@ -26,6 +31,9 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
-EXPOSE 8080
+# Root, on purpose (see above); every capability but BPF, NET_ADMIN, PERFMON is dropped at run time.
+USER 0:0
+EXPOSE 8080 9090
+ENV Health__Urls=http://0.0.0.0:9090
 ENTRYPOINT ["dotnet", "/app/Gateway.dll"]
 CMD ["--urls", "http://0.0.0.0:8080"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the browser driver needs, once: Debian's chromium (through
 # scripts/setup.sh's rule: as root with apt-get) and puppeteer-core from npm
-# (the version in package.json; it never downloads a browser).
+# (the version in package.json; it never downloads a browser), and the npm
+# packages of deploy/check.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if ! command -v chromium >/dev/null 2>&1; then
@@ -17,4 +18,10 @@ fi
 if [ ! -d "$here/node_modules/puppeteer-core" ]; then
     echo "browser: installing puppeteer-core" >&2
     (cd "$here" && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error >&2)
+fi
+# The offline check of deploy/ (YAML parser and the Kubernetes API schemas) is node too.
+check="$here/../../deploy/check"
+if [ ! -d "$check/node_modules/kubernetes-models" ]; then
+    echo "deploy check: installing yaml and kubernetes-models" >&2
+    (cd "$check" && npm install --no-audit --no-fund --loglevel=error >&2)
 fi
