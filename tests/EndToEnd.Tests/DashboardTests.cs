@@ -20,15 +20,7 @@ public sealed class DashboardTests
         int pid = dashboard.Pid;
         try
         {
-            var env = new Dictionary<string, string>
-            {
-                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = dashboard.OtlpGrpcUrl.ToString(),
-                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
-                ["OTEL_SERVICE_NAME"] = "dashboard-e2e",
-                ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
-                ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
-            };
-            await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, environment: env);
+            await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, environment: ExportTo(dashboard, "grpc"));
             string id = Guid.NewGuid().ToString("N");
             using RawHttpClient client = await RawHttpClient.ConnectAsync(gateway.Url("ipv4"), ttl: 41, tos: 0, mss: 1300);
             (int status, _) = await client.GetAsync("/dashboard/check", ("X-Test-Id", id));
@@ -60,14 +52,7 @@ public sealed class DashboardTests
         Ci.RequireRoot();
         await using Backend backend = await Backend.StartAsync();
         await using var dashboard = await AspireDashboard.StartAsync();
-        var env = new Dictionary<string, string>
-        {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = dashboard.OtlpHttpUrl.ToString(),
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
-            ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
-        };
-        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, environment: env);
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, environment: ExportTo(dashboard, "http/protobuf"));
         string id = Guid.NewGuid().ToString("N");
         using RawHttpClient client = await RawHttpClient.ConnectAsync(gateway.Url("ipv4"), ttl: 53, tos: 0, mss: 1300);
         (int status, _) = await client.GetAsync("/browser/check", ("X-Test-Id", id));
@@ -115,6 +100,16 @@ public sealed class DashboardTests
         Assert.True(node.ExitCode == 0, $"check-trace.mjs exited with {node.ExitCode}:\n{await stderr}");
         return JsonNode.Parse(await stdout)!;
     }
+
+    /// <summary>The gateway's environment for exporting to the dashboard over <paramref name="protocol"/>, in batches every 200 ms.</summary>
+    private static Dictionary<string, string> ExportTo(AspireDashboard dashboard, string protocol) => new()
+    {
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = (protocol == "grpc" ? dashboard.OtlpGrpcUrl : dashboard.OtlpHttpUrl).ToString(),
+        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol,
+        ["OTEL_SERVICE_NAME"] = "dashboard-e2e",
+        ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
+    };
 
     private static IEnumerable<JsonNode> Spans(JsonNode traces) =>
         traces["data"]!["resourceSpans"]!.AsArray()

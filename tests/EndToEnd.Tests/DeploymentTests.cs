@@ -51,9 +51,12 @@ public sealed class DeploymentTests
         var env = container["env"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string)e!["value"]!);
         string config = (string)docs.Single(d => (string?)d!["kind"] == "ConfigMap")!["data"]!["gateway.json"]!;
 
-        // The drain the grace period must cover: ASP.NET's 30 s request drain plus the telemetry drain.
+        // The stop the grace period must cover: the preStop pause, ASP.NET's 30 s request drain
+        // (its default ShutdownTimeout) and the telemetry drain (Telemetry:DrainTimeoutSeconds, 5 unless set).
         int grace = (int)deployment["spec"]!["template"]!["spec"]!["terminationGracePeriodSeconds"]!;
-        Assert.True(grace > 30 + int.Parse(env["Telemetry__DrainTimeoutSeconds"]), $"terminationGracePeriodSeconds {grace} is not longer than the drain");
+        int pause = (int)container["lifecycle"]!["preStop"]!["sleep"]!["seconds"]!;
+        int telemetryDrain = env.TryGetValue("Telemetry__DrainTimeoutSeconds", out string? set) ? int.Parse(set) : 5;
+        Assert.True(grace > pause + 30 + telemetryDrain, $"terminationGracePeriodSeconds {grace} is not longer than the stop ({pause} + 30 + {telemetryDrain} s)");
 
         await StartsReady(args, env, config, "k8s");
     }
