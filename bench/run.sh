@@ -12,6 +12,8 @@
 #   4 gw-all     src/Gateway: probe On, header logging, OTLP/HTTP export to bench/OtlpSink
 #   5 nginx      nginx reverse proxy, access log with the same headers (log_format)
 #   6 haproxy    HAProxy, the same headers captured into its log (stdout -> file)
+#   7 yarp-h2    bare YARP, the cluster asking for HTTP/2 (h2c) to the backend's HTTP/2 listener
+#   8 gw-h2      the gateway as row 3 with that cluster: the HTTP/2 join's price is 8 against 3
 #
 # Then, unless switched off: allocated bytes per request of the .NET rows
 # (dotnet-counters), the BPF programs' cost per packet (BPF_PROG_TEST_RUN), and the
@@ -235,6 +237,9 @@ pick_port gw4_port
 pick_port nginx_port
 pick_port haproxy_port
 pick_port sink_port
+pick_port backend_h2_port
+pick_port yarp_h2_port
+pick_port gw_h2_port
 
 mkdir -p "$tmp/nginx-backend" "$tmp/nginx-proxy" "$tmp/logs"
 
@@ -257,6 +262,15 @@ http {
     scgi_temp_path $tmp/nginx-backend/scgi;
     server {
         listen 127.0.0.1:$backend_port backlog=4096;
+        location / {
+            default_type application/json;
+            return 200 '{"ok":true,"service":"bench-backend"}\n';
+        }
+    }
+    # Rows 7-8: the same answer over HTTP/2 in clear text with prior knowledge (h2c; nginx
+    # 1.22 takes "http2" on a listener without ssl as exactly that).
+    server {
+        listen 127.0.0.1:$backend_h2_port http2 backlog=4096;
         location / {
             default_type application/json;
             return 200 '{"ok":true,"service":"bench-backend"}\n';
@@ -351,13 +365,21 @@ reverse_proxy='"ReverseProxy": {
     "Clusters": { "bench": { "Destinations": { "backend": { "Address": "http://127.0.0.1:'$backend_port'/" } } } }
   }'
 printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/bare-yarp.json"
+# Rows 7-8: the cluster asks for HTTP/2 to the h2c listener, as a user fronting a gRPC or h2c backend writes it.
+reverse_proxy_h2='"ReverseProxy": {
+    "Routes": { "bench": { "ClusterId": "bench", "Match": { "Path": "{**catch-all}" } } },
+    "Clusters": { "bench": { "HttpRequest": { "Version": "2", "VersionPolicy": "RequestVersionExact" },
+      "Destinations": { "backend": { "Address": "http://127.0.0.1:'$backend_h2_port'/" } } } }
+  }'
+printf '{\n  %s\n}\n' "$reverse_proxy_h2" >"$tmp/bare-yarp-h2.json"
 # shellcheck source=bench/gateway-config.sh
 . "$repo/bench/gateway-config.sh"
 gateway_config "$tmp/gateway-l7.json" Off "$tmp/logs/gw-l7.jsonl"
 gateway_config "$tmp/gateway-all.json" On "$tmp/logs/gw-all.jsonl"
+reverse_proxy=$reverse_proxy_h2 gateway_config "$tmp/gateway-h2.json" Off "$tmp/logs/gw-h2.jsonl"
 
-rows=(backend yarp gw-l7 gw-all nginx haproxy)
-declare -A row_no=([backend]=1 [yarp]=2 [gw-l7]=3 [gw-all]=4 [nginx]=5 [haproxy]=6)
+rows=(backend yarp gw-l7 gw-all nginx haproxy yarp-h2 gw-h2)
+declare -A row_no=([backend]=1 [yarp]=2 [gw-l7]=3 [gw-all]=4 [nginx]=5 [haproxy]=6 [yarp-h2]=7 [gw-h2]=8)
 declare -A row_label=(
     [backend]="backend alone (nginx, fixed response)"
     [yarp]="bare YARP 2.3.0, no logging"
@@ -365,6 +387,8 @@ declare -A row_label=(
     [gw-all]="gateway: probe On, headers, OTLP"
     [nginx]="nginx proxy + header access log"
     [haproxy]="HAProxy + header capture log"
+    [yarp-h2]="bare YARP, HTTP/2 (h2c) upstream"
+    [gw-h2]="gateway: as row 3, HTTP/2 upstream"
 )
 declare -A row_url=(
     [backend]="http://127.0.0.1:$backend_port/api/bench"
@@ -373,11 +397,14 @@ declare -A row_url=(
     [gw-all]="http://127.0.0.1:$gw4_port/api/bench"
     [nginx]="http://127.0.0.1:$nginx_port/api/bench"
     [haproxy]="http://127.0.0.1:$haproxy_port/api/bench"
+    [yarp-h2]="http://127.0.0.1:$yarp_h2_port/api/bench"
+    [gw-h2]="http://127.0.0.1:$gw_h2_port/api/bench"
 )
 # Row 4 exports its records over OTLP only (the gateway writes JSON lines only when
 # no OTLP endpoint is set, unless Telemetry:JsonLines:Enabled says otherwise).
 declare -A row_log=(
     [gw-l7]="$tmp/logs/gw-l7.jsonl"
+    [gw-h2]="$tmp/logs/gw-h2.jsonl"
     [nginx]="$tmp/logs/nginx-access.log"
     [haproxy]="$tmp/logs/haproxy.log"
 )
@@ -395,6 +422,10 @@ start yarp "$tmp/bare-yarp.out" "${proxy_pin[@]}" dotnet "$bare_dll" --config "$
 row_pid[yarp]=$last_pid
 start gw-l7 "$tmp/gw-l7.out" "${proxy_pin[@]}" dotnet "$gateway_dll" --config "$tmp/gateway-l7.json" --urls "http://127.0.0.1:$gw3_port"
 row_pid[gw-l7]=$last_pid
+start yarp-h2 "$tmp/yarp-h2.out" "${proxy_pin[@]}" dotnet "$bare_dll" --config "$tmp/bare-yarp-h2.json" --urls "http://127.0.0.1:$yarp_h2_port"
+row_pid[yarp-h2]=$last_pid
+start gw-h2 "$tmp/gw-h2.out" "${proxy_pin[@]}" dotnet "$gateway_dll" --config "$tmp/gateway-h2.json" --urls "http://127.0.0.1:$gw_h2_port"
+row_pid[gw-h2]=$last_pid
 gw_all_note=
 if is_root; then
     start gw-all "$tmp/gw-all.out" env \
@@ -406,7 +437,7 @@ if is_root; then
 else
     gw_all_note="row 4 skipped: KernelProbe:Mode=On needs root (CAP_BPF, CAP_NET_ADMIN)"
     say "$gw_all_note"
-    rows=(backend yarp gw-l7 nginx haproxy)
+    rows=(backend yarp gw-l7 nginx haproxy yarp-h2 gw-h2)
 fi
 : >"${row_log[haproxy]}"
 start nginx "$tmp/nginx-proxy.out" "${proxy_pin[@]}" nginx -p "$tmp/nginx-proxy" -c "$tmp/nginx-proxy/nginx.conf"
@@ -517,7 +548,7 @@ warm_dotnet() {
 
 modes=(keepalive close)
 say "warm-up: .NET rows until steady (${warmup_min}-${warmup_max} s each), then ${warmup} s per row and mode; not measured"
-for row in yarp gw-l7 gw-all; do
+for row in yarp gw-l7 gw-all yarp-h2 gw-h2; do
     if [ -n "${row_pid[$row]:-}" ] && [ "$warmup_max" -gt 0 ]; then warm_dotnet "$row"; fi
 done
 if [ "$warmup" -gt 0 ]; then
@@ -570,7 +601,7 @@ if [ "$alloc" -eq 1 ]; then
     fi
     if [ -x "$counters" ]; then
         say "allocation pass: dotnet-counters on the .NET rows, ${duration} s of keep-alive load each"
-        for row in yarp gw-l7 gw-all; do
+        for row in yarp gw-l7 gw-all yarp-h2 gw-h2; do
             [ -n "${row_pid[$row]:-}" ] || continue
             csv=$tmp/alloc-$row.csv
             timeout $((duration + 30)) "${load_pin[@]}" "$counters" collect -p "${row_pid[$row]}" \
@@ -617,7 +648,7 @@ cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo "Load average (1/5/15 min) at the start of the measured rounds: $load_start; at the end: $load_end."
     echo "Placement: $placement."
     echo "Load: wrk -t$wrk_threads -c$connections, ${duration} s per run, $rounds rounds per row and mode, order rotated; medians. Warm-up ${warmup} s per row and mode."
-    for row in yarp gw-l7 gw-all; do
+    for row in yarp gw-l7 gw-all yarp-h2 gw-h2; do
         if [ -n "${warmup_note[$row]:-}" ]; then echo "Warm-up of $row before that: ${warmup_note[$row]}."; fi
     done
     if [ -n "$gw_all_note" ]; then echo "Note: $gw_all_note."; fi
