@@ -41,7 +41,7 @@ public static class ConfigValidator
     private static readonly string[] SamplingRuleKeys = ["RouteId", "PathPrefix", "Method", "Header", "MinStatus", "MinDurationMs"];
     private static readonly string[] ClientIdentityKeys = ["TrustedProxies", "LocalHopLimit", "Privacy", "HashKey"];
     private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds", "EventBufferBytes", "Ja4t"];
-    private static readonly string[] TelemetryKeys = ["JsonLines", "Console", "LossReportIntervalSeconds"];
+    private static readonly string[] TelemetryKeys = ["JsonLines", "Console", "LossReportIntervalSeconds", "AccessRecord", "DrainTimeoutSeconds"];
     private static readonly string[] JsonLinesKeys = ["Path", "Enabled"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
     private static readonly string[] HealthKeys = ["Urls", "LogProbes", "StuckAfterSeconds"];
@@ -365,6 +365,8 @@ public static class ConfigValidator
         CheckBool(section.GetSection("Console"), errors);
         CheckBool(jsonLines.GetSection("Enabled"), errors);
         CheckInt(section.GetSection("LossReportIntervalSeconds"), 1, 3600, errors);
+        CheckEnum<AccessRecordForm>(section.GetSection("AccessRecord"), errors);
+        CheckInt(section.GetSection("DrainTimeoutSeconds"), 0, 60, errors);
     }
 
     private static void CheckDemo(IConfigurationSection section, Errors errors)

@@ -58,7 +58,8 @@ internal static class TelemetryRegistration
                 sinks.Add(new JsonLinesSink(settings.JsonLines.Path, SinkOptions, loss));
             }
 
-            if (settings.Console)
+            // Off where OTLP logs are configured (the records are read there), unless asked for.
+            if (settings.Console ?? logs is null)
             {
                 sinks.Add(new ConsoleSink(Console.Out, SinkOptions, loss));
             }

@@ -13,6 +13,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
     private readonly ConcurrentQueue<TItem> _queue = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _abort = new();
     private readonly TelemetryLoss _loss;
     private readonly List<TItem> _batch = [];
     private Task? _loop;
@@ -20,6 +21,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
     private long _lastTurn;
     private int _wakeRequested;
     private int _flushRequested;
+    private int _stopping;
 
     /// <summary>A sink named <paramref name="exporter"/> for <paramref name="signal"/>.</summary>
     protected BatchingSink(string exporter, TelemetrySignal signal, BatchOptions options, TelemetryLoss loss)
@@ -98,10 +100,12 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
     }
 
     /// <inheritdoc />
-    public sealed override async Task FlushAsync()
+    public sealed override Task FlushAsync() => FlushAsync(Options.ExportTimeout);
+
+    private async Task FlushAsync(TimeSpan bound)
     {
         var deadline = Stopwatch.StartNew();
-        while ((!_queue.IsEmpty || HasOpenItem) && deadline.Elapsed < Options.ExportTimeout && _loop is { IsCompleted: false })
+        while ((!_queue.IsEmpty || HasOpenItem) && deadline.Elapsed < bound && _loop is { IsCompleted: false })
         {
             Volatile.Write(ref _flushRequested, 1);
             if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
@@ -114,19 +118,35 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
     }
 
     /// <inheritdoc />
-    public sealed override async ValueTask DisposeAsync()
+    public sealed override ValueTask DisposeAsync() => StopAsync(Options.ExportTimeout);
+
+    /// <inheritdoc />
+    public sealed override async ValueTask StopAsync(TimeSpan drain)
     {
-        if (_stop.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _stopping, 1) != 0)
         {
             return;
         }
 
-        await FlushAsync().ConfigureAwait(false);
-        _stop.Cancel();
-        _wake.Release();
-        if (_loop is { } loop)
+        var elapsed = Stopwatch.StartNew();
+        TimeSpan Left() => drain > elapsed.Elapsed ? drain - elapsed.Elapsed : TimeSpan.Zero;
+        try
         {
-            await loop.WaitAsync(Options.ExportTimeout).ConfigureAwait(false);
+            await FlushAsync(drain).ConfigureAwait(false);
+            _stop.Cancel();
+            _wake.Release();
+            // The export in flight gets what is left of the drain time, then it is cancelled: a
+            // collector that accepts and never answers cannot hold the shutdown.
+            _abort.CancelAfter(Left());
+            if (_loop is { } loop)
+            {
+                // A moment past the cancellation, for the loop to count what it was sending.
+                await loop.WaitAsync(Left() + TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception)
+        {
+            // An exporter that does not stop in time: what it holds is counted below or by the loop.
         }
 
         // Whatever is still queued cannot be exported any more.
@@ -140,8 +160,23 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
             Free(left);
         }
 
-        await DisposeCoreAsync().ConfigureAwait(false);
+        if (_loop is { IsCompleted: false })
+        {
+            // Still inside an exporter that ignored its cancellation: leave its resources to it.
+            return;
+        }
+
+        try
+        {
+            await DisposeCoreAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Stopping never throws: the records were counted already.
+        }
+
         _stop.Dispose();
+        _abort.Dispose();
     }
 
     /// <summary>
@@ -235,8 +270,8 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         ExportOutcome outcome;
         try
         {
-            // At shutdown the export still gets its timeout; the loop's token only ends waiting.
-            outcome = await ExportAsync(_batch, items, CancellationToken.None).ConfigureAwait(false);
+            // At shutdown the export still gets what is left of the drain time; the loop's token only ends waiting.
+            outcome = await ExportAsync(_batch, items, _abort.Token).ConfigureAwait(false);
         }
         catch (Exception)
         {

@@ -39,7 +39,7 @@ internal sealed class RecordPipeline : IAsyncDisposable
         record.Release();
     }
 
-    /// <inheritdoc />
+    /// <summary>Stops every sink as it was configured (each within its export timeout); what is left is counted.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -48,5 +48,20 @@ internal sealed class RecordPipeline : IAsyncDisposable
         }
 
         await Task.WhenAll(_sinks.Select(s => s.DisposeAsync().AsTask())).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops every sink within <paramref name="drain"/> (<c>Telemetry:DrainTimeoutSeconds</c>): what is
+    /// queued is exported until then, an export still in flight is cancelled, and whatever is left is
+    /// counted as dropped. Never throws.
+    /// </summary>
+    public async ValueTask StopAsync(TimeSpan drain)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await Task.WhenAll(_sinks.Select(s => s.StopAsync(drain).AsTask())).ConfigureAwait(false);
     }
 }

@@ -45,4 +45,10 @@ internal abstract class TelemetrySink : IAsyncDisposable
 
     /// <summary>Stops the loop after exporting what is queued (bounded by the export timeout); what is left is counted.</summary>
     public abstract ValueTask DisposeAsync();
+
+    /// <summary>
+    /// Stops the loop after exporting what is queued, within <paramref name="drain"/> in all (an export
+    /// still in flight then is cancelled); what is left is counted as dropped. Never throws.
+    /// </summary>
+    public abstract ValueTask StopAsync(TimeSpan drain);
 }
