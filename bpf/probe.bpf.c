@@ -31,7 +31,7 @@
  *            advertise, FIN/RST from the gateway.
  *
  * Neither program ever changes a packet's fate: the socket filter returns the
- * full length, the TC program TC_ACT_OK, on every path. Events go through a
+ * full length, the TC program TC_PASS (below), on every path. Events go through a
  * ring buffer that drops (and counts) rather than blocks when full.
  */
 #include <linux/bpf.h>
@@ -48,6 +48,15 @@
 #include "lib/tcp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * What the TC program returns: TC_ACT_UNSPEC, "no verdict", so the hook goes
+ * on to the next filter on the interface and, after the last, passes the
+ * packet. TC_ACT_OK would end the classification here: every filter attached
+ * after ours (another tool's, or a second gateway's on the same host) would
+ * never see a packet, which changes more than a monitor may.
+ */
+#define TC_PASS TC_ACT_UNSPEC
 
 /* Sizes are defaults; user space sets them from configuration before load. */
 struct {
@@ -573,7 +582,7 @@ int gw_tc_egress(struct __sk_buff *skb)
 	err = parse(skb, &pkt);
 	if (err) {
 		stat_inc((__u32)-err);
-		return TC_ACT_OK;
+		return TC_PASS;
 	}
 
 	make_key(&key, &pkt, false);
@@ -587,7 +596,7 @@ int gw_tc_egress(struct __sk_buff *skb)
 
 		if (!cookie || !bpf_map_lookup_elem(&probe_sockets, &cookie)) {
 			stat_inc(PROBE_STAT_NOT_OURS);
-			return TC_ACT_OK;
+			return TC_PASS;
 		}
 		/* A retransmitted SYN keeps its record; a new ISN is a new connection. */
 		if (rec && (rec->flags & PROBE_FLOW_SYN_OUT) && rec->local_isn == pkt.seq) {
@@ -595,7 +604,7 @@ int gw_tc_egress(struct __sk_buff *skb)
 			track_sent_sequence(skb, rec, &key, &pkt);
 			rec->syn_out_ns = now;
 			stat_inc(PROBE_STAT_RECORDED);
-			return TC_ACT_OK;
+			return TC_PASS;
 		}
 		struct probe_flow_record fresh = {};
 
@@ -608,12 +617,12 @@ int gw_tc_egress(struct __sk_buff *skb)
 		fresh.snd_max = pkt.seq + 1;
 		fresh.flags = PROBE_FLOW_SYN_OUT | PROBE_FLOW_SND_MAX;
 		store(&key, &fresh);
-		return TC_ACT_OK;
+		return TC_PASS;
 	}
 
 	if (!rec) {
 		stat_inc(PROBE_STAT_NOT_OURS);
-		return TC_ACT_OK;
+		return TC_PASS;
 	}
 
 	count(rec, &pkt, false, now);
@@ -631,5 +640,5 @@ int gw_tc_egress(struct __sk_buff *skb)
 	track_zero_window(skb, rec, &key, &pkt, false);
 	track_close(skb, rec, &key, &pkt, false);
 	stat_inc(PROBE_STAT_RECORDED);
-	return TC_ACT_OK;
+	return TC_PASS;
 }

@@ -309,6 +309,31 @@ public sealed class LiveProbeTests : IDisposable
     }
 
     [SkippableFact]
+    public void TwoGatewaysOnOneInterface_EachCountsWhatItSends()
+    {
+        // Filters on one hook run in turn until one gives a verdict: a program that answered
+        // TC_ACT_OK hid every later filter, here the second gateway's, from the packets.
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            using WireProbe first = StartProbe();
+            using WireProbe second = StartProbe();
+            foreach (WireProbe probe in new[] { first, second })
+            {
+                using Socket listener = Listen(probe, IPAddress.Loopback);
+                using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                client.Connect(listener.LocalEndPoint!);
+                using Socket accepted = listener.Accept();
+                accepted.Send(new byte[700]);
+                ReceiveExactly(client, 700);
+
+                FlowRecord flow = WaitForFlow(probe, FlowKey.FromSocket(accepted)!.Value, r => r.BytesOut == 700);
+                Assert.Equal(700ul, flow.BytesOut);
+            }
+        });
+    }
+
+    [SkippableFact]
     public void Dispose_CreatorLeavesBeforeSecondGateway_LastOneOutRemovesQdisc()
     {
         using var ns = new TestNetns();
