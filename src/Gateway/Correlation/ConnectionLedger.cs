@@ -31,7 +31,7 @@ public sealed class ConnectionLedger
     public int Count => entries.Count;
 
     /// <summary>Marks <paramref name="span"/> as the request in flight on <paramref name="tuple"/> until the result is disposed.</summary>
-    internal RequestOnConnection Begin(ConnectionTuple tuple, SpanData span)
+    internal RequestOnConnection Begin(ConnectionTuple tuple, SpanData span, IWireView? view = null)
     {
         int generation = span.Generation;
         while (true)
@@ -55,6 +55,16 @@ public sealed class ConnectionLedger
 
                 entry.Span = span;
                 entry.Generation = generation;
+                if (entry.Pending is { } ends && view is not null)
+                {
+                    // The previous response was still leaving when its request ended; this request began
+                    // after the client had it all: the turn that began this one is where it ended.
+                    var share = view.Lookup(tuple) is { } facts ? Settle(entry, facts, ends) : WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
+                    if (!share.Pending)
+                    {
+                        Resolve(entry, ends, share);
+                    }
+                }
             }
 
             return new RequestOnConnection(this, entry, span, generation);
@@ -102,27 +112,139 @@ public sealed class ConnectionLedger
         }
     }
 
-    // Counts one more request on the entry and returns what moved for it (null when the wire was not observed).
-    internal static WireRequestDelta? Account(Entry entry, WireFacts? facts)
+    // Counts one more request on the entry; its share of the counters when it can be known now.
+    internal static WireRequestShare Account(Entry entry, WireFacts? facts, StreamEnds? ends, string? omit)
     {
         lock (entry)
         {
             entry.Requests++;
-            if (facts is not { } now)
+            if (entry.Pending is { } unsettled)
             {
-                return null;
+                // The previous request never settled (its response still leaving when this one ended):
+                // it is left out, and this one starts from an unknown point.
+                Resolve(entry, unsettled, WireRequestShare.LeftOut(WireRequestOmitted.Unsettled));
+                entry.Start = null;
             }
 
-            WireFacts? before = entry.Last;
-            entry.Last = now;
-            return new WireRequestDelta(
-                Grown(now.PacketsIn, before?.PacketsIn),
-                Grown(now.PacketsOut, before?.PacketsOut),
-                Grown(now.BytesIn, before?.BytesIn),
-                Grown(now.BytesOut, before?.BytesOut),
-                Grown(now.RetransmitsOut, before?.RetransmitsOut));
+            if (facts is null)
+            {
+                entry.Start = null;
+                return WireRequestShare.NotObserved;
+            }
+
+            if (omit is not null || ends is null)
+            {
+                entry.Start = null;
+                return WireRequestShare.LeftOut(omit ?? WireRequestOmitted.Overlap);
+            }
+
+            var share = Settle(entry, facts.Value, ends.Value);
+            if (share.Pending)
+            {
+                entry.Pending = ends;
+            }
+
+            return share;
         }
     }
+
+    // A pending request asks again with fresher facts; another request may have settled it meanwhile.
+    internal static WireRequestShare Retry(Entry entry, StreamEnds ends, WireFacts? facts, bool last)
+    {
+        lock (entry)
+        {
+            if (entry.Pending != ends)
+            {
+                // Settled meanwhile by the next request's Begin (or given up by its end).
+                return entry.SettledEnds == ends && entry.SettledShare is { } settled ? settled : WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
+            }
+
+            var share = facts is { } now ? Settle(entry, now, ends) : WireRequestShare.NotObserved;
+            if (share.Pending && last)
+            {
+                share = WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
+                entry.Start = null;
+                entry.StartEnds = ends;
+            }
+
+            if (!share.Pending)
+            {
+                entry.Pending = null;
+            }
+
+            return share;
+        }
+    }
+
+    // Under the entry's lock: a pending request's share, decided by someone else than the request.
+    private static void Resolve(Entry entry, StreamEnds ends, WireRequestShare share)
+    {
+        entry.Pending = null;
+        entry.SettledEnds = ends;
+        entry.SettledShare = share;
+    }
+
+    /// <summary>
+    /// The rule of a request's share, under the entry's lock. The request's window runs from where the
+    /// previous request ended (<see cref="Entry.Start"/>) to where this one ends: the point where the
+    /// kernel had received exactly the request's last byte (<paramref name="ends"/>.Received) and sent
+    /// exactly its response's last byte (<paramref name="ends"/>.Sent). Either the flow's counters now
+    /// are that point (nothing of the next request has arrived and the response has left), or the
+    /// counters kept at the latest turn are (the next request began right there). Anything else is
+    /// left out, or waits while the response is still leaving.
+    /// </summary>
+    private static WireRequestShare Settle(Entry entry, in WireFacts facts, StreamEnds ends)
+    {
+        if (facts.ReceivedOffset is not { } received || facts.SentOffset is not { } sent)
+        {
+            entry.Start = null;
+            entry.StartEnds = ends;
+            return WireRequestShare.LeftOut(WireRequestOmitted.NoSequence);
+        }
+
+        var turn = facts.Turn;
+        bool turnEndsIt = facts.Turns > 0 && turn.ReceivedOffset == ends.Received && turn.SentOffset == ends.Sent;
+        WireRequestDelta? end = received == ends.Received && sent == ends.Sent
+            ? new WireRequestDelta(facts.DataPacketsIn, facts.DataPacketsOut, facts.BytesIn, facts.BytesOut, facts.RetransmitsOut)
+            : turnEndsIt ? Counters(turn) : null;
+        if (end is null)
+        {
+            // Nothing of the next request yet, but the response has not all left: ask again.
+            if (received == ends.Received && Before(sent, ends.Sent))
+            {
+                return WireRequestShare.Waiting;
+            }
+
+            entry.Start = null;
+            entry.StartEnds = ends;
+            return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
+        }
+
+        // Where this request began: known, or (after a request that was left out) the turn that began it.
+        var start = entry.Start;
+        if (start is null && facts.Turns > 0 && turn.ReceivedOffset == entry.StartEnds.Received && turn.SentOffset == entry.StartEnds.Sent && !turnEndsIt)
+        {
+            start = Counters(turn);
+        }
+
+        entry.Start = end;
+        entry.StartEnds = ends;
+        if (start is not { } from)
+        {
+            return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
+        }
+
+        var to = end.Value;
+        return new WireRequestShare(new WireRequestDelta(
+            to.PacketsIn - from.PacketsIn, to.PacketsOut - from.PacketsOut, to.BytesIn - from.BytesIn, to.BytesOut - from.BytesOut,
+            to.RetransmitsOut - from.RetransmitsOut), null, false);
+    }
+
+    private static WireRequestDelta Counters(in KernelProbe.FlowTurn turn) =>
+        new((long)turn.DataPacketsIn, (long)turn.DataPacketsOut, (long)turn.BytesIn, (long)turn.BytesOut, (long)turn.RetransmitsOut);
+
+    // a before b in sequence space (modulo 2^32)
+    private static bool Before(uint a, uint b) => (int)(a - b) < 0;
 
     // The request holding the mark has ended: its span leaves the entry (unless a later request took it).
     internal void Leave(Entry entry, SpanData span, int generation)
@@ -149,10 +271,6 @@ public sealed class ConnectionLedger
         entries.TryRemove(new KeyValuePair<ConnectionTuple, Entry>(entry.Tuple, entry));
     }
 
-    // A counter never shrinks on one connection; if it did, the flow record was
-    // evicted and restarted, and the whole new value belongs to this request.
-    private static long Grown(long now, long? before) => before is { } b && now >= b ? now - b : now;
-
     /// <summary>A connection's entry.</summary>
     internal sealed class Entry(ConnectionTuple tuple)
     {
@@ -169,9 +287,21 @@ public sealed class ConnectionLedger
         // Out of the dictionary: a request that found it just before must make a new one.
         public bool Removed;
 
-        // The counters where the previous request ended, and how many requests the connection carried.
-        public WireFacts? Last;
+        // Where the current request's window began: the counters (since the connection opened) at
+        // the previous request's end, null when unknown, and that end's stream offsets.
+        public WireRequestDelta? Start = new WireRequestDelta(0, 0, 0, 0, 0);
 
+        public StreamEnds StartEnds;
+
+        // A request whose response was still leaving when it ended (its ends), and the share of the
+        // latest one someone else settled (the next request's Begin, or its Account giving up).
+        public StreamEnds? Pending;
+
+        public StreamEnds SettledEnds;
+
+        public WireRequestShare? SettledShare;
+
+        // Requests the connection carried.
         public int Requests;
 
         // The attributes every request on the connection repeats (see RequestOnConnection.Account).

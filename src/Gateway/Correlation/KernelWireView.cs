@@ -182,6 +182,12 @@ public sealed class KernelWireView : IWireView, IDisposable
             PacketsOut = (long)record.PacketsOut,
             BytesIn = (long)record.BytesIn,
             BytesOut = (long)record.BytesOut,
+            DataPacketsIn = (long)record.DataPacketsIn,
+            DataPacketsOut = (long)record.DataPacketsOut,
+            ReceivedOffset = record.ReceivedOffset,
+            SentOffset = record.SentOffset,
+            Turns = record.Turns,
+            Turn = record.Turn,
         };
     }
 

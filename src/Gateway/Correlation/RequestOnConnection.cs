@@ -27,16 +27,19 @@ internal readonly struct RequestOnConnection : IDisposable
     public bool IsTracked => _entry is not null;
 
     /// <summary>
-    /// Counts the request on its connection (<paramref name="delta"/>: what moved for it, null when the
-    /// wire was not observed) and returns the attributes every request on the connection repeats: its
-    /// 5-tuple (the peer's address as <paramref name="peerPrivacy"/> writes it) and the facts of its
-    /// handshake. Those are built once per connection and shared, so that the exporters encode them
-    /// once for all its requests. Call once per request.
+    /// Counts the request on its connection and returns the attributes every request on the connection
+    /// repeats: its 5-tuple (the peer's address as <paramref name="peerPrivacy"/> writes it) and the
+    /// facts of its handshake. Those are built once per connection and shared, so that the exporters
+    /// encode them once for all its requests. <paramref name="share"/>: the request's share of the
+    /// counters, given where it and its response end (<paramref name="ends"/>); pending while the
+    /// response is still leaving (then ask <see cref="Retry"/>). <paramref name="omit"/>: a
+    /// <see cref="WireRequestOmitted"/> reason known in advance (an HTTP/2 stream). Call once per request.
     /// </summary>
-    public Telemetry.AttributeList Account(WireFacts? facts, ClientIdentity.ClientAddressAnonymizer? peerPrivacy, out WireRequestDelta? delta)
+    public Telemetry.AttributeList Account(WireFacts? facts, ClientIdentity.ClientAddressAnonymizer? peerPrivacy, StreamEnds? ends, string? omit,
+        out WireRequestShare share)
     {
         var entry = _entry ?? throw new InvalidOperationException("the request did not begin on a connection");
-        delta = ConnectionLedger.Account(entry, facts);
+        share = ConnectionLedger.Account(entry, facts, ends, omit);
         bool handshake = facts?.Ttl is not null;
         var shared = Volatile.Read(ref entry.Shared);
         if (shared is not null && ReferenceEquals(shared.Privacy, peerPrivacy) && shared.Handshake == handshake)
@@ -55,6 +58,13 @@ internal readonly struct RequestOnConnection : IDisposable
         Volatile.Write(ref entry.Shared, new ConnectionLedger.SharedAttributes(attributes, peerPrivacy, handshake));
         return attributes;
     }
+
+    /// <summary>
+    /// The share of a request that <see cref="Account"/> left pending, from fresher <paramref name="facts"/>;
+    /// still pending unless <paramref name="last"/> (then it is left out as unsettled).
+    /// </summary>
+    public WireRequestShare Retry(StreamEnds ends, WireFacts? facts, bool last) =>
+        _entry is { } entry ? ConnectionLedger.Retry(entry, ends, facts, last) : WireRequestShare.NotObserved;
 
     /// <summary>Stops routing the connection's events to the span; a second call does nothing.</summary>
     public void Dispose() => _ledger?.Leave(_entry!, _span!, _generation);

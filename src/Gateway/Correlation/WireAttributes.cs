@@ -75,6 +75,13 @@ internal static class WireAttributes
         attributes.Add(SemanticConventions.WireConnBytesOut, facts.BytesOut);
     }
 
+    /// <summary>Adds a request's <c>wire.request.*</c> figures, or <c>wire.request.omitted</c> saying why they are left out.</summary>
+    public static void AddWireRequest(this AttributeList attributes, in WireRequestShare share)
+    {
+        attributes.AddWireRequest(share.Delta);
+        attributes.AddIfPresent(SemanticConventions.WireRequestOmitted, share.Omitted);
+    }
+
     /// <summary>Adds the <c>wire.request.*</c> deltas of one request, when the wire was observed.</summary>
     public static void AddWireRequest(this AttributeList attributes, WireRequestDelta? delta)
     {

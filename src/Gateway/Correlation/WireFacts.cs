@@ -74,4 +74,22 @@ public readonly record struct WireFacts
 
     /// <summary>TCP payload bytes sent so far.</summary>
     public long BytesOut { get; init; }
+
+    /// <summary>Segments with payload received so far (what the per-request packet counts are made of).</summary>
+    public long DataPacketsIn { get; init; }
+
+    /// <summary>Segments with payload sent so far.</summary>
+    public long DataPacketsOut { get; init; }
+
+    /// <summary>Stream offset (modulo 2^32) up to which the peer has sent; null when its first sequence number is unknown.</summary>
+    public uint? ReceivedOffset { get; init; }
+
+    /// <summary>Stream offset (modulo 2^32) up to which the gateway has sent; null when its first sequence number is unknown.</summary>
+    public uint? SentOffset { get; init; }
+
+    /// <summary>Turns so far: the peer's first data after the gateway's (see <see cref="KernelProbe.FlowTurn"/>).</summary>
+    public uint Turns { get; init; }
+
+    /// <summary>The counters just before the latest turn.</summary>
+    public KernelProbe.FlowTurn Turn { get; init; }
 }

@@ -300,7 +300,7 @@ internal sealed partial class UpstreamAttempt
         }
 
         var carried = Tuple;
-        WireRequestDelta? delta = null;
+        WireRequestShare share = default;
         RequestOnConnection onConnection;
         lock (_gate)
         {
@@ -313,11 +313,19 @@ internal sealed partial class UpstreamAttempt
             // (kept until the connection closes), and this request's share of the counters. Counted on
             // the entry the request began on: a connection that closed meanwhile (the pool drops one
             // that broke) is not added back.
-            attributes.AddGroup(onConnection.Account(facts, peerPrivacy: null, out delta));
+            var ends = (Volatile.Read(ref _stamped) as UpstreamConnectionStream)?.Ends;
+            attributes.AddGroup(onConnection.Account(facts, peerPrivacy: null, ends, omit: null, out share));
+            if (share.Pending)
+            {
+                // The request's bytes all left before the response came, and the response was read to its
+                // end: a response still arriving is not waited for on this leg.
+                share = onConnection.Retry(ends!.Value, facts, last: true);
+            }
         }
         else if (carried is { } shared)
         {
             // Multiplexed: the connection, without a share of its counters.
+            share = WireRequestShare.LeftOut(WireRequestOmitted.Multiplexed);
             attributes.AddConnection(shared);
             if (facts is { Ttl: not null } handshake)
             {
@@ -362,7 +370,10 @@ internal sealed partial class UpstreamAttempt
             attributes.AddWireObserved(facts);
         }
 
-        attributes.AddWireRequest(delta);
+        if (facts is not null)
+        {
+            attributes.AddWireRequest(share);
+        }
 
         WireEventRouter.Reconcile(span, facts);
     }

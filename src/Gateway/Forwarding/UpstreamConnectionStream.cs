@@ -15,6 +15,8 @@ internal sealed class UpstreamConnectionStream : Stream
     private readonly IWireView _wireView;
     private readonly ConnectionLedger _ledger;
     private int _closed;
+    private long _read;
+    private long _written;
 
     /// <summary>Wraps a connected socket; the stream owns it.</summary>
     public UpstreamConnectionStream(Socket socket, ConnectionTuple? tuple, IWireView wireView, ConnectionLedger ledger)
@@ -28,6 +30,9 @@ internal sealed class UpstreamConnectionStream : Stream
 
     /// <summary>The connection's 5-tuple from the gateway's side; null if the socket had no IP endpoints.</summary>
     public ConnectionTuple? Tuple { get; }
+
+    /// <summary>Where the bytes read from and written to the connection so far end (the latest request's and response's ends).</summary>
+    public StreamEnds Ends => new((uint)Volatile.Read(ref _read), (uint)Volatile.Read(ref _written));
 
     /// <inheritdoc />
     public override bool CanRead => _inner.CanRead;
@@ -57,34 +62,47 @@ internal sealed class UpstreamConnectionStream : Stream
     public override int Read(byte[] buffer, int offset, int count)
     {
         Stamp();
-        return _inner.Read(buffer, offset, count);
+        return Counted(_inner.Read(buffer, offset, count));
     }
 
     /// <inheritdoc />
     public override int Read(Span<byte> buffer)
     {
         Stamp();
-        return _inner.Read(buffer);
+        return Counted(_inner.Read(buffer));
     }
 
     /// <inheritdoc />
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
-        Stamp();
-        return _inner.ReadAsync(buffer, offset, count, cancellationToken);
+        return ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 
     /// <inheritdoc />
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Stamp();
-        return _inner.ReadAsync(buffer, cancellationToken);
+        var read = _inner.ReadAsync(buffer, cancellationToken);
+        return read.IsCompletedSuccessfully ? new ValueTask<int>(Counted(read.Result)) : CountedAsync(read);
     }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> CountedAsync(ValueTask<int> read) => Counted(await read.ConfigureAwait(false));
+
+    private int Counted(int read)
+    {
+        Volatile.Write(ref _read, _read + read);
+        return read;
+    }
+
+    // Counted as handed over: a write that fails breaks the connection, which then carries no more requests.
+    private void Counting(int length) => Volatile.Write(ref _written, _written + length);
 
     /// <inheritdoc />
     public override void Write(byte[] buffer, int offset, int count)
     {
         Stamp();
+        Counting(count);
         _inner.Write(buffer, offset, count);
     }
 
@@ -92,6 +110,7 @@ internal sealed class UpstreamConnectionStream : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         Stamp();
+        Counting(buffer.Length);
         _inner.Write(buffer);
     }
 
@@ -99,6 +118,7 @@ internal sealed class UpstreamConnectionStream : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
         Stamp();
+        Counting(count);
         return _inner.WriteAsync(buffer, offset, count, cancellationToken);
     }
 
@@ -106,6 +126,7 @@ internal sealed class UpstreamConnectionStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Stamp();
+        Counting(buffer.Length);
         return _inner.WriteAsync(buffer, cancellationToken);
     }
 

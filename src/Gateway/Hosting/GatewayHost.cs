@@ -133,6 +133,8 @@ public sealed class GatewayHost : IAsyncDisposable
             HeaderOrderRecorder.Install(kestrel);
             kestrel.ConfigureEndpointDefaults(listen =>
             {
+                // First, so it counts the raw transport (TLS records included), where the kernel's sequence numbers run.
+                listen.Use(TransportByteCounts.Wrap);
                 listen.Use(next => listen.ApplicationServices.GetRequiredService<ConnectionRecordMiddleware>().Wrap(next));
                 listen.Use(HeaderOrderRecorder.Wrap);
                 // Last of the defaults: right before the HTTPS middleware of a TLS endpoint.

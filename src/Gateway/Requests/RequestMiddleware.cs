@@ -79,11 +79,17 @@ internal sealed partial class RequestMiddleware(
 
         // Kernel events on this connection become events of this span while it runs.
         var tuple = DownstreamTuple(context.Connection);
-        var tracking = tuple is { } inFlight ? ledger.Begin(inFlight, span) : default;
+        var tracking = tuple is { } inFlight ? ledger.Begin(inFlight, span, wireView) : default;
         Exception? failure = null;
         try
         {
             await next(context);
+            if (IsHttp1(context.Request.Protocol) && context.Response.StatusCode != StatusCodes.Status101SwitchingProtocols)
+            {
+                // Finish the response now (Kestrel would right after this middleware): the transport then
+                // holds every byte of it, so the record knows where the response ends on the wire.
+                await context.Response.CompleteAsync();
+            }
         }
         catch (Exception e)
         {
@@ -175,17 +181,16 @@ internal sealed partial class RequestMiddleware(
         }
 
         AddServer(attributes, request, tuple);
-        WireRequestDelta? delta = null;
+        WireRequestShare share = default;
+        StreamEnds? ends = null;
         if (onConnection.IsTracked)
         {
-            // The 5-tuple and the handshake facts (the same for every request on the connection), and this request's share of the counters.
-            attributes.AddGroup(onConnection.Account(wire, snapshot.Anonymizer, out delta));
-            if (!request.Protocol.StartsWith("HTTP/1", StringComparison.Ordinal))
-            {
-                // HTTP/2 and 3 interleave many requests on the connection: the difference since the
-                // previous request is no one request's share, so none is written (docs/attributes.md).
-                delta = null;
-            }
+            // The 5-tuple and the handshake facts (the same for every request on the connection), and this
+            // request's share of the counters: up to where the request and its response end on the wire.
+            // HTTP/2 streams interleave on the connection: no segment is one request's.
+            var omit = IsHttp1(request.Protocol) ? null : WireRequestOmitted.Multiplexed;
+            ends = omit is null && context.Features.Get<TransportByteCounts>() is { } counts ? StreamEnds.Of(counts) : null;
+            attributes.AddGroup(onConnection.Account(wire, snapshot.Anonymizer, ends, omit, out share));
         }
 
         // Requests that never reached routing (an exception before it) are captured here, under the default policy.
@@ -219,11 +224,14 @@ internal sealed partial class RequestMiddleware(
             attributes.AddWireObserved(wire);
         }
 
-        attributes.AddWireRequest(delta);
+        if (wire is not null && !share.Pending)
+        {
+            attributes.AddWireRequest(share);
+        }
         WireEventRouter.Reconcile(span, wire);
 
         // What the wire saw during this request makes it worth keeping whatever the sampling ratio.
-        if (delta?.RetransmitsOut > 0 || wire?.ResetBy is not null || span.HasEventWithPrefix(WireEventRouter.EventPrefix))
+        if (share.Delta?.RetransmitsOut > 0 || wire?.ResetBy is not null || span.HasEventWithPrefix(WireEventRouter.EventPrefix))
         {
             anomaly.Anomaly = true;
         }
@@ -264,9 +272,49 @@ internal sealed partial class RequestMiddleware(
         log.TraceFlags = span.TraceFlags;
         log.ShareAttributes(attributes);
         log.SetAccessSummary(request.Method, path, query, status, milliseconds);
-        records.Submit(record.Telemetry);
+        if (share.Pending)
+        {
+            // The response's last bytes have not left yet: the record waits for them, off the request's path.
+            _ = SettleLaterAsync(record.Telemetry, attributes, onConnection, tuple!.Value, ends!.Value);
+        }
+        else
+        {
+            records.Submit(record.Telemetry);
+        }
+
         return true;
     }
+
+    /// <summary>
+    /// A record whose response was still leaving when the request ended: its <c>wire.request.*</c>
+    /// figures are asked for again after 1, 2, 4 ... ms (about two seconds in all; the next request
+    /// on the connection settles it at once from the kernel's turn), then it is submitted.
+    /// </summary>
+    private async Task SettleLaterAsync(TelemetryRecord telemetry, AttributeList attributes, RequestOnConnection onConnection, ConnectionTuple tuple, StreamEnds ends)
+    {
+        try
+        {
+            var share = WireRequestShare.Waiting;
+            for (var wait = 1; share.Pending; wait *= 2)
+            {
+                await Task.Delay(wait);
+                share = onConnection.Retry(ends, wireView.Lookup(tuple), last: wait >= MaxSettleWaitMs);
+            }
+
+            attributes.AddWireRequest(share);
+            records.Submit(telemetry);
+        }
+        catch (Exception e)
+        {
+            Log.TelemetryFailed(logger, e);
+            telemetry.Discard();
+        }
+    }
+
+    // The longest of the waits of SettleLaterAsync; all of them add up to about twice as much.
+    private const int MaxSettleWaitMs = 1024;
+
+    private static bool IsHttp1(string protocol) => protocol.StartsWith("HTTP/1", StringComparison.Ordinal);
 
     private static string SpanName(string method, string template)
     {

@@ -223,6 +223,9 @@ internal static class SemanticConventions
     /// <summary>Segments sent again during this request.</summary>
     public static readonly AttributeName WireRequestRetransmitsOut = AttributeName.Of("wire.request.retransmits_out");
 
+    /// <summary>Why the <c>wire.request.*</c> figures are left out (<c>multiplexed</c>, <c>overlap</c>, <c>unsettled</c>, <c>no_sequence</c>).</summary>
+    public static readonly AttributeName WireRequestOmitted = AttributeName.Of("wire.request.omitted");
+
     /// <summary>Span event / anomaly attribute: <c>in</c> (from the peer) or <c>out</c> (from the gateway).</summary>
     public static readonly AttributeName WireEventDirection = AttributeName.Of("wire.event.direction");
 

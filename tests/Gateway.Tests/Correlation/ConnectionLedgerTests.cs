@@ -2,6 +2,7 @@ using System.Net;
 using Gateway.Correlation;
 using Gateway.Telemetry.Records;
 using KernelProbe;
+using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Correlation;
 
@@ -30,7 +31,7 @@ public sealed class ConnectionLedgerTests
         for (var i = 0; i < 5; i++)
         {
             using var request = ledger.Begin(Connection, new SpanData());
-            request.Account(null, null, out _);
+            request.Account(null, null, null, null, out _);
             Assert.Equal(1, ledger.Count);
         }
 
@@ -39,19 +40,128 @@ public sealed class ConnectionLedgerTests
         Assert.Equal(0, ledger.Count);
     }
 
+    // The flow as the kernel shows it: counters, and the stream offsets it has received and sent up to.
+    private static WireFacts Flow(long dataIn, long bytesIn, long dataOut, long bytesOut, long retransmits = 0, uint? received = null, uint? sent = null,
+        uint turns = 0, FlowTurn turn = default) => new()
+    {
+        DataPacketsIn = dataIn,
+        BytesIn = bytesIn,
+        DataPacketsOut = dataOut,
+        BytesOut = bytesOut,
+        RetransmitsOut = retransmits,
+        ReceivedOffset = received ?? (uint)bytesIn,
+        SentOffset = sent ?? (uint)bytesOut,
+        PacketsIn = dataIn + 2,
+        PacketsOut = dataOut + 2,
+        Turns = turns,
+        Turn = turn,
+    };
+
+    private static WireRequestShare Account(ConnectionLedger ledger, WireFacts? facts, StreamEnds ends, IWireView? view = null)
+    {
+        using var request = ledger.Begin(Connection, new SpanData(), view);
+        request.Account(facts, null, ends, null, out var share);
+        return share;
+    }
+
     [Fact]
     public void Account_KeepAliveRequests_FirstGetsTheConnectionSoFarAndEachNextWhatMovedSince()
     {
         var ledger = new ConnectionLedger();
 
-        WireRequestDelta? first, second;
-        using (var request = ledger.Begin(Connection, new SpanData()))
-            request.Account(new WireFacts { PacketsIn = 4, BytesIn = 300, PacketsOut = 3, BytesOut = 500 }, null, out first);
-        using (var request = ledger.Begin(Connection, new SpanData()))
-            request.Account(new WireFacts { PacketsIn = 6, BytesIn = 700, PacketsOut = 5, BytesOut = 900, RetransmitsOut = 1 }, null, out second);
+        var first = Account(ledger, Flow(dataIn: 2, bytesIn: 300, dataOut: 1, bytesOut: 500), new StreamEnds(300, 500));
+        var second = Account(ledger, Flow(dataIn: 3, bytesIn: 700, dataOut: 2, bytesOut: 900, retransmits: 1), new StreamEnds(700, 900));
 
-        Assert.Equal(new WireRequestDelta(4, 3, 300, 500, 0), first);
-        Assert.Equal(new WireRequestDelta(2, 2, 400, 400, 1), second);
+        Assert.Equal(new WireRequestShare(new WireRequestDelta(2, 1, 300, 500, 0), null, false), first);
+        Assert.Equal(new WireRequestShare(new WireRequestDelta(1, 1, 400, 400, 1), null, false), second);
+    }
+
+    [Fact]
+    public void Account_NextRequestArrivedAlready_EndsWhereItsTurnBegan()
+    {
+        var ledger = new ConnectionLedger();
+        // The client had the whole response and sent 150 bytes of its next request before the record was built.
+        var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 1, BytesOut: 500, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 500);
+
+        var first = Account(ledger, Flow(dataIn: 3, bytesIn: 450, dataOut: 1, bytesOut: 500, turns: 1, turn: turn), new StreamEnds(300, 500));
+        var second = Account(ledger, Flow(dataIn: 4, bytesIn: 600, dataOut: 2, bytesOut: 800, turns: 1, turn: turn), new StreamEnds(600, 800));
+
+        Assert.Equal(new WireRequestDelta(2, 1, 300, 500, 0), first.Delta);
+        Assert.Equal(new WireRequestDelta(2, 1, 300, 300, 0), second.Delta);
+    }
+
+    [Fact]
+    public void Account_ResponseStillLeaving_WaitsThenSettlesOnceItLeft()
+    {
+        var ledger = new ConnectionLedger();
+        var ends = new StreamEnds(300, 5000);
+        using var request = ledger.Begin(Connection, new SpanData());
+
+        request.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, null, out var share);
+        var still = request.Retry(ends, Flow(dataIn: 2, bytesIn: 300, dataOut: 3, bytesOut: 3000), last: false);
+        var left = request.Retry(ends, Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000), last: false);
+
+        Assert.True(share.Pending);
+        Assert.True(still.Pending);
+        Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), left.Delta);
+    }
+
+    [Fact]
+    public void Begin_AfterARequestWhoseResponseWasStillLeaving_SettlesItFromTheTurnThatBeganTheNext()
+    {
+        var ledger = new ConnectionLedger();
+        var ends = new StreamEnds(300, 5000);
+        var first = ledger.Begin(Connection, new SpanData());
+        first.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, null, out var pending);
+        first.Dispose();
+
+        var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
+        using var view = new Support.RecordingWireView(Flow(dataIn: 3, bytesIn: 400, dataOut: 5, bytesOut: 5000, turns: 1, turn: turn));
+        var second = Account(ledger, Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5100, turns: 1, turn: turn), new StreamEnds(400, 5100), view);
+        var settled = first.Retry(ends, facts: null, last: false);
+
+        Assert.True(pending.Pending);
+        Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), settled.Delta);
+        Assert.Equal(new WireRequestDelta(1, 1, 100, 100, 0), second.Delta);
+    }
+
+    [Fact]
+    public void Account_PipelinedRequests_AreLeftOutAsOverlapping()
+    {
+        var ledger = new ConnectionLedger();
+
+        // The second request arrived with the first: no turn between them.
+        var first = Account(ledger, Flow(dataIn: 1, bytesIn: 600, dataOut: 1, bytesOut: 500), new StreamEnds(300, 500));
+        var second = Account(ledger, Flow(dataIn: 1, bytesIn: 600, dataOut: 2, bytesOut: 1000), new StreamEnds(600, 1000));
+
+        Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Overlap), first);
+        Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Overlap), second);
+    }
+
+    [Fact]
+    public void Account_WithoutSequenceNumbersOrOnAStream_IsLeftOutWithTheReason()
+    {
+        var ledger = new ConnectionLedger();
+        using var request = ledger.Begin(Connection, new SpanData());
+
+        var evicted = Account(ledger, Flow(1, 100, 1, 100) with { ReceivedOffset = null }, new StreamEnds(100, 100));
+        request.Account(Flow(2, 200, 2, 200), null, null, WireRequestOmitted.Multiplexed, out var stream);
+
+        Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.NoSequence), evicted);
+        Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Multiplexed), stream);
+    }
+
+    [Fact]
+    public void Retry_LastTimeWhileTheResponseIsStillLeaving_IsLeftOutAsUnsettled()
+    {
+        var ledger = new ConnectionLedger();
+        var ends = new StreamEnds(300, 5000);
+        using var request = ledger.Begin(Connection, new SpanData());
+        request.Account(Flow(2, 300, 1, 1000), null, ends, null, out _);
+
+        var share = request.Retry(ends, Flow(2, 300, 1, 1000), last: true);
+
+        Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Unsettled), share);
     }
 
     [Fact]
@@ -94,16 +204,15 @@ public sealed class ConnectionLedgerTests
     {
         // A pooled upstream connection that broke: the pool closes it before the request records itself.
         var ledger = new ConnectionLedger();
-        using (var earlier = ledger.Begin(Connection, new SpanData()))
-            earlier.Account(new WireFacts { BytesOut = 100 }, null, out _);
+        Account(ledger, Flow(1, 50, 1, 100), new StreamEnds(50, 100));
 
         var request = ledger.Begin(Connection, new SpanData());
         ledger.Forget(Connection);
         request.Dispose();
-        var attributes = request.Account(new WireFacts { BytesOut = 160 }, null, out var delta);
+        var attributes = request.Account(Flow(2, 90, 2, 160), null, new StreamEnds(90, 160), null, out var share);
 
         Assert.Equal(0, ledger.Count);
-        Assert.Equal(60, delta!.Value.BytesOut);
+        Assert.Equal(60, share.Delta!.Value.BytesOut);
         Assert.NotNull(attributes.Find("network.peer.port"));
     }
 
@@ -143,14 +252,14 @@ public sealed class ConnectionLedgerTests
     {
         var ledger = new ConnectionLedger();
         var old = ledger.Begin(Connection, new SpanData());
-        old.Account(new WireFacts { BytesIn = 1000 }, null, out _);
+        old.Account(Flow(3, 1000, 1, 100), null, new StreamEnds(1000, 100), null, out _);
         ledger.Forget(Connection);
 
         using var fresh = ledger.Begin(Connection, new SpanData());
-        fresh.Account(new WireFacts { BytesIn = 80 }, null, out var delta);
+        fresh.Account(Flow(1, 80, 1, 70), null, new StreamEnds(80, 70), null, out var share);
         old.Dispose();
 
-        Assert.Equal(80, delta!.Value.BytesIn);
+        Assert.Equal(80, share.Delta!.Value.BytesIn);
         Assert.Equal(1, ledger.Count);
         Assert.Equal(1, ledger.Forget(Connection));
     }
