@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace EndToEnd.Tests;
 
-/// <summary>A real Kestrel backend on 127.0.0.1 that answers every path with a small JSON body.</summary>
+/// <summary>A real Kestrel backend on 127.0.0.1 that answers every path with a small JSON body (or <c>?size=N</c> bytes of text).</summary>
 internal sealed class Backend : IAsyncDisposable
 {
     private readonly WebApplication app;
@@ -27,6 +27,9 @@ internal sealed class Backend : IAsyncDisposable
         WebApplication app = builder.Build();
         app.Map("/{**path}", (HttpContext ctx) =>
         {
+            // ?size=N: a body of N bytes, for responses that span many segments.
+            if (int.TryParse(ctx.Request.Query["size"], out int size))
+                return Results.Text(new string('x', size), "text/plain");
             ctx.Response.Headers["X-Backend"] = "e2e";
             return Results.Json(new { path = ctx.Request.Path.Value, method = ctx.Request.Method, remotePort = ctx.Connection.RemotePort });
         });

@@ -12,10 +12,12 @@ internal sealed class RawHttpClient : IDisposable
 {
     private const int IpProtoTcp = 6;
     private const int TcpMaxSeg = 2;
+    private const int TcpInfo = 11;
     private const int Ipv6UnicastHops = 16;
     private const int Ipv6TClass = 67;
     private readonly Socket socket;
     private readonly NetworkStream stream;
+    private int received;
 
     private RawHttpClient(Socket socket)
     {
@@ -24,6 +26,22 @@ internal sealed class RawHttpClient : IDisposable
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)socket.LocalEndPoint!;
+
+    /// <summary>The bytes of the latest request as sent, and of the latest response as read (head and body).</summary>
+    public (int Sent, int Received) LastExchange { get; private set; }
+
+    /// <summary>
+    /// What this socket's own kernel counted so far (getsockopt TCP_INFO): payload bytes sent and received,
+    /// and segments with payload sent and received. Independent of the gateway's BPF programs.
+    /// </summary>
+    public (long BytesSent, long BytesReceived, long DataSegsOut, long DataSegsIn) KernelCounts()
+    {
+        byte[] info = new byte[232];
+        int length = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+        if (length < 208)
+            throw new InvalidOperationException($"TCP_INFO gave {length} bytes; tcpi_bytes_sent needs a kernel from 4.19 on");
+        return ((long)BitConverter.ToUInt64(info, 200), (long)BitConverter.ToUInt64(info, 128), BitConverter.ToUInt32(info, 156), BitConverter.ToUInt32(info, 152));
+    }
 
     public static async Task<RawHttpClient> ConnectAsync(Uri gateway, int ttl, int tos, int mss)
     {
@@ -52,7 +70,9 @@ internal sealed class RawHttpClient : IDisposable
         foreach ((string name, string value) in headers)
             request.Append($"{name}: {value}\r\n");
         request.Append("\r\n");
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request.ToString()));
+        byte[] bytes = Encoding.ASCII.GetBytes(request.ToString());
+        await stream.WriteAsync(bytes);
+        received = 0;
 
         string head = await ReadHeadAsync();
         string[] lines = head.Split("\r\n");
@@ -61,6 +81,7 @@ internal sealed class RawHttpClient : IDisposable
             .Select(p => int.Parse(p[1].Trim())).FirstOrDefault();
         bool chunked = lines.Any(l => l.StartsWith("transfer-encoding:", StringComparison.OrdinalIgnoreCase) && l.Contains("chunked", StringComparison.OrdinalIgnoreCase));
         string body = chunked ? await ReadChunkedAsync() : Encoding.UTF8.GetString(await ReadExactlyAsync(length));
+        LastExchange = (bytes.Length, received);
         return (status, body);
     }
 
@@ -72,6 +93,7 @@ internal sealed class RawHttpClient : IDisposable
         {
             if (await stream.ReadAsync(one) == 0)
                 throw new IOException("the gateway closed the connection mid-response");
+            received++;
             bytes.Add(one[0]);
         }
         return Encoding.ASCII.GetString(bytes.ToArray(), 0, bytes.Count - 4);
@@ -81,6 +103,7 @@ internal sealed class RawHttpClient : IDisposable
     {
         byte[] buffer = new byte[count];
         await stream.ReadExactlyAsync(buffer);
+        received += count;
         return buffer;
     }
 
@@ -109,6 +132,7 @@ internal sealed class RawHttpClient : IDisposable
         {
             if (await stream.ReadAsync(one) == 0)
                 throw new IOException("the gateway closed the connection mid-chunk");
+            received++;
             bytes.Add(one[0]);
         }
         return Encoding.ASCII.GetString(bytes.ToArray(), 0, bytes.Count - 2);
