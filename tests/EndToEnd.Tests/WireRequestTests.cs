@@ -58,7 +58,8 @@ public sealed class WireRequestTests : IAsyncLifetime
             Assert.True(kernel.BytesOut == record.Long("wire.request.bytes_out"), $"bytes_out {kernel.BytesOut} expected; {said}");
             Assert.True(kernel.PacketsIn == record.Long("wire.request.packets_in"), $"packets_in {kernel.PacketsIn} expected; {said}");
             Assert.True(kernel.PacketsOut == record.Long("wire.request.packets_out"), $"packets_out {kernel.PacketsOut} expected; {said}");
-            Assert.Equal(0, record.Long("wire.request.retransmits_out"));
+            // A busy machine may send a segment again even on lo: the client receives it again, and both count it.
+            Assert.InRange(record.Long("wire.request.retransmits_out"), 0, kernel.PacketsOut);
         }
 
         // The headers really spanned segments, and the large response many more.

@@ -227,6 +227,7 @@ public sealed class ConnectionLedger
             start = Counters(turn);
         }
 
+        var began = entry.StartEnds;
         entry.Start = end;
         entry.StartEnds = ends;
         if (start is not { } from)
@@ -234,9 +235,11 @@ public sealed class ConnectionLedger
             return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
         }
 
+        // Segments as counted (a segment sent again counts again, as the peer receives it again);
+        // bytes by sequence number, each once: exactly the request's and the response's bytes.
         var to = end.Value;
         return new WireRequestShare(new WireRequestDelta(
-            to.PacketsIn - from.PacketsIn, to.PacketsOut - from.PacketsOut, to.BytesIn - from.BytesIn, to.BytesOut - from.BytesOut,
+            to.PacketsIn - from.PacketsIn, to.PacketsOut - from.PacketsOut, (uint)(ends.Received - began.Received), (uint)(ends.Sent - began.Sent),
             to.RetransmitsOut - from.RetransmitsOut), null, false);
     }
 
