@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using Gateway.ClientIdentity;
 using Gateway.Configuration;
 using Gateway.Correlation;
 using Gateway.Forwarding;
@@ -8,6 +9,7 @@ using Gateway.Grpc;
 using Gateway.HeaderCapture;
 using Gateway.Sampling;
 using Gateway.Telemetry;
+using Gateway.Tls;
 using Gateway.Telemetry.Records;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -181,6 +183,7 @@ internal sealed partial class RequestMiddleware(
         }
 
         AddServer(attributes, request, tuple);
+        AddClientHandshakes(attributes, context, wire, tuple is not null);
         WireRequestShare share = default;
         StreamEnds? ends = null;
         if (onConnection.IsTracked)
@@ -331,6 +334,26 @@ internal sealed partial class RequestMiddleware(
         }
 
         return name;
+    }
+
+    // The TLS handshake's facts, the SYN's OS hint, and where what the client says contradicts both.
+    private static void AddClientHandshakes(AttributeList attributes, HttpContext context, WireFacts? wire, bool downstream)
+    {
+        var tls = TlsConnectionFacts.Of(context.Features);
+        attributes.AddTls(tls);
+        var request = context.Request;
+        var hello = tls?.ClientHello;
+        attributes.AddClientClaims(new ClientEvidence
+        {
+            UserAgent = request.Headers.UserAgent.Count > 0 ? request.Headers.UserAgent.ToString() : null,
+            Host = request.Host.HasValue ? request.Host.Host : null,
+            ForwardedClaimed = request.Headers.ContainsKey("Forwarded") || request.Headers.ContainsKey("X-Forwarded-For"),
+            OsHint = downstream ? OsHintTable.Of(wire) : null,
+            TlsSeen = hello is not null,
+            ServerName = tls?.ServerName,
+            OfferedAlpn = hello?.Alpn is { Length: > 0 },
+            OfferedTls13 = hello?.Version >= 0x0304,
+        });
     }
 
     private static void AddServer(AttributeList attributes, HttpRequest request, ConnectionTuple? tuple)

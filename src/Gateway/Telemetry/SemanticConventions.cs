@@ -137,6 +137,30 @@ internal static class SemanticConventions
     /// <summary>Present when a forwarding claim is contradicted: comma-separated reasons (<c>untrusted-peer</c>, <c>malformed</c>, <c>ttl-far</c>).</summary>
     public static readonly AttributeName GatewayForwardedMismatch = AttributeName.Of("gateway.forwarded.mismatch");
 
+    /// <summary>The operating system whose default TCP stack sent the connection's SYN: linux, windows, apple or unknown.</summary>
+    public static readonly AttributeName GatewayClientOsHint = AttributeName.Of("gateway.client.os_hint");
+
+    /// <summary>Contradictions between what the client says and what its connection showed (ua_os, ua_tls, sni_host, xff_hops).</summary>
+    public static readonly AttributeName GatewayClientClaimsMismatch = AttributeName.Of("gateway.client.claims_mismatch");
+
+    /// <summary>Negotiated TLS version, e.g. <c>1.3</c> (semconv).</summary>
+    public static readonly AttributeName TlsProtocolVersion = AttributeName.Of("tls.protocol.version");
+
+    /// <summary>Negotiated cipher suite, IANA name (semconv).</summary>
+    public static readonly AttributeName TlsCipher = AttributeName.Of("tls.cipher");
+
+    /// <summary>SNI host name the client sent (semconv).</summary>
+    public static readonly AttributeName TlsClientServerName = AttributeName.Of("tls.client.server_name");
+
+    /// <summary>ALPN protocol negotiated (semconv).</summary>
+    public static readonly AttributeName TlsNextProtocol = AttributeName.Of("tls.next_protocol");
+
+    /// <summary>Whether the handshake resumed an earlier session (semconv).</summary>
+    public static readonly AttributeName TlsResumed = AttributeName.Of("tls.resumed");
+
+    /// <summary>JA4 fingerprint of the ClientHello (semconv).</summary>
+    public static readonly AttributeName TlsClientJa4 = AttributeName.Of("tls.client.ja4");
+
     /// <summary>Time from the request's arrival to the end of the response, in milliseconds (access record only).</summary>
     public static readonly AttributeName GatewayRequestDurationMs = AttributeName.Of("gateway.request.duration_ms");
 
@@ -252,6 +276,9 @@ internal static class SemanticConventions
 
     /// <summary>The meter of the probe's and the wire view's metrics.</summary>
     public const string WireMeterName = "Gateway.Wire";
+
+    /// <summary>The TLS room's meter (<c>gateway.tls.client_hellos</c>).</summary>
+    public const string TlsMeterName = "Gateway.Tls";
 
     /// <summary>The meter of the telemetry pipelines' own health (what was exported, what was dropped).</summary>
     public const string TelemetryMeterName = "Gateway.Telemetry";

@@ -87,6 +87,7 @@ internal static class TelemetryRegistration
             {
                 metrics.AddMeter(SemanticConventions.WireMeterName);
                 metrics.AddMeter(SemanticConventions.TelemetryMeterName);
+                metrics.AddMeter(SemanticConventions.TlsMeterName);
                 if (otlp.Metrics)
                 {
                     metrics.AddReader(sp => new PeriodicExportingMetricReader(

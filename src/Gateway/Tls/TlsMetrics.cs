@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Gateway.Telemetry;
 
 namespace Gateway.Tls;
 
@@ -6,7 +7,7 @@ namespace Gateway.Tls;
 internal sealed class TlsMetrics : IDisposable
 {
     /// <summary>The meter's name.</summary>
-    public const string MeterName = "Gateway.Tls";
+    public const string MeterName = SemanticConventions.TlsMeterName;
 
     /// <summary>The <c>outcome</c> of a ClientHello that was read and fingerprinted.</summary>
     public const string Fingerprinted = "ja4";

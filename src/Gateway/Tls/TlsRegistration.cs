@@ -21,7 +21,4 @@ public static class TlsRegistration
     /// </summary>
     public static void UseTlsCapture(this ListenOptions listen) =>
         listen.Use(next => listen.ApplicationServices.GetRequiredService<TlsHandshakeCapture>().Wrap(next));
-
-    /// <summary>The name of the TLS room's meter, for a metrics pipeline to subscribe to.</summary>
-    public const string MeterName = TlsMetrics.MeterName;
 }
