@@ -11,6 +11,10 @@ ls /usr/lib/*/libbpf.so.1 >/dev/null 2>&1 || missing+=(libbpf1)
 command -v clang-14 >/dev/null 2>&1 || command -v clang >/dev/null 2>&1 || missing+=(clang)
 command -v tc >/dev/null 2>&1 || missing+=(iproute2)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+# The TLS tests drive real clients: curl, openssl s_client and Python's ssl module.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # The browser test and scripts/screenshots.sh look at pages in Debian's chromium.
 # SETUP_NO_BROWSER=1 (the Dockerfile's build stage) leaves them out.
 if [ -z "${SETUP_NO_BROWSER:-}" ]; then
