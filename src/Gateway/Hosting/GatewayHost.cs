@@ -125,6 +125,7 @@ public sealed class GatewayHost : IAsyncDisposable
         QuietFrameworkLogs(builder.Logging, builder.Configuration);
 
         services.AddSingleton<ConnectionRecordMiddleware>();
+        AddAlerts(services, builder.Configuration, policies);
         services.AddTlsCapture();
         var configuration = builder.Configuration;
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -291,6 +292,21 @@ public sealed class GatewayHost : IAsyncDisposable
         configuration.AddEnvironmentVariables("ASPNETCORE_");
         configuration.AddEnvironmentVariables();
         configuration.AddCommandLine([.. args]);
+    }
+
+    private static void AddAlerts(IServiceCollection services, IConfiguration configuration, PolicySnapshotSource policies)
+    {
+        // Read at start: a changed webhook needs a restart (ConfigReloadReporter says so).
+        var alerts = Bind<Rules.AlertSettings>(configuration, Rules.AlertSettings.SectionName);
+        services.AddSingleton<Requests.AlertRecordSink>();
+        if (alerts.Webhook is { Url: not null } webhook)
+        {
+            services.AddSingleton(provider => new Rules.AlertWebhook(webhook, provider.GetRequiredService<ILogger<Rules.AlertWebhook>>()));
+        }
+
+        services.AddSingleton(provider => new Rules.AlertDispatcher(
+            [provider.GetRequiredService<Requests.AlertRecordSink>(), .. provider.GetServices<Rules.AlertWebhook>()],
+            () => policies.Current.Rules));
     }
 
     private static T Bind<T>(IConfiguration configuration, string section)

@@ -81,6 +81,11 @@ internal sealed partial class RequestMiddleware(
 
         // Kernel events on this connection become events of this span while it runs.
         var tuple = DownstreamTuple(context.Connection);
+        if (!record.Snapshot.Rules.IsEmpty)
+        {
+            Requests.RequestRules.Start(record, context, wireView, tuple);
+        }
+
         var tracking = tuple is { } inFlight ? ledger.Begin(inFlight, span, wireView) : default;
         Exception? failure = null;
         try
@@ -240,6 +245,11 @@ internal sealed partial class RequestMiddleware(
         }
 
         var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (record.Rules is not null)
+        {
+            Requests.RequestRules.Finish(record, attributes, wire, proxy?.Route.Config.RouteId, milliseconds, context.RequestServices);
+        }
+
         var decision = snapshot.Sampling.Decide(new SamplingRequest
         {
             TraceId = span.TraceId,
@@ -251,6 +261,7 @@ internal sealed partial class RequestMiddleware(
             Status = status,
             DurationMs = milliseconds,
             WireAnomaly = anomaly.Anomaly,
+            RuleMatched = record.Rules?.Matched == true,
         });
         if (decision == SamplingDecision.Dropped)
         {

@@ -49,6 +49,12 @@ internal sealed class RequestRecord : IWireAnomalyFeature, IUpstreamRecordFeatur
     /// <summary>What went wrong upstream, for the access record; null when forwarding succeeded (or did not start).</summary>
     public UpstreamOutcome? UpstreamOutcome { get; set; }
 
+    /// <summary>What the rules decided so far; null when the snapshot has no rules.</summary>
+    public Rules.RuleOutcome? Rules { get; set; }
+
+    /// <summary>The rules' view of the request, made on first use and kept with the pooled record.</summary>
+    public Requests.RuleAttributes? RuleInput { get; set; }
+
     /// <summary>The request state of <paramref name="telemetry"/> (kept with it in the pool), started afresh.</summary>
     public static RequestRecord For(TelemetryRecord telemetry, PolicySnapshot snapshot, SpanData server, string[]? headerOrder)
     {
@@ -62,6 +68,7 @@ internal sealed class RequestRecord : IWireAnomalyFeature, IUpstreamRecordFeatur
         record.HeaderOrder = headerOrder;
         record.UpstreamOutcome = null;
         record.Anomaly = false;
+        record.Rules = null;
         return record;
     }
 }

@@ -15,6 +15,6 @@ public enum SamplingDecision
     /// <summary>Kept because <see cref="IWireAnomalyFeature.Anomaly"/> was set.</summary>
     WireAnomaly,
 
-    /// <summary>Kept because a <c>Sampling:AlwaysKeep</c> rule matched.</summary>
+    /// <summary>Kept because a rule matched (the <c>Rules</c> section or a <c>Sampling:AlwaysKeep</c> entry).</summary>
     Rule,
 }

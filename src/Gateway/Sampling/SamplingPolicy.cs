@@ -6,18 +6,18 @@ namespace Gateway.Sampling;
 /// <summary>
 /// Decides, when a response has ended, whether its access record and server span (and the
 /// client spans of its upstream attempts) are recorded: always for status &gt;= 500, a wire
-/// anomaly or a matching rule; otherwise with the configured ratio.
+/// anomaly or a matching rule; otherwise with the configured ratio. Whether a rule matched is
+/// the rules' decision (Rules/RuleSet.cs, which also holds the <c>AlwaysKeep</c> entries): one
+/// mechanism, so sampling never hides a match.
 /// </summary>
 public sealed class SamplingPolicy
 {
     private readonly double _ratio;
-    private readonly SamplingRule[] _rules;
 
     /// <summary>Builds the policy from validated settings.</summary>
     public SamplingPolicy(SamplingSettings settings)
     {
         _ratio = Math.Clamp(settings.Ratio, 0, 1);
-        _rules = [.. settings.AlwaysKeep ?? []];
     }
 
     /// <summary>Decides for one request.</summary>
@@ -33,12 +33,9 @@ public sealed class SamplingPolicy
             return SamplingDecision.WireAnomaly;
         }
 
-        foreach (var rule in _rules)
+        if (request.RuleMatched)
         {
-            if (Matches(rule, request))
-            {
-                return SamplingDecision.Rule;
-            }
+            return SamplingDecision.Rule;
         }
 
         return ByRatio(request.TraceId, request.RouteRatio ?? _ratio) ? SamplingDecision.Ratio : SamplingDecision.Dropped;
@@ -72,12 +69,4 @@ public sealed class SamplingPolicy
 
         return draw < (ulong)(ratio * ulong.MaxValue);
     }
-
-    private static bool Matches(SamplingRule rule, in SamplingRequest request) =>
-        (rule.RouteId is null || string.Equals(rule.RouteId, request.RouteId, StringComparison.Ordinal))
-        && (rule.PathPrefix is null || request.Path.StartsWith(rule.PathPrefix, StringComparison.OrdinalIgnoreCase))
-        && (rule.Method is null || string.Equals(rule.Method, request.Method, StringComparison.OrdinalIgnoreCase))
-        && (rule.Header is null || request.Headers.ContainsKey(rule.Header))
-        && (rule.MinStatus is null || request.Status >= rule.MinStatus)
-        && (rule.MinDurationMs is null || request.DurationMs >= rule.MinDurationMs);
 }

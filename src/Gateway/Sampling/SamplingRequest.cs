@@ -32,4 +32,7 @@ public readonly record struct SamplingRequest
 
     /// <summary>The explicit anomaly flag of the request.</summary>
     public bool WireAnomaly { get; init; }
+
+    /// <summary>A rule matched the request (the <c>Rules</c> section or a <c>Sampling:AlwaysKeep</c> entry): it is kept.</summary>
+    public bool RuleMatched { get; init; }
 }

@@ -88,6 +88,7 @@ internal static class TelemetryRegistration
                 metrics.AddMeter(SemanticConventions.WireMeterName);
                 metrics.AddMeter(SemanticConventions.TelemetryMeterName);
                 metrics.AddMeter(SemanticConventions.TlsMeterName);
+                metrics.AddMeter("Gateway.Rules");
                 if (otlp.Metrics)
                 {
                     metrics.AddReader(sp => new PeriodicExportingMetricReader(

@@ -1,0 +1,90 @@
+using Gateway.Correlation;
+using Gateway.Rules;
+using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Requests;
+
+/// <summary>
+/// The rules' three moments on a request, called by the request room only when the request's
+/// snapshot has rules (a gateway without rules makes none of these calls and allocates nothing
+/// for them):
+/// <code>
+///   1. Start: a RuleOutcome and the pooled RuleAttributes view of the request
+///   2. BeforeProxying (after routing and header capture): the rules that read what is known by
+///      then; a deny answers with its status here, and nothing is proxied
+///   3. Finish (the response has ended, before sampling): the rules that read what proxying
+///      told; gateway.rule.matched / gateway.rule.denied on the record; the alerts emitted
+///      with the request's trace context
+/// </code>
+/// </summary>
+internal static class RequestRules
+{
+    /// <summary>Step 1.</summary>
+    public static void Start(RequestRecord record, HttpContext context, IWireView wireView, ConnectionTuple? tuple)
+    {
+        var input = record.RuleInput ??= new RuleAttributes();
+        input.Reset(context, wireView, record, tuple);
+        record.Rules = new RuleOutcome();
+    }
+
+    /// <summary>Step 2; true when the request was denied and answered.</summary>
+    public static bool DenyBeforeProxying(HttpContext context, RequestRecord record)
+    {
+        if (record.Rules is not { } outcome || !record.Snapshot.Rules.HasRequestRules)
+        {
+            return false;
+        }
+
+        var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId;
+        record.Snapshot.Rules.Evaluate(RulePhase.Request, record.RuleInput!, route, outcome, record.RuleInput!.IsRedacted);
+        if (outcome.DeniedBy is null)
+        {
+            return false;
+        }
+
+        // Answered here, before the proxy pipeline: the backend never sees the request. The
+        // connection stays open for the client's next request.
+        context.Response.StatusCode = outcome.DenyStatus;
+        context.Response.ContentLength = 0;
+        return true;
+    }
+
+    /// <summary>Step 3.</summary>
+    public static void Finish(RequestRecord record, AttributeList attributes, WireFacts? wireAtEnd, string? routeId, double durationMs, IServiceProvider services)
+    {
+        if (record.Rules is not { } outcome)
+        {
+            return;
+        }
+
+        var rules = record.Snapshot.Rules;
+        if (rules.HasResponseRules)
+        {
+            record.RuleInput!.AddLate(attributes, wireAtEnd, durationMs);
+            rules.Evaluate(RulePhase.Response, record.RuleInput, routeId, outcome, record.RuleInput.IsRedacted);
+        }
+
+        if (outcome.Tags.Count > 0)
+        {
+            attributes.Add(RuleNames.Matched, [.. outcome.Tags]);
+        }
+
+        attributes.AddIfPresent(RuleNames.Denied, outcome.DeniedBy);
+        var span = record.Server;
+        var raised = outcome.TakeAlerts();
+        if (raised.Count == 0)
+        {
+            return;
+        }
+
+        var alerts = services.GetRequiredService<AlertDispatcher>();
+        foreach (var alert in raised)
+        {
+            alerts.Emit(alert with { TraceId = span.TraceId.ToHex(), SpanId = SpanIds.ToHex(span.SpanId), TraceFlags = span.TraceFlags });
+        }
+    }
+}
