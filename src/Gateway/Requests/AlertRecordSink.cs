@@ -19,14 +19,14 @@ internal sealed class AlertRecordSink(RecordPipeline records) : IAlertSink
         var record = records.Rent();
         var log = record.Log;
         var attributes = log.Attributes;
-        attributes.Add(RuleNames.AlertRule, alert.Rule);
-        attributes.Add(RuleNames.AlertCount, alert.Count);
+        attributes.Add(SemanticConventions.GatewayAlertRule, alert.Rule);
+        attributes.Add(SemanticConventions.GatewayAlertCount, alert.Count);
         if (alert.DeniedStatus is { } status)
         {
-            attributes.Add(RuleNames.AlertDeniedStatus, (long)status);
+            attributes.Add(SemanticConventions.GatewayAlertDeniedStatus, (long)status);
         }
 
-        attributes.AddIfPresent(RuleNames.AlertError, alert.Error);
+        attributes.AddIfPresent(SemanticConventions.GatewayAlertError, alert.Error);
         foreach (var (name, value) in alert.Values)
         {
             attributes.Add(name, value);
@@ -40,7 +40,7 @@ internal sealed class AlertRecordSink(RecordPipeline records) : IAlertSink
         }
 
         record.HasLog = true;
-        log.EventName = AlertJson.EventName;
+        log.EventName = SemanticConventions.AlertEvent;
         log.Severity = LogData.Warn;
         log.TimeUnixNano = (alert.Time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
         log.Body = alert.Count == 1

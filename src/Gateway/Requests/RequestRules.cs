@@ -70,10 +70,10 @@ internal static class RequestRules
 
         if (outcome.Tags.Count > 0)
         {
-            attributes.Add(RuleNames.Matched, [.. outcome.Tags]);
+            attributes.Add(SemanticConventions.GatewayRuleMatched, [.. outcome.Tags]);
         }
 
-        attributes.AddIfPresent(RuleNames.Denied, outcome.DeniedBy);
+        attributes.AddIfPresent(SemanticConventions.GatewayRuleDenied, outcome.DeniedBy);
         var span = record.Server;
         var raised = outcome.TakeAlerts();
         if (raised.Count == 0)

@@ -161,6 +161,24 @@ internal static class SemanticConventions
     /// <summary>JA4 fingerprint of the ClientHello (semconv).</summary>
     public static readonly AttributeName TlsClientJa4 = AttributeName.Of("tls.client.ja4");
 
+    /// <summary>Names of the matched rules whose action is <c>tag</c> (string array).</summary>
+    public static readonly AttributeName GatewayRuleMatched = AttributeName.Of("gateway.rule.matched");
+
+    /// <summary>The rule that denied the request (string).</summary>
+    public static readonly AttributeName GatewayRuleDenied = AttributeName.Of("gateway.rule.denied");
+
+    /// <summary>On a <c>gateway.alert</c> record: the rule's name.</summary>
+    public static readonly AttributeName GatewayAlertRule = AttributeName.Of("gateway.alert.rule");
+
+    /// <summary>On a <c>gateway.alert</c> record: the matches it stands for.</summary>
+    public static readonly AttributeName GatewayAlertCount = AttributeName.Of("gateway.alert.count");
+
+    /// <summary>On a <c>gateway.alert</c> record: the status the request was denied with.</summary>
+    public static readonly AttributeName GatewayAlertDeniedStatus = AttributeName.Of("gateway.alert.denied_status");
+
+    /// <summary>On a <c>gateway.alert</c> record of a fail-closed rule: the evaluation error.</summary>
+    public static readonly AttributeName GatewayAlertError = AttributeName.Of("gateway.alert.error");
+
     /// <summary>Time from the request's arrival to the end of the response, in milliseconds (access record only).</summary>
     public static readonly AttributeName GatewayRequestDurationMs = AttributeName.Of("gateway.request.duration_ms");
 
@@ -270,6 +288,9 @@ internal static class SemanticConventions
 
     /// <summary>Requests a connection carried (connection record).</summary>
     public static readonly AttributeName GatewayConnectionRequests = AttributeName.Of("gateway.connection.requests");
+
+    /// <summary>Event name of a rule's alert record.</summary>
+    public const string AlertEvent = "gateway.alert";
 
     /// <summary>Event name of the record of a wire event with no request in flight.</summary>
     public const string AnomalyEvent = "wire.anomaly";
