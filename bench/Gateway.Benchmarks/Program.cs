@@ -26,7 +26,7 @@ public static class Program
             args = args[1..];
         }
 
-        var types = new List<Type> { typeof(HeaderCaptureBenchmarks), typeof(AttributeBenchmarks), typeof(AccessRecordBenchmarks) };
+        var types = new List<Type> { typeof(HeaderCaptureBenchmarks), typeof(AttributeBenchmarks), typeof(AccessRecordBenchmarks), typeof(RuleBenchmarks) };
         if (FlowLookupBenchmarks.CannotRunBecause() is { } reason)
         {
             Console.Out.WriteLine($"Skipped: {nameof(FlowLookupBenchmarks)}: {reason}");
