@@ -82,7 +82,8 @@ public sealed class DeploymentTests
 
             // The volume mount: /config/gateway.json is the file the manifest puts there.
             string configPath = Path.Combine(dir, "gateway.json");
-            await File.WriteAllTextAsync(configPath, config);
+            // The container's /tmp is its own: the JSON-lines file goes to this test's folder, not the host's /tmp.
+            await File.WriteAllTextAsync(configPath, config.Replace("/tmp/access.jsonl", Path.Combine(dir, "access.jsonl"), StringComparison.Ordinal));
             var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
             foreach (string arg in new[] { "netns", "exec", ns, "dotnet", GatewayProcess.GatewayDll })
                 psi.ArgumentList.Add(arg);

@@ -45,6 +45,8 @@ public sealed class HostileInputTests : IAsyncLifetime
             ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
             // Both sinks at once: the test compares what each carries.
             ["Telemetry__JsonLines__Enabled"] = "true",
+            // Console lines are off by default once OTLP logs are on; the forging check reads them.
+            ["Telemetry__Console"] = "true",
         },
         configure: config =>
         {
