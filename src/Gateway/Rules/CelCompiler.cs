@@ -414,63 +414,10 @@ public static class CelCompiler
             var list = range.Node;
             return macro switch
             {
-                // exists: true if any element is true (errors of others absorbed), else the first error, else false.
-                "exists" => new((IRuleAttributes input, ref CelFrame frame) =>
-                {
-                    var items = list(input, ref frame);
-                    if (!IsList(items, out var error))
-                    {
-                        return error;
-                    }
-
-                    RuleValue? firstError = null;
-                    for (var i = 0; i < items.Count; i++)
-                    {
-                        frame[slot] = items.ElementAt(i);
-                        var result = test(input, ref frame);
-                        if (result.Kind == RuleValueKind.Bool)
-                        {
-                            if (result.Bool)
-                            {
-                                return RuleValue.True;
-                            }
-                        }
-                        else
-                        {
-                            firstError ??= result.IsError ? result : RuleValue.Error("exists() predicate is not a bool");
-                        }
-                    }
-
-                    return firstError ?? RuleValue.False;
-                }),
-                "all" => new((IRuleAttributes input, ref CelFrame frame) =>
-                {
-                    var items = list(input, ref frame);
-                    if (!IsList(items, out var error))
-                    {
-                        return error;
-                    }
-
-                    RuleValue? firstError = null;
-                    for (var i = 0; i < items.Count; i++)
-                    {
-                        frame[slot] = items.ElementAt(i);
-                        var result = test(input, ref frame);
-                        if (result.Kind == RuleValueKind.Bool)
-                        {
-                            if (!result.Bool)
-                            {
-                                return RuleValue.False;
-                            }
-                        }
-                        else
-                        {
-                            firstError ??= result.IsError ? result : RuleValue.Error("all() predicate is not a bool");
-                        }
-                    }
-
-                    return firstError ?? RuleValue.True;
-                }),
+                // exists: true if any element is true; all: false if any element is false. Either way the
+                // errors of other elements are absorbed, else the first error, else the other boolean.
+                "exists" => Quantifier(list, test, slot, decidedBy: true, "exists() predicate is not a bool"),
+                "all" => Quantifier(list, test, slot, decidedBy: false, "all() predicate is not a bool"),
                 _ => new((IRuleAttributes input, ref CelFrame frame) =>
                 {
                     var items = list(input, ref frame);
@@ -496,6 +443,37 @@ public static class CelCompiler
                 }),
             };
         }
+
+        // exists() and all(): the first element whose predicate is `decidedBy` decides the answer.
+        private static Expr Quantifier(CelNode list, CelNode test, int slot, bool decidedBy, string notBool) =>
+            new((IRuleAttributes input, ref CelFrame frame) =>
+            {
+                var items = list(input, ref frame);
+                if (!IsList(items, out var error))
+                {
+                    return error;
+                }
+
+                RuleValue? firstError = null;
+                for (var i = 0; i < items.Count; i++)
+                {
+                    frame[slot] = items.ElementAt(i);
+                    var result = test(input, ref frame);
+                    if (result.Kind == RuleValueKind.Bool)
+                    {
+                        if (result.Bool == decidedBy)
+                        {
+                            return RuleValue.Of(decidedBy);
+                        }
+                    }
+                    else
+                    {
+                        firstError ??= result.IsError ? result : RuleValue.Error(notBool);
+                    }
+                }
+
+                return firstError ?? RuleValue.Of(!decidedBy);
+            });
 
         private static bool IsList(in RuleValue items, out RuleValue error)
         {
