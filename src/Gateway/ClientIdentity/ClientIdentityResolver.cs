@@ -102,7 +102,7 @@ public sealed class ClientIdentityResolver
 
     /// <summary>Router hops implied by the handshake TTL, or null when the wire was not observed.</summary>
     internal static int? HopsFrom(WireFacts? wire) =>
-        wire?.Ttl is { } ttl and > 0 ? (ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255) - ttl : null;
+        wire?.Ttl is { } ttl and > 0 ? OsHintTable.InitialTtl(ttl) - ttl : null;
 
     /// <summary>Loopback, RFC 1918, CGNAT, link-local, IPv6 unique-local: an address that cannot be many hops away.</summary>
     internal static bool IsLocal(IPAddress address)
