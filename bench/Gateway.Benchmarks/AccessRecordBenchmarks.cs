@@ -127,7 +127,7 @@ public class AccessRecordBenchmarks
         return _proto.Length;
     }
 
-    /// <summary>The OTLP sink encoding one probe-on access record when it is offered.</summary>
+    /// <summary>The OTLP sink encoding one probe-on access record, full form, when it is offered.</summary>
     [Benchmark]
     public int Otlp_Log()
     {
@@ -135,6 +135,18 @@ public class AccessRecordBenchmarks
         OtlpEncoder.Write(_proto, _record, TelemetrySignal.Logs);
         return _proto.Length;
     }
+
+    /// <summary>The same access record in its core form (beside its exported span).</summary>
+    [Benchmark]
+    public int Otlp_Log_Core()
+    {
+        _proto.Reset();
+        OtlpEncoder.Write(_proto, _record, TelemetrySignal.Logs, core: true);
+        return _proto.Length;
+    }
+
+    /// <summary>A probe-on access record as the request path builds it (after <see cref="Setup"/>).</summary>
+    internal TelemetryRecord Record => _record;
 
     /// <summary>
     /// Encodes each record's spans or log record when it is offered, as the OTLP sinks do on the
@@ -145,7 +157,11 @@ public class AccessRecordBenchmarks
     {
         public override int ItemsOf(TelemetryRecord record) => record.ItemsFor(Signal);
 
-        protected override void Append(EncodedBatch batch, TelemetryRecord record) => OtlpEncoder.Write(batch.Writer, record, Signal);
+        // As the gateway's OTLP log sink beside its span sink (Telemetry:AccessRecord Auto): core access records.
+        private readonly AccessRecordFormPolicy _form = AccessRecordFormPolicy.BesideSpans(AccessRecordForm.Auto);
+
+        protected override void Append(EncodedBatch batch, TelemetryRecord record) =>
+            OtlpEncoder.Write(batch.Writer, record, Signal, core: Signal == TelemetrySignal.Logs && _form.IsCore(record));
 
         protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<EncodedBatch> batch, int items, CancellationToken cancellationToken) =>
             Task.FromResult(ExportOutcome.Delivered);

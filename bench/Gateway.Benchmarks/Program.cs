@@ -9,7 +9,8 @@ namespace Gateway.Benchmarks;
 
 /// <summary>
 /// <c>micro [BenchmarkDotNet options]</c>: the hot-path micro-benchmarks;
-/// <c>bpf [--repeat N] [--runs N]</c>: the BPF programs' cost per packet.
+/// <c>bpf [--repeat N] [--runs N]</c>: the BPF programs' cost per packet;
+/// <c>sizes</c>: the OTLP bytes of one request's record (full and core access record).
 /// </summary>
 public static class Program
 {
@@ -19,6 +20,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "bpf")
         {
             return BpfPacketCost.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "sizes")
+        {
+            return RecordSizes.Run();
         }
 
         if (args.Length > 0 && args[0] == "micro")

@@ -47,6 +47,8 @@ public sealed class HostileInputTests : IAsyncLifetime
             ["Telemetry__JsonLines__Enabled"] = "true",
             // Console lines are off by default once OTLP logs are on; the forging check reads them.
             ["Telemetry__Console"] = "true",
+            // The OTLP access record whole (beside its span it would be core): the test compares every header in it.
+            ["Telemetry__AccessRecord"] = "Full",
         },
         configure: config =>
         {

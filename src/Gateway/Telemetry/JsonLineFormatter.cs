@@ -7,7 +7,8 @@ namespace Gateway.Telemetry;
 
 /// <summary>
 /// Formats one record as one line of JSON:
-/// <c>{"time","event","trace_id","span_id","body","attributes":{...}}</c> and a newline.
+/// <c>{"time","event","trace_id","span_id","trace_flags","body","attributes":{...}}</c> and a newline
+/// (<c>trace_flags</c>: the span's W3C flags as two hex digits, <c>"01"</c> when sampled).
 /// </summary>
 /// <remarks>
 /// Whatever a client puts into a header or path, the line stays one valid JSON object:
@@ -34,6 +35,7 @@ internal static class JsonLineFormatter
     private static readonly JsonEncodedText Event = JsonEncodedText.Encode("event");
     private static readonly JsonEncodedText TraceIdName = JsonEncodedText.Encode("trace_id");
     private static readonly JsonEncodedText SpanIdName = JsonEncodedText.Encode("span_id");
+    private static readonly JsonEncodedText TraceFlagsName = JsonEncodedText.Encode("trace_flags");
     private static readonly JsonEncodedText Body = JsonEncodedText.Encode("body");
     private static readonly JsonEncodedText Attributes = JsonEncodedText.Encode("attributes");
 
@@ -59,8 +61,11 @@ internal static class JsonLineFormatter
         Write(writer, output, record);
     }
 
-    /// <summary>Appends one record and its newline to <paramref name="output"/>, with <paramref name="writer"/> reset onto it.</summary>
-    public static void Write(Utf8JsonWriter writer, IBufferWriter<byte> output, LogData record)
+    /// <summary>
+    /// Appends one record and its newline to <paramref name="output"/>, with <paramref name="writer"/> reset onto it;
+    /// <paramref name="core"/>: only the attributes the core form keeps (<see cref="AccessRecordFormPolicy"/>).
+    /// </summary>
+    public static void Write(Utf8JsonWriter writer, IBufferWriter<byte> output, LogData record, bool core = false)
     {
         writer.Reset(output);
         writer.WriteStartObject();
@@ -73,6 +78,7 @@ internal static class JsonLineFormatter
         {
             writer.WriteNull(TraceIdName);
             writer.WriteNull(SpanIdName);
+            writer.WriteNull(TraceFlagsName);
         }
         else
         {
@@ -81,24 +87,31 @@ internal static class JsonLineFormatter
             writer.WriteString(TraceIdName, hex);
             SpanIds.WriteHex(record.SpanId, hex);
             writer.WriteString(SpanIdName, hex[..16]);
+            record.TraceFlags.TryFormat(hex, out var written, "x2", System.Globalization.CultureInfo.InvariantCulture);
+            writer.WriteString(TraceFlagsName, hex[..written]);
         }
 
         record.WithBody(writer, static (w, text) => w.WriteString(Body, text));
         writer.WriteStartObject(Attributes);
-        WriteAttributes(writer, record.Attributes);
+        WriteAttributes(writer, record.Attributes, core);
         writer.WriteEndObject();
         writer.WriteEndObject();
         writer.Flush();
         output.Write("\n"u8);
     }
 
-    private static void WriteAttributes(Utf8JsonWriter writer, AttributeList attributes)
+    private static void WriteAttributes(Utf8JsonWriter writer, AttributeList attributes, bool core)
     {
         foreach (ref readonly var attribute in attributes.Items)
         {
             if (attribute.Kind == AttributeKind.Group)
             {
-                WriteAttributes(writer, attribute.Group);
+                WriteAttributes(writer, attribute.Group, core);
+                continue;
+            }
+
+            if (core && !attribute.Name.IsCore)
+            {
                 continue;
             }
 

@@ -10,7 +10,9 @@ namespace Gateway.Telemetry;
 /// An attribute name is an <see cref="AttributeName"/>: encoded once at start (its OTLP key and
 /// its JSON property name), so that writing a record copies bytes. To add one: a field here,
 /// <c>public static readonly AttributeName WireFooBar = AttributeName.Of("wire.foo.bar");</c>,
-/// and a row in docs/attributes.md. Code that needs the string uses <c>.Name</c>.
+/// and a row in docs/attributes.md. Code that needs the string uses <c>.Name</c>. A name made with
+/// <c>AttributeName.Core</c> is one the core form of the access record keeps (DESIGN.md, "Log
+/// records"; the list is in docs/attributes.md too).
 /// </remarks>
 internal static class SemanticConventions
 {
@@ -27,22 +29,22 @@ internal static class SemanticConventions
     public const string ConnectionEvent = "wire.connection";
 
     /// <summary><c>http.request.method</c>.</summary>
-    public static readonly AttributeName HttpRequestMethod = AttributeName.Of("http.request.method");
+    public static readonly AttributeName HttpRequestMethod = AttributeName.Core("http.request.method");
 
     /// <summary><c>url.scheme</c>.</summary>
     public static readonly AttributeName UrlScheme = AttributeName.Of("url.scheme");
 
     /// <summary><c>url.path</c>.</summary>
-    public static readonly AttributeName UrlPath = AttributeName.Of("url.path");
+    public static readonly AttributeName UrlPath = AttributeName.Core("url.path");
 
     /// <summary><c>url.query</c> (without the leading <c>?</c>).</summary>
     public static readonly AttributeName UrlQuery = AttributeName.Of("url.query");
 
     /// <summary><c>http.route</c>: the route template that matched.</summary>
-    public static readonly AttributeName HttpRoute = AttributeName.Of("http.route");
+    public static readonly AttributeName HttpRoute = AttributeName.Core("http.route");
 
     /// <summary><c>http.response.status_code</c>.</summary>
-    public static readonly AttributeName HttpResponseStatusCode = AttributeName.Of("http.response.status_code");
+    public static readonly AttributeName HttpResponseStatusCode = AttributeName.Core("http.response.status_code");
 
     /// <summary><c>network.protocol.version</c> (<c>1.1</c>, <c>2</c>, <c>3</c>).</summary>
     public static readonly AttributeName NetworkProtocolVersion = AttributeName.Of("network.protocol.version");
@@ -63,7 +65,7 @@ internal static class SemanticConventions
     public static readonly AttributeName RpcGrpcStatusCode = AttributeName.Of("rpc.grpc.status_code");
 
     /// <summary><c>client.address</c>.</summary>
-    public static readonly AttributeName ClientAddress = AttributeName.Of("client.address");
+    public static readonly AttributeName ClientAddress = AttributeName.Core("client.address");
 
     /// <summary><c>client.port</c>.</summary>
     public static readonly AttributeName ClientPort = AttributeName.Of("client.port");
@@ -96,7 +98,7 @@ internal static class SemanticConventions
     public const string TransportTcp = "tcp";
 
     /// <summary><c>error.type</c>.</summary>
-    public static readonly AttributeName ErrorType = AttributeName.Of("error.type");
+    public static readonly AttributeName ErrorType = AttributeName.Core("error.type");
 
     /// <summary>Prefix of a captured request header; the lower-case header name follows.</summary>
     public const string HttpRequestHeaderPrefix = "http.request.header.";
@@ -111,7 +113,7 @@ internal static class SemanticConventions
     public const string TruncatedSuffix = "…[truncated]";
 
     /// <summary><c>gateway.route.id</c>.</summary>
-    public static readonly AttributeName GatewayRouteId = AttributeName.Of("gateway.route.id");
+    public static readonly AttributeName GatewayRouteId = AttributeName.Core("gateway.route.id");
 
     /// <summary><c>gateway.cluster.id</c>.</summary>
     public static readonly AttributeName GatewayClusterId = AttributeName.Of("gateway.cluster.id");
@@ -162,10 +164,10 @@ internal static class SemanticConventions
     public static readonly AttributeName TlsClientJa4 = AttributeName.Of("tls.client.ja4");
 
     /// <summary>Names of the matched rules whose action is <c>tag</c> (string array).</summary>
-    public static readonly AttributeName GatewayRuleMatched = AttributeName.Of("gateway.rule.matched");
+    public static readonly AttributeName GatewayRuleMatched = AttributeName.Core("gateway.rule.matched");
 
     /// <summary>The rule that denied the request (string).</summary>
-    public static readonly AttributeName GatewayRuleDenied = AttributeName.Of("gateway.rule.denied");
+    public static readonly AttributeName GatewayRuleDenied = AttributeName.Core("gateway.rule.denied");
 
     /// <summary>On a <c>gateway.alert</c> record: the rule's name.</summary>
     public static readonly AttributeName GatewayAlertRule = AttributeName.Of("gateway.alert.rule");
@@ -180,10 +182,10 @@ internal static class SemanticConventions
     public static readonly AttributeName GatewayAlertError = AttributeName.Of("gateway.alert.error");
 
     /// <summary>Time from the request's arrival to the end of the response, in milliseconds (access record only).</summary>
-    public static readonly AttributeName GatewayRequestDurationMs = AttributeName.Of("gateway.request.duration_ms");
+    public static readonly AttributeName GatewayRequestDurationMs = AttributeName.Core("gateway.request.duration_ms");
 
     /// <summary><c>wire.observed</c>.</summary>
-    public static readonly AttributeName WireObserved = AttributeName.Of("wire.observed");
+    public static readonly AttributeName WireObserved = AttributeName.Core("wire.observed");
 
     /// <summary><c>wire.ip.ttl</c>.</summary>
     public static readonly AttributeName WireIpTtl = AttributeName.Of("wire.ip.ttl");

@@ -55,7 +55,7 @@ internal static class TelemetryRegistration
             // DESIGN: OTLP when configured, otherwise the embedded sink (unless asked for both).
             if (settings.JsonLines.Enabled ?? logs is null)
             {
-                sinks.Add(new JsonLinesSink(settings.JsonLines.Path, SinkOptions, loss));
+                sinks.Add(new JsonLinesSink(settings.JsonLines.Path, SinkOptions, loss, AccessRecordFormPolicy.OnlyCopy(settings.AccessRecord)));
             }
 
             // Off where OTLP logs are configured (the records are read there), unless asked for.
@@ -66,7 +66,11 @@ internal static class TelemetryRegistration
 
             if (logs is not null)
             {
-                sinks.Add(new OtlpSink(TelemetrySignal.Logs, encoder, new OtlpTransport(logs), logs.Batch, loss));
+                // DESIGN "Log records": beside exported spans the access record is core (Auto), else it is the only copy.
+                var accessRecord = traces is not null
+                    ? AccessRecordFormPolicy.BesideSpans(settings.AccessRecord)
+                    : AccessRecordFormPolicy.OnlyCopy(settings.AccessRecord);
+                sinks.Add(new OtlpSink(TelemetrySignal.Logs, encoder, new OtlpTransport(logs), logs.Batch, loss, accessRecord));
             }
 
             return new RecordPipeline(sinks);

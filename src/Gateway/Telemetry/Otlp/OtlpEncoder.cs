@@ -41,9 +41,12 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         return new Envelope(resource, scope);
     }
 
-    /// <summary>Writes the items of <paramref name="record"/> for <paramref name="signal"/>: its spans or its log record; returns how many.</summary>
-    public static int Write(ProtoWriter writer, TelemetryRecord record, TelemetrySignal signal) =>
-        signal == TelemetrySignal.Traces ? WriteSpans(writer, record) : WriteLog(writer, record);
+    /// <summary>
+    /// Writes the items of <paramref name="record"/> for <paramref name="signal"/>: its spans or its log
+    /// record (in its core form when <paramref name="core"/>: <see cref="AccessRecordFormPolicy"/>); returns how many.
+    /// </summary>
+    public static int Write(ProtoWriter writer, TelemetryRecord record, TelemetrySignal signal, bool core = false) =>
+        signal == TelemetrySignal.Traces ? WriteSpans(writer, record) : WriteLog(writer, record, core);
 
     /// <summary>Closes the messages <paramref name="envelope"/> opened.</summary>
     public static void End(ProtoWriter writer, Envelope envelope)
@@ -72,14 +75,14 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     }
 
     /// <summary>Writes the log record of <paramref name="record"/> as a <c>log_records</c> field of a <c>ScopeLogs</c>; returns 1, or 0 when it has none.</summary>
-    private static int WriteLog(ProtoWriter writer, TelemetryRecord record)
+    private static int WriteLog(ProtoWriter writer, TelemetryRecord record, bool core)
     {
         if (!record.HasLog)
         {
             return 0;
         }
 
-        WriteLog(writer, record.Log);
+        WriteLog(writer, record.Log, core);
         return 1;
     }
 
@@ -118,6 +121,27 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
 
         WriteRun(writer, tag, items[run..]);
         attributes.KeepEncoded(writer.Since(start), tag);
+    }
+
+    /// <summary>
+    /// Writes only the attributes marked <see cref="AttributeName.IsCore"/> (a core access record), groups
+    /// included, as <c>KeyValue</c> fields with the one-byte tag <paramref name="tag"/>. Encoded afresh each time: a dozen short values at
+    /// most, while the span's whole encoding is what is kept for copying.
+    /// </summary>
+    private static void WriteCoreAttributes(ProtoWriter writer, byte tag, AttributeList attributes)
+    {
+        var items = attributes.Items;
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (items[i].Kind == AttributeKind.Group)
+            {
+                WriteCoreAttributes(writer, tag, items[i].Group);
+            }
+            else if (items[i].Name.IsCore)
+            {
+                WriteRun(writer, tag, items.Slice(i, 1));
+            }
+        }
     }
 
     /// <summary>Writes attributes (no groups among them) as <c>KeyValue</c> fields with the one-byte tag <paramref name="tag"/>.</summary>
@@ -340,7 +364,7 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         writer.EndMessage(message);
     }
 
-    private static void WriteLog(ProtoWriter writer, LogData log)
+    private static void WriteLog(ProtoWriter writer, LogData log, bool core)
     {
         var message = writer.BeginMessage(2);
         writer.Fixed64Field(1, (ulong)log.TimeUnixNano);
@@ -349,7 +373,15 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
         var body = writer.BeginMessage(5);
         log.WithBody(writer, static (w, text) => w.StringField(AnyString, text));
         writer.EndMessage(body);
-        WriteAttributes(writer, 6, log.Attributes);
+        if (core)
+        {
+            WriteCoreAttributes(writer, (6 << 3) | ProtoWriter.Delimited, log.Attributes);
+        }
+        else
+        {
+            WriteAttributes(writer, 6, log.Attributes);
+        }
+
         if (!log.TraceId.IsEmpty)
         {
             writer.Fixed32Field(8, log.TraceFlags);

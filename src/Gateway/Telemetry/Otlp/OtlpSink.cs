@@ -13,13 +13,18 @@ internal sealed class OtlpSink : EncodingSink
 {
     private readonly OtlpEncoder _encoder;
     private readonly OtlpTransport _transport;
+    private readonly AccessRecordFormPolicy _accessRecord;
 
-    /// <summary>A sink of <paramref name="signal"/> (traces or logs) sending through <paramref name="transport"/>.</summary>
-    public OtlpSink(TelemetrySignal signal, OtlpEncoder encoder, OtlpTransport transport, BatchOptions options, TelemetryLoss loss)
+    /// <summary>
+    /// A sink of <paramref name="signal"/> (traces or logs) sending through <paramref name="transport"/>;
+    /// <paramref name="accessRecord"/> says which form of access records a log sink sends (full when not given).
+    /// </summary>
+    public OtlpSink(TelemetrySignal signal, OtlpEncoder encoder, OtlpTransport transport, BatchOptions options, TelemetryLoss loss, AccessRecordFormPolicy? accessRecord = null)
         : base("otlp", signal, options, loss)
     {
         _encoder = encoder;
         _transport = transport;
+        _accessRecord = accessRecord ?? AccessRecordFormPolicy.Full;
     }
 
     /// <inheritdoc />
@@ -33,7 +38,8 @@ internal sealed class OtlpSink : EncodingSink
     }
 
     /// <inheritdoc />
-    protected override void Append(EncodedBatch batch, TelemetryRecord record) => OtlpEncoder.Write(batch.Writer, record, Signal);
+    protected override void Append(EncodedBatch batch, TelemetryRecord record) =>
+        OtlpEncoder.Write(batch.Writer, record, Signal, core: Signal == TelemetrySignal.Logs && _accessRecord.IsCore(record));
 
     /// <inheritdoc />
     protected override void End(EncodedBatch batch) => OtlpEncoder.End(batch.Writer, new OtlpEncoder.Envelope(batch.Frame.Outer, batch.Frame.Inner));

@@ -51,6 +51,12 @@ internal sealed class AttributeName
     /// <summary>The name as a JSON property name, escaped.</summary>
     internal JsonEncodedText Json { get; }
 
+    /// <summary>
+    /// True for the names the core form of an access record keeps (DESIGN.md, "Log records"): set
+    /// once, where the name is defined (<see cref="Core"/>), and read by every writer to leave the rest out.
+    /// </summary>
+    public bool IsCore { get; private set; }
+
     /// <summary>The encoded name, cached (within a bound).</summary>
     public static AttributeName Of(string name)
     {
@@ -61,6 +67,18 @@ internal sealed class AttributeName
 
         var created = new AttributeName(name);
         return Cache.Count < CacheLimit ? Cache.GetOrAdd(name, created) : created;
+    }
+
+    /// <summary>
+    /// The encoded name, cached, marked as one the core access record keeps. The cached instance
+    /// itself is marked, so a name reached through <see cref="Of"/> (a test, a string-keyed add) is
+    /// core too.
+    /// </summary>
+    public static AttributeName Core(string name)
+    {
+        var core = Of(name);
+        core.IsCore = true;
+        return core;
     }
 
     /// <inheritdoc />

@@ -14,14 +14,19 @@ internal sealed class JsonLinesSink : EncodingSink
     private static Utf8JsonWriter? t_writer;
 
     private readonly FileStream _file;
+    private readonly AccessRecordFormPolicy _accessRecord;
     private bool _failed;
 
-    /// <summary>Opens (creating its directory) <paramref name="path"/> for appending.</summary>
-    public JsonLinesSink(string path, BatchOptions options, TelemetryLoss loss)
+    /// <summary>
+    /// Opens (creating its directory) <paramref name="path"/> for appending; <paramref name="accessRecord"/>
+    /// says which form of access records it writes (full when not given).
+    /// </summary>
+    public JsonLinesSink(string path, BatchOptions options, TelemetryLoss loss, AccessRecordFormPolicy? accessRecord = null)
         : base("jsonl", TelemetrySignal.Logs, options, loss)
     {
         FullPath = Path.GetFullPath(path);
         _file = Open(FullPath);
+        _accessRecord = accessRecord ?? AccessRecordFormPolicy.Full;
     }
 
     /// <summary>The absolute path written to.</summary>
@@ -47,7 +52,7 @@ internal sealed class JsonLinesSink : EncodingSink
     {
         // Straight into the thread's own batch: no line buffer to copy from.
         var writer = t_writer ??= new Utf8JsonWriter(batch.Writer, JsonLineFormatter.Options);
-        JsonLineFormatter.Write(writer, batch.Writer, record.Log);
+        JsonLineFormatter.Write(writer, batch.Writer, record.Log, _accessRecord.IsCore(record));
     }
 
     /// <inheritdoc />

@@ -156,6 +156,9 @@ internal sealed class LogData
     /// <summary>Makes the record share <paramref name="attributes"/> (those of its span).</summary>
     public void ShareAttributes(AttributeList attributes) => Attributes = attributes;
 
+    /// <summary>True when the record shares its span's attributes (an access record): it then has a core form.</summary>
+    public bool SharesSpanAttributes => !ReferenceEquals(Attributes, _own);
+
     /// <summary>The severity's name as OTLP and the JSON line write it.</summary>
     public string SeverityText => Severity >= Warn ? "Warning" : "Information";
 

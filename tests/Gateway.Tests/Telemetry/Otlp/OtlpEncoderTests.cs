@@ -117,6 +117,42 @@ public sealed class OtlpEncoderTests
     }
 
     [Fact]
+    public void Logs_CoreForm_KeepsOnlyTheCoreAttributesIncludingThoseInGroupsAndTheTraceContext()
+    {
+        var record = Request(out var server, out _);
+        server.Attributes.AddGroup(new AttributeList { { "network.peer.address", "198.18.0.7" }, { SemanticConventions.ClientAddress.Name, "198.18.0.8" } });
+        server.Attributes.Add(SemanticConventions.UrlPath, "/core");
+        server.Attributes.Add(SemanticConventions.GatewayRuleMatched, new[] { "ttl-far" });
+        var spans = new ProtoWriter();
+        var logs = new ProtoWriter();
+
+        // The span first, as the sinks usually go: its kept encoding must not leak into the core record.
+        Encode(TelemetrySignal.Traces, spans, [record]);
+        var envelope = Encoder.Begin(logs, TelemetrySignal.Logs);
+        Assert.Equal(1, OtlpEncoder.Write(logs, record, TelemetrySignal.Logs, core: true));
+        OtlpEncoder.End(logs, envelope);
+
+        var log = ExportLogsServiceRequest.Parser.ParseFrom(logs.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
+        Assert.Equal(
+            ["http.request.method", "http.response.status_code", "wire.observed", "gateway.request.duration_ms", "client.address", "url.path", "gateway.rule.matched"],
+            log.Attributes.Select(a => a.Key));
+        Assert.Equal("198.18.0.8", Text(log.Attributes, "client.address"));
+        Assert.Equal(["ttl-far"], Value(log.Attributes, "gateway.rule.matched").ArrayValue.Values.Select(v => v.StringValue));
+        Assert.Equal(server.TraceId.ToHex(), Convert.ToHexStringLower(log.TraceId.ToByteArray()));
+        Assert.Equal(SpanIds.ToHex(server.SpanId), Convert.ToHexStringLower(log.SpanId.ToByteArray()));
+        Assert.Equal(1u, log.Flags);
+        Assert.Equal("gateway.access", log.EventName);
+
+        // The full form of the same record still has everything, headers included.
+        var full = new ProtoWriter();
+        Encode(TelemetrySignal.Logs, full, [record]);
+        var whole = ExportLogsServiceRequest.Parser.ParseFrom(full.Written.ToArray()).ResourceLogs[0].ScopeLogs[0].LogRecords[0];
+        Assert.Contains(whole.Attributes, a => a.Key == "http.request.header.x-many");
+        Assert.Contains(whole.Attributes, a => a.Key == "network.peer.address");
+        Assert.True(full.Length > logs.Length);
+    }
+
+    [Fact]
     public void Group_SharedByTwoRequests_IsWrittenInPlaceInBoth()
     {
         var shared = new AttributeList { { "network.peer.address", "198.18.0.7" }, { "wire.ip.ttl", 61L } };
