@@ -61,7 +61,7 @@ internal static class TelemetryRegistration
             // Off where OTLP logs are configured (the records are read there), unless asked for.
             if (settings.Console ?? logs is null)
             {
-                sinks.Add(new ConsoleSink(Console.Out, SinkOptions, loss));
+                sinks.Add(new ConsoleSink(Console.OpenStandardOutput(), SinkOptions, loss, AccessRecordFormPolicy.OnlyCopy(settings.AccessRecord)));
             }
 
             if (logs is not null)
