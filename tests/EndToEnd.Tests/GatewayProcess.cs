@@ -131,6 +131,9 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 
     public Uri Url(string family) => listening.First(u => family == "ipv6" ? u.Host.StartsWith('[') : !u.Host.StartsWith('['));
 
+    /// <summary>Sends the process signal <paramref name="signal"/> (e.g. 1, SIGHUP); 0 when it was delivered.</summary>
+    public int SendSignal(int signal) => Kill(process.Id, signal);
+
     /// <summary>Waits for the process to end by itself.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

@@ -42,7 +42,7 @@ public static class ConfigValidator
     private static readonly string[] ClientIdentityKeys = ["TrustedProxies", "LocalHopLimit", "Privacy", "HashKey"];
     private static readonly string[] KernelProbeKeys = ["Mode", "Interfaces", "FlowTableSize", "HandshakeTimeoutSeconds", "EventBufferBytes", "Ja4t"];
     private static readonly string[] TelemetryKeys = ["JsonLines", "Console", "LossReportIntervalSeconds", "AccessRecord", "DrainTimeoutSeconds"];
-    private static readonly string[] JsonLinesKeys = ["Path", "Enabled"];
+    private static readonly string[] JsonLinesKeys = ["Path", "Enabled", "MaxBytes", "MaxFiles"];
     private static readonly string[] DemoKeys = ["BackendUrl"];
     private static readonly string[] HealthKeys = ["Urls", "LogProbes", "StuckAfterSeconds"];
     private static readonly string[] UpstreamKeys = ["ConnectTimeoutSeconds"];
@@ -364,6 +364,15 @@ public static class ConfigValidator
 
         CheckBool(section.GetSection("Console"), errors);
         CheckBool(jsonLines.GetSection("Enabled"), errors);
+        var maxBytes = jsonLines.GetSection("MaxBytes");
+        CheckWholeNumber(maxBytes, JsonLinesSettings.MinMaxBytes, JsonLinesSettings.MaxMaxBytes, "a number of bytes", errors);
+        var maxFiles = jsonLines.GetSection("MaxFiles");
+        CheckInt(maxFiles, 1, JsonLinesSettings.MaxMaxFiles, errors);
+        if (maxFiles.Value is not null && string.IsNullOrEmpty(maxBytes.Value))
+        {
+            errors.Add(maxFiles.Path, "is set without Telemetry:JsonLines:MaxBytes, so nothing would ever rotate",
+                "set MaxBytes too (e.g. 104857600 for 100 MiB files), or remove MaxFiles");
+        }
         CheckInt(section.GetSection("LossReportIntervalSeconds"), 1, 3600, errors);
         CheckEnum<AccessRecordForm>(section.GetSection("AccessRecord"), errors);
         CheckInt(section.GetSection("DrainTimeoutSeconds"), 0, 60, errors);
@@ -446,20 +455,23 @@ public static class ConfigValidator
         return null;
     }
 
-    private static void CheckInt(IConfigurationSection setting, int min, int max, Errors errors)
+    private static void CheckInt(IConfigurationSection setting, int min, int max, Errors errors) =>
+        CheckWholeNumber(setting, min, max, "a number", errors);
+
+    private static void CheckWholeNumber(IConfigurationSection setting, long min, long max, string what, Errors errors)
     {
         if (setting.Value is not { } value)
         {
             return;
         }
 
-        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
+        if (!long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
         {
-            errors.Add(setting.Path, $"{Quote(value)} is not a whole number", $"use a number from {min} to {max}");
+            errors.Add(setting.Path, $"{Quote(value)} is not a whole number", $"use {what} from {min} to {max}");
         }
         else if (number < min || number > max)
         {
-            errors.Add(setting.Path, $"{number} is out of range", $"use a number from {min} to {max}");
+            errors.Add(setting.Path, $"{number} is out of range", $"use {what} from {min} to {max}");
         }
     }
 

@@ -55,7 +55,8 @@ internal static class TelemetryRegistration
             // DESIGN: OTLP when configured, otherwise the embedded sink (unless asked for both).
             if (settings.JsonLines.Enabled ?? logs is null)
             {
-                sinks.Add(new JsonLinesSink(settings.JsonLines.Path, SinkOptions, loss, AccessRecordFormPolicy.OnlyCopy(settings.AccessRecord)));
+                sinks.Add(new JsonLinesSink(settings.JsonLines.Path, SinkOptions, loss, AccessRecordFormPolicy.OnlyCopy(settings.AccessRecord),
+                    settings.JsonLines.MaxBytes, settings.JsonLines.MaxFiles));
             }
 
             // Off where OTLP logs are configured (the records are read there), unless asked for.

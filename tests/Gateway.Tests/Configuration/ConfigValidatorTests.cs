@@ -48,6 +48,20 @@ public sealed class ConfigValidatorTests
         Assert.Contains("use true or false", ErrorFor(e, "Telemetry:Console"), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("\"MaxBytes\": \"lots\"", "Telemetry:JsonLines:MaxBytes", "\"lots\" is not a whole number; use a number of bytes from 4096 to 1099511627776")]
+    [InlineData("\"MaxBytes\": 100", "Telemetry:JsonLines:MaxBytes", "100 is out of range; use a number of bytes from 4096")]
+    [InlineData("\"MaxBytes\": 1099511627777", "Telemetry:JsonLines:MaxBytes", "out of range")]
+    [InlineData("\"MaxBytes\": 65536, \"MaxFiles\": 0", "Telemetry:JsonLines:MaxFiles", "0 is out of range; use a number from 1 to 1000")]
+    [InlineData("\"MaxBytes\": 65536, \"MaxFiles\": \"many\"", "Telemetry:JsonLines:MaxFiles", "is not a whole number")]
+    [InlineData("\"MaxFiles\": 3", "Telemetry:JsonLines:MaxFiles", "set MaxBytes too")]
+    public void Create_BadJsonLinesRotation_IsRefusedNamingTheSetting(string rotation, string setting, string message)
+    {
+        var e = Refused($$"""{ {{Proxy}}, "Telemetry": { "JsonLines": { "Path": "%JSONL%", {{rotation}} }, "Console": false } }""");
+
+        Assert.Contains(message, ErrorFor(e, setting), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Create_AllowlistModeWithEmptyList_SaysNothingWouldBeCaptured()
     {

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
+
+namespace Gateway.Tests.Telemetry;
+
+/// <summary>
+/// The JSON-lines file under rotation: logrotate renaming or deleting it while records flow, and
+/// the sink's own size-based rotation. Every record is counted across all the files.
+/// </summary>
+public sealed class JsonLinesRotationTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "gateway-rotation-" + Guid.NewGuid().ToString("N"));
+
+    public JsonLinesRotationTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Rename_UnderLoad_EveryRecordIsInTheRenamedOrTheNewFileExactlyOnce()
+    {
+        const int count = 30_000;
+        var path = Path.Combine(_directory, "access.jsonl");
+        using var loss = new TelemetryLoss();
+        var written = 0;
+        await using (var pipeline = new RecordPipeline([new JsonLinesSink(path, Options(count), loss)]))
+        {
+            var producer = Task.Run(() =>
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    Submit(pipeline, i);
+                    Volatile.Write(ref written, i + 1);
+                    if (i % 500 == 499)
+                    {
+                        // Records keep coming while the file is renamed, at the pace of a busy gateway.
+                        Thread.Sleep(1);
+                    }
+                }
+            });
+
+            // logrotate's default "create": rename, then a new empty file at the path.
+            await WaitForAsync(() => Volatile.Read(ref written) > count / 3);
+            File.Move(path, path + ".1");
+            await using (File.Create(path))
+            {
+            }
+
+            // "nocreate": only the rename; the sink makes the new file.
+            await WaitForAsync(() => Volatile.Read(ref written) > 2 * count / 3);
+            File.Move(path, path + ".2");
+            await producer;
+        }
+
+        var seen = new[] { path + ".1", path + ".2", path }.Select(Ids).ToList();
+        Assert.All(seen, ids => Assert.NotEmpty(ids));
+        var all = seen.SelectMany(ids => ids).ToList();
+        Assert.Equal(count, all.Count);
+        Assert.Equal(Enumerable.Range(0, count), all.Order());
+        // Each file holds a stretch of the sequence: the sink moved on, it did not go back.
+        Assert.True(seen[0].Max() < seen[1].Min() && seen[1].Max() < seen[2].Min());
+        Assert.Equal(count, loss.Exported);
+        Assert.Empty(loss.Dropped());
+    }
+
+    [Fact]
+    public async Task Delete_WhileIdle_ThePathIsOpenedAgainWithinASecondAndLaterRecordsLandThere()
+    {
+        var path = Path.Combine(_directory, "access.jsonl");
+        using var loss = new TelemetryLoss();
+        await using (var pipeline = new RecordPipeline([new JsonLinesSink(path, Options(100), loss)]))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                Submit(pipeline, i);
+            }
+
+            await WaitForAsync(() => loss.Exported == 10);
+            File.Delete(path);
+            var watch = Stopwatch.StartNew();
+            await WaitForAsync(() => File.Exists(path));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"reopened after {watch.Elapsed.TotalMilliseconds:0} ms");
+
+            for (var i = 10; i < 15; i++)
+            {
+                Submit(pipeline, i);
+            }
+        }
+
+        Assert.Equal([10, 11, 12, 13, 14], Ids(path));
+    }
+
+    [Fact]
+    public async Task Reopen_AfterARenameWithoutCreate_StartsTheNewFileAtOnce()
+    {
+        // What SIGHUP does (logrotate's postrotate): no waiting for the next check.
+        var path = Path.Combine(_directory, "access.jsonl");
+        using var loss = new TelemetryLoss();
+        var sink = new JsonLinesSink(path, Options(100), loss);
+        await using var pipeline = new RecordPipeline([sink]);
+        File.Move(path, path + ".1");
+
+        sink.Reopen();
+
+        Assert.True(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task MaxBytes_RotatesAtWholeLinesAndKeepsMaxFiles()
+    {
+        const int count = 400;
+        const long maxBytes = 4096;
+        var path = Path.Combine(_directory, "access.jsonl");
+        using var loss = new TelemetryLoss();
+        await using (var pipeline = new RecordPipeline([new JsonLinesSink(path, Options(count), loss, maxBytes: maxBytes, maxFiles: 3)]))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                Submit(pipeline, i);
+            }
+        }
+
+        var files = Directory.GetFiles(_directory).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(["access.jsonl", "access.jsonl.1", "access.jsonl.2", "access.jsonl.3"], files);
+        foreach (var file in Directory.GetFiles(_directory))
+        {
+            var bytes = File.ReadAllBytes(file);
+            Assert.InRange(bytes.Length, 1, maxBytes);
+            Assert.Equal((byte)'\n', bytes[^1]);
+        }
+
+        // The newest records are kept, oldest file last, none twice, none missing in between.
+        var kept = new[] { ".3", ".2", ".1", "" }.SelectMany(suffix => Ids(path + suffix)).ToList();
+        Assert.Equal(Enumerable.Range(count - kept.Count, kept.Count), kept);
+        Assert.Equal(count, loss.Exported);
+    }
+
+    [Fact]
+    public async Task MaxBytes_LineLongerThanTheLimit_FillsAFileOfItsOwn()
+    {
+        var path = Path.Combine(_directory, "access.jsonl");
+        using var loss = new TelemetryLoss();
+        await using (var pipeline = new RecordPipeline([new JsonLinesSink(path, Options(10), loss, maxBytes: 4096, maxFiles: 5)]))
+        {
+            Submit(pipeline, 0);
+            Submit(pipeline, 1, padding: 10_000);
+            Submit(pipeline, 2);
+        }
+
+        Assert.Equal([0], Ids(path + ".2"));
+        Assert.Equal([1], Ids(path + ".1"));
+        Assert.Equal([2], Ids(path));
+    }
+
+    // Batches as the embedded sink's, with room for every record of the test.
+    private static BatchOptions Options(int queue) => new(queue, 512, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(5));
+
+    private static void Submit(RecordPipeline pipeline, int id, int padding = 0)
+    {
+        var record = pipeline.Rent();
+        record.HasLog = true;
+        record.Log.EventName = SemanticConventions.ConnectionEvent;
+        record.Log.Body = "connection closed";
+        record.Log.Attributes.Add("test.id", (long)id);
+        record.Log.Attributes.Add("test.padding", new string('p', padding + 40));
+        pipeline.Submit(record);
+    }
+
+    // The test.id of every line of a file, in file order; every line must be a whole JSON object.
+    private static List<int> Ids(string file) =>
+        [.. File.ReadAllLines(file).Select(line => JsonDocument.Parse(line).RootElement.GetProperty("attributes").GetProperty("test.id").GetInt32())];
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10); !condition() && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.True(condition(), "timed out");
+    }
+}
