@@ -12,6 +12,7 @@ public class AttributeBenchmarks
     private ConnectionTuple _tuple;
     private WireFacts _facts;
     private ProtoWriter _proto = null!;
+    private AttributeList _strings = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -19,6 +20,13 @@ public class AttributeBenchmarks
         _tuple = Requests.Downstream;
         _facts = Requests.Facts;
         _proto = new ProtoWriter();
+        _strings = new AttributeList(16);
+        for (var i = 0; i < StringAttributes; i++)
+        {
+            // Short ASCII names and values, as in the OpenTelemetry .NET SDK's serializer benchmark.
+            _strings.Add($"attribute.key.{i}", $"attribute value {i}");
+        }
+
         _record = BuildConnectionAndWire();
         for (var i = 0; i < 20; i++)
         {
@@ -45,6 +53,22 @@ public class AttributeBenchmarks
         var attributes = new AttributeList();
         attributes.AddWire(null);
         return attributes;
+    }
+
+    /// <summary>Attributes in <see cref="Otlp_StringAttribute"/>'s list.</summary>
+    public const int StringAttributes = 16;
+
+    /// <summary>
+    /// The OTLP encoding per attribute: a list of 16 string attributes written as <c>KeyValue</c>s, the
+    /// time given per attribute (OperationsPerInvoke). Compare: the OpenTelemetry .NET SDK's own
+    /// serializer benchmark, ~21 ns per attribute (16 in ~365 ns).
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = StringAttributes)]
+    public int Otlp_StringAttribute()
+    {
+        _proto.Reset();
+        OtlpEncoder.WriteRun(_proto, (9 << 3) | ProtoWriter.Delimited, _strings.Items);
+        return _proto.Length;
     }
 
     /// <summary>A 37-attribute list written as OTLP <c>KeyValue</c>s (pre-encoded names).</summary>
