@@ -49,7 +49,13 @@ public readonly struct FlowView
     public uint? ReceivedOffset => HasHandshake && Flags.HasFlag(FlowFlags.RcvMax) ? _raw.RcvMax - _raw.PeerIsn - 1 : null;
 
     /// <summary>Payload bytes the gateway has sent so far (once each), as a stream offset modulo 2^32; null when unknown.</summary>
-    public uint? SentOffset => LocalIsnKnown ? _raw.SndMax - _raw.LocalIsn - 1 : null;
+    /// <remarks>
+    /// The gateway's FIN takes a sequence number of its own but carries no byte of the stream: once it
+    /// has left, the highest sequence sent is one past the last payload byte. (The program sets the
+    /// FIN flag just after it moves the highest sequence, so a reader may briefly see that sequence
+    /// without the flag: one past the last payload byte, which a caller comparing with a known end waits out.)
+    /// </remarks>
+    public uint? SentOffset => LocalIsnKnown ? _raw.SndMax - _raw.LocalIsn - 1 - (Flags.HasFlag(FlowFlags.FinOut) ? 1u : 0u) : null;
 
     // The gateway's SYN or SYN-ACK went through the egress program: its sequence number is the origin of the sent offsets.
     private bool LocalIsnKnown => (Flags & (FlowFlags.SynIn | FlowFlags.SynOut)) != 0 && Flags.HasFlag(FlowFlags.SndMax);

@@ -43,10 +43,16 @@ internal sealed class RawHttpClient : IDisposable
         return ((long)BitConverter.ToUInt64(info, 200), (long)BitConverter.ToUInt64(info, 128), BitConverter.ToUInt32(info, 156), BitConverter.ToUInt32(info, 152));
     }
 
-    public static async Task<RawHttpClient> ConnectAsync(Uri gateway, int ttl, int tos, int mss)
+    /// <summary>How long <see cref="GetAsync"/> waits after sending a request before it reads the response (a slow reader).</summary>
+    public TimeSpan ReadDelay { get; set; }
+
+    /// <summary>Connects with the given socket options; <paramref name="receiveBuffer"/> (SO_RCVBUF), when set, holds back a response the client does not read.</summary>
+    public static async Task<RawHttpClient> ConnectAsync(Uri gateway, int ttl, int tos, int mss, int? receiveBuffer = null)
     {
         IPAddress address = IPAddress.Parse(gateway.Host.Trim('[', ']'));
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (receiveBuffer is { } size)
+            socket.ReceiveBufferSize = size;
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
             socket.SetRawSocketOption((int)SocketOptionLevel.IPv6, Ipv6UnicastHops, BitConverter.GetBytes(ttl));
@@ -73,6 +79,8 @@ internal sealed class RawHttpClient : IDisposable
         byte[] bytes = Encoding.ASCII.GetBytes(request.ToString());
         await stream.WriteAsync(bytes);
         received = 0;
+        if (ReadDelay > TimeSpan.Zero)
+            await Task.Delay(ReadDelay);
 
         string head = await ReadHeadAsync();
         string[] lines = head.Split("\r\n");

@@ -66,4 +66,73 @@ public sealed class WireRequestTests : IAsyncLifetime
         Assert.InRange(expected[1].Kernel.PacketsIn, 6, 12);
         Assert.True(expected[1].Kernel.PacketsOut > 200, $"{expected[1].Kernel}");
     }
+
+    [SkippableFact]
+    public async Task SlowReader_ResponseStillLeavingLongAfterItsRequestEnded_RecordStillHasExactlyWhatItsExchangeMoved()
+    {
+        Ci.RequireRoot();
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url);
+        // A small receive window and a client that waits before reading: the 200 kB response is still leaving
+        // the gateway well after its request ended (on a busy machine a reader lags like this by itself).
+        using RawHttpClient client = await RawHttpClient.ConnectAsync(gateway.Url("ipv4"), ttl: 64, tos: 0, mss: 536, receiveBuffer: 4096);
+        client.ReadDelay = TimeSpan.FromMilliseconds(600);
+        var expected = new List<(string Id, (long BytesSent, long BytesReceived, long DataSegsOut, long DataSegsIn) Kernel)>();
+        var before = client.KernelCounts();
+        foreach (string path in new[] { "/slow?size=200000", "/slow?size=100" })
+        {
+            string id = Guid.NewGuid().ToString("N");
+            (int status, _) = await client.GetAsync(path, ("X-Test-Id", id));
+            Assert.Equal(200, status);
+            var after = client.KernelCounts();
+            expected.Add((id, (after.BytesSent - before.BytesSent, after.BytesReceived - before.BytesReceived, after.DataSegsOut - before.DataSegsOut,
+                after.DataSegsIn - before.DataSegsIn)));
+            before = after;
+        }
+
+        foreach (var (id, kernel) in expected)
+        {
+            AssertExactly(kernel, (await gateway.WaitForRecordsAsync(r => r.Event() == Records.Access && r.HasHeader("x-test-id", id)))[0]);
+        }
+    }
+
+    [SkippableFact]
+    public async Task LoneRequest_ClientClosesRightAfterTheResponse_RecordHasItsExchangeAndTotalsAtLeastAsLarge()
+    {
+        Ci.RequireRoot();
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url);
+        // curl's pattern: a fresh connection, one request, close as soon as the response is read. Bodies from
+        // 5 bytes (headers and body leave in two writes) to 60 kB (still leaving when the request ends).
+        int[] sizes = [5, 300, 20000, 5, 60000];
+        var expected = new List<(string Id, (long BytesSent, long BytesReceived, long DataSegsOut, long DataSegsIn) Kernel)>();
+        foreach (int size in sizes)
+        {
+            string id = Guid.NewGuid().ToString("N");
+            using (RawHttpClient client = await RawHttpClient.ConnectAsync(gateway.Url("ipv4"), ttl: 64, tos: 0, mss: 536))
+            {
+                (int status, _) = await client.GetAsync($"/lone?size={size}", ("X-Test-Id", id));
+                Assert.Equal(200, status);
+                expected.Add((id, client.KernelCounts()));
+            }
+        }
+
+        foreach (var (id, kernel) in expected)
+        {
+            AssertExactly(kernel, (await gateway.WaitForRecordsAsync(r => r.Event() == Records.Access && r.HasHeader("x-test-id", id)))[0]);
+        }
+    }
+
+    // The record's figures are exactly what the client's kernel counted for the exchange, and its totals,
+    // read where its share was (after the whole response had left), are at least as large.
+    private static void AssertExactly((long BytesSent, long BytesReceived, long DataSegsOut, long DataSegsIn) kernel, JsonObject record)
+    {
+        string said = record.ToJsonString();
+        Assert.Null(record.Attributes()["wire.request.omitted"]);
+        Assert.True(kernel.BytesSent == record.Long("wire.request.bytes_in"), $"bytes_in {kernel.BytesSent} expected; {said}");
+        Assert.True(kernel.BytesReceived == record.Long("wire.request.bytes_out"), $"bytes_out {kernel.BytesReceived} expected; {said}");
+        Assert.True(kernel.DataSegsOut == record.Long("wire.request.packets_in"), $"packets_in {kernel.DataSegsOut} expected; {said}");
+        Assert.True(kernel.DataSegsIn == record.Long("wire.request.packets_out"), $"packets_out {kernel.DataSegsIn} expected; {said}");
+        Assert.True(record.Long("wire.conn.bytes_out") >= record.Long("wire.request.bytes_out"), $"conn bytes_out below the request's; {said}");
+        Assert.True(record.Long("wire.conn.bytes_in") >= record.Long("wire.request.bytes_in"), $"conn bytes_in below the request's; {said}");
+        Assert.True(record.Long("wire.conn.packets_out") >= record.Long("wire.request.packets_out"), $"conn packets_out below the request's; {said}");
+    }
 }

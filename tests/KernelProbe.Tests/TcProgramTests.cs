@@ -62,6 +62,25 @@ public sealed class TcProgramTests
     }
 
     [SkippableFact]
+    public void SentOffset_AfterTheGatewaysFin_IsStillTheEndOfItsLastPayloadByte()
+    {
+        using var h = new Harness();
+        h.Receive(new TcpFrame { Seq = 1000, Options = TcpFrame.LinuxSynOptions(1460, 7) });
+        h.Send(FromGateway(Tcp.Syn | Tcp.Ack, seq: 4242));
+        h.Receive(new TcpFrame { Flags = Tcp.Ack | Tcp.Psh, Seq = 1001, Payload = 80 });
+        h.Send(FromGateway(Tcp.Ack | Tcp.Psh, seq: 4243, payload: 566));
+        // The client closes once it has the response (curl), and so does the gateway.
+        h.Receive(new TcpFrame { Flags = Tcp.Ack | Tcp.Fin, Seq = 1081 });
+        Assert.Equal(566u, h.View(Downstream).SentOffset);
+        h.Send(FromGateway(Tcp.Ack | Tcp.Fin, seq: 4809));
+
+        FlowView flow = h.View(Downstream);
+        Assert.True(flow.Flags.HasFlag(FlowFlags.FinOut));
+        Assert.Equal(566u, flow.SentOffset);
+        Assert.Equal(80u, flow.ReceivedOffset);
+    }
+
+    [SkippableFact]
     public void Send_GsoSuperPacket_CountsEverySegment()
     {
         using var h = new Harness();

@@ -59,10 +59,11 @@ public sealed class ConnectionLedger
                 {
                     // The previous response was still leaving when its request ended; this request began
                     // after the client had it all: the turn that began this one is where it ended.
-                    var share = view.Lookup(tuple) is { } facts ? Settle(entry, facts, ends) : WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
+                    var facts = view.Lookup(tuple);
+                    var share = facts is { } now ? Settle(entry, now, ends) : WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
                     if (!share.Pending)
                     {
-                        Resolve(entry, ends, share);
+                        Resolve(entry, ends, share, facts);
                     }
                 }
             }
@@ -71,8 +72,12 @@ public sealed class ConnectionLedger
         }
     }
 
-    /// <summary>The connection closed: returns how many requests it carried and forgets it (see the rules).</summary>
-    public int Forget(ConnectionTuple tuple)
+    /// <summary>
+    /// The connection closed: returns how many requests it carried and forgets it (see the rules).
+    /// <paramref name="last"/>, the connection's final facts, settles a request whose response was
+    /// still leaving when it ended: the response left before the close, or it never will.
+    /// </summary>
+    public int Forget(ConnectionTuple tuple, WireFacts? last = null)
     {
         if (!entries.TryGetValue(tuple, out Entry? entry))
         {
@@ -81,6 +86,12 @@ public sealed class ConnectionLedger
 
         lock (entry)
         {
+            if (entry.Pending is { } ends)
+            {
+                var share = last is { } final ? Settle(entry, final, ends) : WireRequestShare.Waiting;
+                Resolve(entry, ends, share.Pending ? WireRequestShare.LeftOut(WireRequestOmitted.Unsettled) : share, last);
+            }
+
             if (entry.Span is not null)
             {
                 entry.Closed = true;
@@ -122,7 +133,7 @@ public sealed class ConnectionLedger
             {
                 // The previous request never settled (its response still leaving when this one ended):
                 // it is left out, and this one starts from an unknown point.
-                Resolve(entry, unsettled, WireRequestShare.LeftOut(WireRequestOmitted.Unsettled));
+                Resolve(entry, unsettled, WireRequestShare.LeftOut(WireRequestOmitted.Unsettled), facts);
                 entry.Start = null;
             }
 
@@ -148,18 +159,23 @@ public sealed class ConnectionLedger
         }
     }
 
-    // A pending request asks again with fresher facts; another request may have settled it meanwhile.
-    internal static WireRequestShare Retry(Entry entry, StreamEnds ends, WireFacts? facts, bool last)
+    // A pending request asks again with fresher facts; another request (or the close) may have settled it
+    // meanwhile. at: the facts the share was taken from, whose totals go on the record with it.
+    internal static WireRequestShare Retry(Entry entry, StreamEnds ends, WireFacts? facts, bool last, out WireFacts? at)
     {
         lock (entry)
         {
             if (entry.Pending != ends)
             {
-                // Settled meanwhile by the next request's Begin (or given up by its end).
-                return entry.SettledEnds == ends && entry.SettledShare is { } settled ? settled : WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
+                // Settled meanwhile by the next request's Begin or Account, or by the connection's close.
+                bool mine = entry.SettledEnds == ends && entry.SettledShare is not null;
+                at = mine ? entry.SettledFacts : facts;
+                return mine ? entry.SettledShare!.Value : WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
             }
 
-            var share = facts is { } now ? Settle(entry, now, ends) : WireRequestShare.NotObserved;
+            at = facts;
+            // No facts while pending: the connection is closing (its flow is being handed to Forget), which settles it.
+            var share = facts is { } now ? Settle(entry, now, ends) : WireRequestShare.Waiting;
             if (share.Pending && last)
             {
                 share = WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
@@ -176,12 +192,33 @@ public sealed class ConnectionLedger
         }
     }
 
-    // Under the entry's lock: a pending request's share, decided by someone else than the request.
-    private static void Resolve(Entry entry, StreamEnds ends, WireRequestShare share)
+    // Completes when the pending request that ends at ends is settled by someone else: the next request
+    // on the connection (Begin, Account) or its close (Forget).
+    internal static Task WhenSettled(Entry entry, StreamEnds ends)
+    {
+        lock (entry)
+        {
+            if (entry.Pending != ends)
+            {
+                return Task.CompletedTask;
+            }
+
+            entry.Waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return entry.Waiter.Task;
+        }
+    }
+
+    // Under the entry's lock: a pending request's share, decided by someone else than the request,
+    // from facts (whose totals go on its record).
+    private static void Resolve(Entry entry, StreamEnds ends, WireRequestShare share, WireFacts? facts)
     {
         entry.Pending = null;
         entry.SettledEnds = ends;
         entry.SettledShare = share;
+        entry.SettledFacts = facts;
+        // Its record waits off the request's path; the continuation runs elsewhere, not under this lock.
+        entry.Waiter?.TrySetResult();
+        entry.Waiter = null;
     }
 
     /// <summary>
@@ -209,8 +246,10 @@ public sealed class ConnectionLedger
             : turnEndsIt ? Counters(turn) : null;
         if (end is null)
         {
-            // Nothing of the next request yet, but the response has not all left: ask again.
-            if (received == ends.Received && Before(sent, ends.Sent))
+            // Nothing of the next request yet, but the response has not all left: ask again. One past the
+            // response's end is the gateway's FIN whose flag the reader did not see yet (see FlowView.SentOffset):
+            // no payload byte can follow a response before the next request arrives.
+            if (received == ends.Received && (Before(sent, ends.Sent) || sent == ends.Sent + 1))
             {
                 return WireRequestShare.Waiting;
             }
@@ -303,6 +342,11 @@ public sealed class ConnectionLedger
         public StreamEnds SettledEnds;
 
         public WireRequestShare? SettledShare;
+
+        public WireFacts? SettledFacts;
+
+        // The record of the pending request, waiting for someone else to settle it (see WhenSettled).
+        public TaskCompletionSource? Waiter;
 
         // Requests the connection carried.
         public int Requests;

@@ -60,11 +60,27 @@ internal readonly struct RequestOnConnection : IDisposable
     }
 
     /// <summary>
-    /// The share of a request that <see cref="Account"/> left pending, from fresher <paramref name="facts"/>;
-    /// still pending unless <paramref name="last"/> (then it is left out as unsettled).
+    /// The share of a request that <see cref="Account"/> left pending, from fresher <paramref name="facts"/>
+    /// (or as the next request or the connection's close settled it meanwhile); still pending unless
+    /// <paramref name="last"/> (then it is left out as unsettled). <paramref name="at"/>: the facts the share
+    /// was taken from, whose <c>wire.conn.*</c> totals go on the record with it.
     /// </summary>
-    public WireRequestShare Retry(StreamEnds ends, WireFacts? facts, bool last) =>
-        _entry is { } entry ? ConnectionLedger.Retry(entry, ends, facts, last) : WireRequestShare.NotObserved;
+    public WireRequestShare Retry(StreamEnds ends, WireFacts? facts, bool last, out WireFacts? at)
+    {
+        if (_entry is not { } entry)
+        {
+            at = facts;
+            return WireRequestShare.NotObserved;
+        }
+
+        return ConnectionLedger.Retry(entry, ends, facts, last, out at);
+    }
+
+    /// <summary>
+    /// Completes once a request left pending is settled by someone else: the next request on the
+    /// connection (from the kernel's turn) or the connection's close (from its final facts).
+    /// </summary>
+    public Task WhenSettled(StreamEnds ends) => _entry is { } entry ? ConnectionLedger.WhenSettled(entry, ends) : Task.CompletedTask;
 
     /// <summary>Stops routing the connection's events to the span; a second call does nothing.</summary>
     public void Dispose() => _ledger?.Leave(_entry!, _span!, _generation);

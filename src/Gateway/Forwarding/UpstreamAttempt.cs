@@ -319,7 +319,7 @@ internal sealed partial class UpstreamAttempt
             {
                 // The request's bytes all left before the response came, and the response was read to its
                 // end: a response still arriving is not waited for on this leg.
-                share = onConnection.Retry(ends!.Value, facts, last: true);
+                share = onConnection.Retry(ends!.Value, facts, last: true, out _);
             }
         }
         else if (carried is { } shared)

@@ -44,7 +44,8 @@ internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, Con
 
         var tuple = new ConnectionTuple(local.Address, local.Port, remote.Address, remote.Port);
         var facts = wireView.Complete(tuple);
-        var requests = ledger.Forget(tuple);
+        // The final facts also settle a request whose response was still leaving (curl closes right after it).
+        var requests = ledger.Forget(tuple, facts);
         var privacy = policies.Current.Anonymizer;
         var record = records.Rent();
         var attributes = record.Log.Attributes;

@@ -227,8 +227,9 @@ internal sealed partial class RequestMiddleware(
         {
             attributes.AddWire(wire);
         }
-        else
+        else if (!share.Pending)
         {
+            // The connection's totals as they stood where the request's share was taken.
             attributes.AddWireObserved(wire);
         }
 
@@ -289,7 +290,7 @@ internal sealed partial class RequestMiddleware(
         if (share.Pending)
         {
             // The response's last bytes have not left yet: the record waits for them, off the request's path.
-            _ = SettleLaterAsync(record.Telemetry, attributes, onConnection, tuple!.Value, ends!.Value);
+            _ = SettleLaterAsync(record.Telemetry, attributes, onConnection, tuple!.Value, ends!.Value, wire);
         }
         else
         {
@@ -301,20 +302,41 @@ internal sealed partial class RequestMiddleware(
 
     /// <summary>
     /// A record whose response was still leaving when the request ended: its <c>wire.request.*</c>
-    /// figures are asked for again after 1, 2, 4 ... 64 ms (about an eighth of a second in all: a longer wait kept thousands of records alive at once on closing connections, ChurnSoakTests; the next request
-    /// on the connection settles it at once from the kernel's turn), then it is submitted.
+    /// figures, and the <c>wire.conn.*</c> totals read at the same point, are asked for again after
+    /// 1, 2, 4 ... 64 ms, then every second for at most <see cref="MaxSettleWait"/>; what comes next on
+    /// the connection settles it at once, whenever it comes: the next request (from the kernel's turn)
+    /// or the close (from the final facts). A give-up after a fixed eighth of a second made true figures
+    /// <c>unsettled</c> on a busy machine (WireRequestTests), and waiting on closing connections without
+    /// being woken kept thousands of records alive (ChurnSoakTests); a connection holds at most one
+    /// waiting record.
     /// </summary>
-    private async Task SettleLaterAsync(TelemetryRecord telemetry, AttributeList attributes, RequestOnConnection onConnection, ConnectionTuple tuple, StreamEnds ends)
+    private async Task SettleLaterAsync(TelemetryRecord telemetry, AttributeList attributes, RequestOnConnection onConnection, ConnectionTuple tuple, StreamEnds ends,
+        WireFacts? atEnd)
     {
         try
         {
             var share = WireRequestShare.Waiting;
-            for (var wait = 1; share.Pending; wait *= 2)
+            WireFacts? at = null;
+            Task? settled = null;
+            var waited = TimeSpan.Zero;
+            for (var wait = TimeSpan.FromMilliseconds(1); share.Pending; wait = wait < MaxSettlePoll ? wait * 2 : MaxSettlePoll)
             {
-                await Task.Delay(wait);
-                share = onConnection.Retry(ends, wireView.Lookup(tuple), last: wait >= MaxSettleWaitMs);
+                if (wait <= QuickSettlePoll)
+                {
+                    await Task.Delay(wait);
+                }
+                else
+                {
+                    // From here on woken as soon as the next request or the close settles it.
+                    await Task.WhenAny(settled ??= onConnection.WhenSettled(ends), Task.Delay(wait));
+                }
+
+                waited += wait;
+                share = onConnection.Retry(ends, wireView.Lookup(tuple), last: waited >= MaxSettleWait, out at);
             }
 
+            // The flow seen at the request's end stands in only when none was read since (it was being closed).
+            attributes.AddWireObserved(at ?? atEnd);
             attributes.AddWireRequest(share);
             records.Submit(telemetry);
         }
@@ -325,8 +347,15 @@ internal sealed partial class RequestMiddleware(
         }
     }
 
-    // The longest of the waits of SettleLaterAsync; all of them add up to about twice as much.
-    private const int MaxSettleWaitMs = 64;
+    // The polls of SettleLaterAsync: doubling from 1 ms up to MaxSettlePoll, then that apart; those above
+    // QuickSettlePoll also wake when the next request or the close settles the record.
+    private static readonly TimeSpan QuickSettlePoll = TimeSpan.FromMilliseconds(64);
+
+    private static readonly TimeSpan MaxSettlePoll = TimeSpan.FromSeconds(1);
+
+    // The longest a record waits for its response's last bytes (Kestrel's minimum response data rate
+    // and keep-alive timeout end most such connections sooner, and their close settles it).
+    private static readonly TimeSpan MaxSettleWait = TimeSpan.FromSeconds(10);
 
     private static bool IsHttp1(string protocol) => protocol.StartsWith("HTTP/1", StringComparison.Ordinal);
 

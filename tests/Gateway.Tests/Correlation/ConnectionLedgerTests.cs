@@ -98,8 +98,8 @@ public sealed class ConnectionLedgerTests
         using var request = ledger.Begin(Connection, new SpanData());
 
         request.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, null, out var share);
-        var still = request.Retry(ends, Flow(dataIn: 2, bytesIn: 300, dataOut: 3, bytesOut: 3000), last: false);
-        var left = request.Retry(ends, Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000), last: false);
+        var still = request.Retry(ends, Flow(dataIn: 2, bytesIn: 300, dataOut: 3, bytesOut: 3000), last: false, out _);
+        var left = request.Retry(ends, Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000), last: false, out _);
 
         Assert.True(share.Pending);
         Assert.True(still.Pending);
@@ -118,11 +118,75 @@ public sealed class ConnectionLedgerTests
         var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
         using var view = new Support.RecordingWireView(Flow(dataIn: 3, bytesIn: 400, dataOut: 5, bytesOut: 5000, turns: 1, turn: turn));
         var second = Account(ledger, Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5100, turns: 1, turn: turn), new StreamEnds(400, 5100), view);
-        var settled = first.Retry(ends, facts: null, last: false);
+        var settled = first.Retry(ends, facts: null, last: false, out _);
 
         Assert.True(pending.Pending);
         Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), settled.Delta);
         Assert.Equal(new WireRequestDelta(1, 1, 100, 100, 0), second.Delta);
+    }
+
+    [Fact]
+    public void Forget_WhileTheResponseWasStillLeaving_SettlesItFromTheFinalFactsAndWakesItsRecord()
+    {
+        // curl: one request, the client closes as soon as it has the response; the record was still waiting for it.
+        var ledger = new ConnectionLedger();
+        var ends = new StreamEnds(80, 566);
+        var request = ledger.Begin(Connection, new SpanData());
+        request.Account(Flow(dataIn: 1, bytesIn: 80, dataOut: 1, bytesOut: 561), null, ends, null, out var pending);
+        request.Dispose();
+        var woken = request.WhenSettled(ends);
+        // Both FINs have gone (FlowView.SentOffset leaves the gateway's out of the stream offset); the flow is removed.
+        var final = Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566) with { ClosedBy = "peer", PacketsIn = 5, PacketsOut = 5 };
+        var whileClosing = request.Retry(ends, facts: null, last: false, out _);
+
+        Assert.Equal(1, ledger.Forget(Connection, final));
+        var settled = request.Retry(ends, facts: null, last: false, out var at);
+
+        Assert.True(pending.Pending);
+        Assert.True(whileClosing.Pending);
+        Assert.True(woken.IsCompleted);
+        Assert.Equal(new WireRequestShare(new WireRequestDelta(1, 2, 80, 566, 0), null, false), settled);
+        Assert.Equal(final, at);
+        Assert.Equal(0, ledger.Count);
+    }
+
+    [Fact]
+    public void Retry_GatewaysFinSeenBeforeItsFlag_WaitsInsteadOfCallingItOverlap()
+    {
+        // The egress program moves the highest sequence sent before it flags the FIN: one past the response's end.
+        var ledger = new ConnectionLedger();
+        var ends = new StreamEnds(80, 566);
+        using var request = ledger.Begin(Connection, new SpanData());
+        request.Account(Flow(dataIn: 1, bytesIn: 80, dataOut: 1, bytesOut: 561), null, ends, null, out _);
+
+        var finUnflagged = request.Retry(ends, Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566, sent: 567), last: false, out _);
+        var finFlagged = request.Retry(ends, Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566), last: false, out var at);
+
+        Assert.True(finUnflagged.Pending);
+        Assert.Equal(new WireRequestDelta(1, 2, 80, 566, 0), finFlagged.Delta);
+        Assert.Equal(566, at!.Value.BytesOut);
+    }
+
+    [Fact]
+    public void Retry_AfterTheNextRequestSettledIt_GivesTheFactsItWasSettledWith()
+    {
+        var ledger = new ConnectionLedger();
+        var ends = new StreamEnds(300, 5000);
+        var first = ledger.Begin(Connection, new SpanData());
+        first.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, null, out _);
+        first.Dispose();
+        var woken = first.WhenSettled(ends);
+
+        var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
+        var atTurn = Flow(dataIn: 3, bytesIn: 400, dataOut: 5, bytesOut: 5000, turns: 1, turn: turn);
+        using var view = new Support.RecordingWireView(atTurn);
+        using var second = ledger.Begin(Connection, new SpanData(), view);
+        var settled = first.Retry(ends, Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5100, turns: 1, turn: turn), last: false, out var at);
+
+        Assert.True(woken.IsCompleted);
+        Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), settled.Delta);
+        // The totals on its record are those it was settled with: never less than its own figures.
+        Assert.Equal(atTurn, at);
     }
 
     [Fact]
@@ -159,7 +223,7 @@ public sealed class ConnectionLedgerTests
         using var request = ledger.Begin(Connection, new SpanData());
         request.Account(Flow(2, 300, 1, 1000), null, ends, null, out _);
 
-        var share = request.Retry(ends, Flow(2, 300, 1, 1000), last: true);
+        var share = request.Retry(ends, Flow(2, 300, 1, 1000), last: true, out _);
 
         Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Unsettled), share);
     }
