@@ -54,6 +54,9 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
     /// <summary>A snapshot of the metric names received so far (one entry per metric per request).</summary>
     public IReadOnlyList<string> MetricNames => _sink.MetricNames;
 
+    /// <summary>A snapshot of the resource attributes of every <c>ResourceMetrics</c> received so far, in arrival order.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, object?>> MetricResources => _sink.MetricResources;
+
     /// <summary>The latest exported value of each Sum or Gauge metric, summed over its attribute sets.</summary>
     public IReadOnlyDictionary<string, double> MetricTotals => _sink.MetricTotals;
 

@@ -97,7 +97,16 @@ public static class ConfigValidator
 
             foreach (var key in provider.GetChildKeys([], null).Distinct(StringComparer.OrdinalIgnoreCase))
             {
-                if (!key.StartsWith('$') && !TopLevelKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
+                if (key.StartsWith(OtelVariables.Prefix, StringComparison.OrdinalIgnoreCase))
+                {
+                    // The standard OpenTelemetry variables may be set in the file too, as top-level keys.
+                    if (!OtelVariables.IsKnown(key))
+                    {
+                        errors.Add(key, "is not an OTEL_* variable the gateway reads",
+                            "check its spelling (e.g. OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME; docs/telemetry.md lists them all)");
+                    }
+                }
+                else if (!key.StartsWith('$') && !TopLevelKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
                 {
                     errors.Add(key, "is not a known section",
                         $"remove it or use one of {string.Join(", ", TopLevelKeys)} (keys starting with $ are ignored)");

@@ -49,6 +49,12 @@ internal sealed partial class ConfigReloadReporter(ILogger<ConfigReloadReporter>
                     Log.RestartRequired(logger, section, outcome.FilePath);
                 }
             }
+
+            // The OTEL_* variables are read once at start, like the Telemetry section.
+            foreach (var key in outcome.ChangedKeys.Where(k => k.StartsWith(Configuration.OtelVariables.Prefix, StringComparison.OrdinalIgnoreCase)))
+            {
+                Log.RestartRequired(logger, key, outcome.FilePath);
+            }
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException)
         {

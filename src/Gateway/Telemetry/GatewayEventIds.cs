@@ -57,6 +57,12 @@ internal static class GatewayEventIds
     /// <summary>An exporter that had failed delivers again.</summary>
     public const int TelemetryExportResumed = 303;
 
+    /// <summary>An OTLP export call failed (or was taken in part), with its reason; rate-limited per signal.</summary>
+    public const int TelemetryExportFailed = 304;
+
+    /// <summary>The effective OTLP export settings of each signal, said once at start.</summary>
+    public const int TelemetryExportSettings = 305;
+
     /// <summary>The Linux capabilities the process holds, said once at start.</summary>
     public const int Capabilities = 400;
 

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Gateway.Configuration;
 using Gateway.Telemetry.Otlp;
 using Gateway.Telemetry.Records;
@@ -6,22 +5,23 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 
 namespace Gateway.Telemetry;
 
 /// <summary>
 /// Wires the gateway's telemetry: its records (spans and log records) go through the
 /// gateway's own pipeline (<see cref="RecordPipeline"/>: OTLP, the embedded sink, the
-/// console), its metrics through the OpenTelemetry SDK.
+/// console); its metrics are aggregated by the OpenTelemetry SDK and leave through the
+/// gateway's own OTLP transport (<see cref="OtlpMetricExporter"/>). All three signals carry
+/// one resource and read their <c>OTEL_*</c> settings from the gateway's configuration
+/// (file, environment, command line) the same way (<see cref="OtlpExportSettings"/>).
 /// </summary>
 /// <remarks>
 /// Spans and records are built and encoded by the gateway itself instead of as
 /// <c>Activity</c> and <c>LogRecord</c> objects: a record of some 50 attributes then costs
 /// copies of pre-encoded bytes instead of a few kilobytes of objects per request
-/// (docs/benchmarks.md). Metrics are few and periodic; the SDK serves them well.
+/// (docs/benchmarks.md). Metrics are few and periodic; the SDK's aggregation serves them well.
 /// </remarks>
 internal static class TelemetryRegistration
 {
@@ -35,21 +35,33 @@ internal static class TelemetryRegistration
         services.AddSingleton(settings);
         services.AddHostedService<TelemetryLossReporter>();
 
-        // Read (and validated) here, so that a bad OTEL_* value stops the start with its name.
-        var traces = OtlpExportSettings.For(configuration, TelemetrySignal.Traces);
-        var logs = OtlpExportSettings.For(configuration, TelemetrySignal.Logs);
-        var resource = Otlp.ResourceAttributes.From(configuration);
+        // Read (and validated) here, so that a bad OTEL_* value stops the start with its name; every
+        // problem of every signal is listed at once.
+        var problems = new List<string>();
+        var sdkDisabled = Read(() => OtlpExportSettings.SdkDisabled(configuration), problems);
+        var traces = Read(() => OtlpExportSettings.For(configuration, TelemetrySignal.Traces), problems);
+        var logs = Read(() => OtlpExportSettings.For(configuration, TelemetrySignal.Logs), problems);
+        var metricSettings = Read(() => OtlpExportSettings.For(configuration, TelemetrySignal.Metrics), problems);
+        var resource = Read(() => Otlp.ResourceAttributes.From(configuration), problems);
+        if (problems.Count > 0)
+        {
+            throw new OtlpSettingsException([.. problems.Distinct()]);
+        }
+
+        var version = Otlp.ResourceAttributes.GatewayVersion;
+        var encoder = new OtlpEncoder(resource!, version);
+        services.AddSingleton(sp => new ExportFailureLog(
+            sp.GetRequiredService<ILogger<ExportFailureLog>>(), TimeSpan.FromSeconds(settings.LossReportIntervalSeconds)));
 
         services.AddSingleton(sp =>
         {
             var loss = sp.GetRequiredService<TelemetryLoss>();
-            var version = typeof(TelemetryRegistration).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
-            var encoder = new OtlpEncoder(resource, version);
+            var failures = sp.GetRequiredService<ExportFailureLog>();
             // Sinks registered by the host's caller (an embedding application, a test) come first.
             var sinks = new List<TelemetrySink>(sp.GetServices<TelemetrySink>());
             if (traces is not null)
             {
-                sinks.Add(new OtlpSink(TelemetrySignal.Traces, encoder, new OtlpTransport(traces), traces.Batch, loss));
+                sinks.Add(new OtlpSink(TelemetrySignal.Traces, encoder, new OtlpTransport(traces), traces.Batch, loss, failures: failures));
             }
 
             // DESIGN: OTLP when configured, otherwise the embedded sink (unless asked for both).
@@ -71,36 +83,52 @@ internal static class TelemetryRegistration
                 var accessRecord = traces is not null
                     ? AccessRecordFormPolicy.BesideSpans(settings.AccessRecord)
                     : AccessRecordFormPolicy.OnlyCopy(settings.AccessRecord);
-                sinks.Add(new OtlpSink(TelemetrySignal.Logs, encoder, new OtlpTransport(logs), logs.Batch, loss, accessRecord));
+                sinks.Add(new OtlpSink(TelemetrySignal.Logs, encoder, new OtlpTransport(logs), logs.Batch, loss, accessRecord, failures));
             }
 
             return new RecordPipeline(sinks);
         });
 
-        // Stopped after the server (hosted services stop in reverse order): the last requests' records are flushed.
-        services.AddHostedService<RecordPipelineLifetime>();
+        // Said at start; at stop (after the pipeline, hosted services stop in reverse order) the failures held back.
+        IReadOnlyList<OtlpExportSettings> exported = [.. new[] { traces, logs, metricSettings }.OfType<OtlpExportSettings>()];
+        services.AddHostedService(sp => new TelemetryExportReport(
+            exported, sdkDisabled, sp.GetRequiredService<ExportFailureLog>(), sp.GetRequiredService<ILogger<TelemetryExportReport>>()));
 
-        var otlp = new OtlpSignals(configuration);
-        services.AddOpenTelemetry()
-            .ConfigureResource(r => r
-                .Clear()
-                .AddService(SemanticConventions.DefaultServiceName)
-                .AddTelemetrySdk()
-                // After AddService so that OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.
-                .AddEnvironmentVariableDetector())
-            .WithMetrics(metrics =>
+        if (metricSettings is not null)
+        {
+            services.AddSingleton(sp => new OtlpMetricExporter(
+                new OtlpTransport(metricSettings), encoder, sp.GetRequiredService<TelemetryLoss>(), sp.GetRequiredService<ExportFailureLog>()));
+            services.AddOpenTelemetry().WithMetrics(metrics =>
             {
                 metrics.AddMeter(SemanticConventions.WireMeterName);
                 metrics.AddMeter(SemanticConventions.TelemetryMeterName);
                 metrics.AddMeter(SemanticConventions.TlsMeterName);
                 metrics.AddMeter("Gateway.Rules");
-                if (otlp.Metrics)
+                metrics.AddReader(sp => new PeriodicExportingMetricReader(
+                    sp.GetRequiredService<OtlpMetricExporter>(),
+                    (int)metricSettings.Batch.ScheduledDelay.TotalMilliseconds,
+                    (int)metricSettings.Batch.ExportTimeout.TotalMilliseconds)
                 {
-                    metrics.AddReader(sp => new PeriodicExportingMetricReader(
-                        new CountingExporter<Metric>(
-                            new OtlpMetricExporter(otlp.Options(TelemetrySignal.Metrics)), sp.GetRequiredService<TelemetryLoss>(), TelemetrySignal.Metrics, "otlp"),
-                        otlp.MetricIntervalMilliseconds));
-                }
+                    TemporalityPreference = metricSettings.Temporality,
+                });
             });
+        }
+
+        // Stopped after the server (hosted services stop in reverse order): the last requests' records are flushed.
+        services.AddHostedService<RecordPipelineLifetime>();
+    }
+
+    // One signal's settings, its problems collected instead of thrown, so that all are said at once.
+    private static T? Read<T>(Func<T> read, List<string> problems)
+    {
+        try
+        {
+            return read();
+        }
+        catch (OtlpSettingsException e)
+        {
+            problems.AddRange(e.Problems);
+            return default;
+        }
     }
 }

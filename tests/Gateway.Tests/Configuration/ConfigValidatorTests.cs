@@ -176,6 +176,29 @@ public sealed class ConfigValidatorTests
     }
 
     [Fact]
+    public void Create_OtelVariablesInTheFile_KnownOnesAreAcceptedAMisspeltOneIsRefused()
+    {
+        var e = Refused($$"""{ {{Proxy}}, "OTEL_SERVICE_NAME": "edge", "OTEL_EXPORTER_OTLP_ENDPIONT": "http://c:4317" }""");
+
+        Assert.Contains("is not an OTEL_* variable the gateway reads", ErrorFor(e, "OTEL_EXPORTER_OTLP_ENDPIONT"), StringComparison.Ordinal);
+        Assert.Single(e.Errors);
+    }
+
+    [Fact]
+    public void Create_InvalidOtelValues_StopTheStartNamingEveryVariable()
+    {
+        using var config = new TestConfig($$"""{ {{Proxy}}, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "Telemetry": { "JsonLines": { "Path": "%JSONL%" } } }""");
+
+        var e = Assert.Throws<GatewayStartupException>(() => GatewayHost.Create(
+            ["--config", config.ConfigPath, "--OTEL_EXPORTER_OTLP_METRICS_TIMEOUT=5s", "--OTEL_SDK_DISABLED=yes", "--OTEL_RESOURCE_ATTRIBUTES=a"]));
+
+        Assert.Contains(e.Errors, error => error.StartsWith("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT is '5s'", StringComparison.Ordinal));
+        Assert.Contains(e.Errors, error => error.StartsWith("OTEL_SDK_DISABLED is 'yes'", StringComparison.Ordinal));
+        Assert.Contains(e.Errors, error => error.StartsWith("OTEL_RESOURCE_ATTRIBUTES: entry 1", StringComparison.Ordinal));
+        Assert.Equal(e.Errors.Count, e.Errors.Distinct().Count());
+    }
+
+    [Fact]
     public void Create_BadSamplingAndClientIdentity_NameEverySetting()
     {
         var e = Refused($$"""

@@ -88,6 +88,10 @@ internal static class OtlpDecoder
         return logs;
     }
 
+    /// <summary>The resource attributes of each <c>ResourceMetrics</c> of the request.</summary>
+    public static List<IReadOnlyDictionary<string, object?>> MetricResources(ExportMetricsServiceRequest request) =>
+        request.ResourceMetrics.Select(r => ResourceAttributes(r.Resource)).ToList();
+
     public static List<string> MetricNames(ExportMetricsServiceRequest request) =>
         request.ResourceMetrics
             .SelectMany(r => r.ScopeMetrics)

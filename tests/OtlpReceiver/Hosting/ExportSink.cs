@@ -15,6 +15,7 @@ internal sealed class ExportSink
     private readonly List<ReceivedSpan> _spans = [];
     private readonly List<ReceivedLog> _logs = [];
     private readonly List<string> _metricNames = [];
+    private readonly List<IReadOnlyDictionary<string, object?>> _metricResources = [];
     private readonly Dictionary<string, double> _metricTotals = [];
 
     // [signal, transport]: transport 0 = grpc, 1 = http.
@@ -62,6 +63,17 @@ internal sealed class ExportSink
             lock (_gate)
             {
                 return new Dictionary<string, double>(_metricTotals);
+            }
+        }
+    }
+
+    public IReadOnlyList<IReadOnlyDictionary<string, object?>> MetricResources
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _metricResources.ToArray();
             }
         }
     }
@@ -142,9 +154,11 @@ internal sealed class ExportSink
     {
         var names = OtlpDecoder.MetricNames(request);
         var totals = OtlpDecoder.MetricTotals(request);
+        var resources = OtlpDecoder.MetricResources(request);
         lock (_gate)
         {
             _metricNames.AddRange(names);
+            _metricResources.AddRange(resources);
             foreach (var (name, total) in totals)
             {
                 _metricTotals[name] = total;
@@ -161,6 +175,7 @@ internal sealed class ExportSink
             _spans.Clear();
             _logs.Clear();
             _metricNames.Clear();
+            _metricResources.Clear();
             _metricTotals.Clear();
             for (var signal = 0; signal < _requests.GetLength(0); signal++)
             {

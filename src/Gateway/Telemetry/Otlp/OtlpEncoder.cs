@@ -34,11 +34,21 @@ internal sealed class OtlpEncoder(AttributeList resource, string version)
     /// </summary>
     public Envelope Begin(ProtoWriter writer, TelemetrySignal signal)
     {
-        var resource = writer.BeginMessage(1);
-        WriteResource(writer);
+        var resource = BeginResource(writer);
         var scope = writer.BeginMessage(2);
         WriteScope(writer, signal == TelemetrySignal.Traces ? SemanticConventions.SpanScopeName : RecordCategory);
         return new Envelope(resource, scope);
+    }
+
+    /// <summary>
+    /// Opens the request's <c>ResourceSpans</c>, <c>ResourceLogs</c> or <c>ResourceMetrics</c> (field 1) and
+    /// writes the resource, the same for every signal; close it with <see cref="ProtoWriter.EndMessage"/>.
+    /// </summary>
+    public int BeginResource(ProtoWriter writer)
+    {
+        var resource = writer.BeginMessage(1);
+        WriteResource(writer);
+        return resource;
     }
 
     /// <summary>

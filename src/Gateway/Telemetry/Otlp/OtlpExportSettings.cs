@@ -1,6 +1,7 @@
 using System.Globalization;
 using Gateway.Telemetry.Records;
 using Microsoft.Extensions.Configuration;
+using OpenTelemetry.Metrics;
 
 namespace Gateway.Telemetry.Otlp;
 
@@ -27,7 +28,9 @@ internal sealed class OtlpExportSettings
         IReadOnlyList<KeyValuePair<string, string>> headers,
         TimeSpan timeout,
         OtlpCompression compression,
-        BatchOptions batch)
+        BatchOptions batch,
+        OtlpTlsSettings tls,
+        MetricReaderTemporalityPreference temporality)
     {
         Signal = signal;
         Protocol = protocol;
@@ -36,9 +39,11 @@ internal sealed class OtlpExportSettings
         Timeout = timeout;
         Compression = compression;
         Batch = batch;
+        Tls = tls;
+        Temporality = temporality;
     }
 
-    /// <summary>The signal these settings export: <see cref="TelemetrySignal.Traces"/> or <see cref="TelemetrySignal.Logs"/>.</summary>
+    /// <summary>The signal these settings export.</summary>
     public TelemetrySignal Signal { get; }
 
     /// <summary>The transport; <see cref="OtlpExportProtocol.Grpc"/> unless a protocol variable says otherwise.</summary>
@@ -56,21 +61,34 @@ internal sealed class OtlpExportSettings
     /// <summary>Compression of request bodies; <see cref="OtlpCompression.None"/> by default.</summary>
     public OtlpCompression Compression { get; }
 
-    /// <summary>The queue and batch limits of the processor that feeds the exporter.</summary>
+    /// <summary>
+    /// The queue and batch limits of the processor that feeds the exporter. For metrics only
+    /// <see cref="BatchOptions.ScheduledDelay"/> (<c>OTEL_METRIC_EXPORT_INTERVAL</c>) and
+    /// <see cref="BatchOptions.ExportTimeout"/> (<c>OTEL_METRIC_EXPORT_TIMEOUT</c>) apply: the reader collects them.
+    /// </summary>
     public BatchOptions Batch { get; }
+
+    /// <summary>The CA to trust and the client certificate to present over TLS (<c>https</c> endpoints).</summary>
+    public OtlpTlsSettings Tls { get; }
+
+    /// <summary>Metrics only: <c>OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE</c>, cumulative by default.</summary>
+    public MetricReaderTemporalityPreference Temporality { get; }
 
     /// <summary>
     /// Reads the settings of <paramref name="signal"/>; null when neither <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
     /// nor the signal's own endpoint variable is set, or when the signal's exporter variable
-    /// (<c>OTEL_TRACES_EXPORTER</c>, <c>OTEL_LOGS_EXPORTER</c>) says <c>none</c>: the signal is not exported over OTLP.
+    /// (<c>OTEL_TRACES_EXPORTER</c>, <c>OTEL_LOGS_EXPORTER</c>, <c>OTEL_METRICS_EXPORTER</c>) says <c>none</c>:
+    /// the signal is not exported over OTLP.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="signal"/> is neither traces nor logs.</exception>
+    /// <remarks>Also null for every signal when <c>OTEL_SDK_DISABLED</c> is <c>true</c>.</remarks>
     /// <exception cref="OtlpSettingsException">A variable holds a value that cannot be used; every problem is listed.</exception>
     public static OtlpExportSettings? For(IConfiguration configuration, TelemetrySignal signal)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var names = SignalNames.Of(signal);
-        if (!Exports(configuration, "OTEL_" + names.Infix + "_EXPORTER"))
+        var problems = new List<string>();
+        if (ParseBoolean(SdkDisabledVariable, Value(configuration, SdkDisabledVariable), problems)
+            || !Exports(configuration, "OTEL_" + names.Infix + "_EXPORTER"))
         {
             return null;
         }
@@ -82,13 +100,14 @@ internal sealed class OtlpExportSettings
             return null;
         }
 
-        var problems = new List<string>();
         var reader = new VariableReader(configuration, names.Infix, problems);
 
         var protocol = reader.Protocol();
+        var insecure = reader.Boolean("INSECURE");
         var endpoint = specificEndpoint is not null
-            ? ResolveEndpoint(Prefix + names.Infix + "_ENDPOINT", specificEndpoint, protocol, names, appendSignalPath: false, problems)
-            : ResolveEndpoint(Prefix + "ENDPOINT", genericEndpoint!, protocol, names, appendSignalPath: true, problems);
+            ? ResolveEndpoint(Prefix + names.Infix + "_ENDPOINT", specificEndpoint, protocol, names, appendSignalPath: false, insecure, problems)
+            : ResolveEndpoint(Prefix + "ENDPOINT", genericEndpoint!, protocol, names, appendSignalPath: true, insecure, problems);
+        var tls = OtlpTlsSettings.Read(reader.Lookup, endpoint, problems);
         var headers = OtlpHeaderList.Merge(
             OtlpHeaderList.Parse(Prefix + "HEADERS", Value(configuration, Prefix + "HEADERS"), problems),
             OtlpHeaderList.Parse(Prefix + names.Infix + "_HEADERS", Value(configuration, Prefix + names.Infix + "_HEADERS"), problems));
@@ -96,12 +115,27 @@ internal sealed class OtlpExportSettings
         var compression = reader.Compression();
 
         var batch = new BatchReader(configuration, names.BatchPrefix, problems);
-        var queueSize = batch.Count("MAX_QUEUE_SIZE", 2048);
-        var batchSettings = new BatchOptions(
-            queueSize,
-            Math.Min(batch.Count("MAX_EXPORT_BATCH_SIZE", 512), queueSize),
-            TimeSpan.FromMilliseconds(batch.Milliseconds("SCHEDULE_DELAY", names.DefaultScheduleDelay, allowZero: true)),
-            TimeSpan.FromMilliseconds(batch.Milliseconds("EXPORT_TIMEOUT", 30_000, allowZero: false)));
+        BatchOptions batchSettings;
+        var temporality = MetricReaderTemporalityPreference.Cumulative;
+        if (signal == TelemetrySignal.Metrics)
+        {
+            // The periodic reader: one collection per interval, each export bounded (the specification's defaults).
+            batchSettings = new BatchOptions(
+                int.MaxValue,
+                int.MaxValue,
+                TimeSpan.FromMilliseconds(batch.Milliseconds("EXPORT_INTERVAL", 60_000, allowZero: false)),
+                TimeSpan.FromMilliseconds(batch.Milliseconds("EXPORT_TIMEOUT", 30_000, allowZero: false)));
+            temporality = reader.Temporality();
+        }
+        else
+        {
+            var queueSize = batch.Count("MAX_QUEUE_SIZE", 2048);
+            batchSettings = new BatchOptions(
+                queueSize,
+                Math.Min(batch.Count("MAX_EXPORT_BATCH_SIZE", 512), queueSize),
+                TimeSpan.FromMilliseconds(batch.Milliseconds("SCHEDULE_DELAY", names.DefaultScheduleDelay, allowZero: true)),
+                TimeSpan.FromMilliseconds(batch.Milliseconds("EXPORT_TIMEOUT", 30_000, allowZero: false)));
+        }
 
         if (problems.Count > 0)
         {
@@ -109,8 +143,24 @@ internal sealed class OtlpExportSettings
         }
 
         return new OtlpExportSettings(
-            signal, protocol, endpoint!, headers, TimeSpan.FromMilliseconds(timeout), compression, batchSettings);
+            signal, protocol, endpoint!, headers, TimeSpan.FromMilliseconds(timeout), compression, batchSettings, tls, temporality);
     }
+
+    /// <summary>
+    /// <c>OTEL_SDK_DISABLED</c>: true turns OTLP export off for every signal, as if no endpoint were set
+    /// (the embedded sinks then follow their own settings).
+    /// </summary>
+    /// <exception cref="OtlpSettingsException">The value is neither <c>true</c> nor <c>false</c>.</exception>
+    public static bool SdkDisabled(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var problems = new List<string>();
+        var disabled = ParseBoolean(SdkDisabledVariable, Value(configuration, SdkDisabledVariable), problems);
+        return problems.Count > 0 ? throw new OtlpSettingsException(problems) : disabled;
+    }
+
+    /// <summary>The variable that turns every signal's OTLP export off.</summary>
+    public const string SdkDisabledVariable = "OTEL_SDK_DISABLED";
 
     /// <summary>
     /// Reads a signal's exporter choice, <c>OTEL_TRACES_EXPORTER</c>, <c>OTEL_LOGS_EXPORTER</c> or
@@ -148,12 +198,19 @@ internal sealed class OtlpExportSettings
         return otlp || !none;
     }
 
-    /// <summary>Describes the settings for diagnostics: header names only, never their values.</summary>
+    /// <summary>
+    /// Describes the effective settings for the start-up line and diagnostics: endpoint, protocol, timeout,
+    /// compression, TLS files, batching; header names only, each value shown as <c>[hidden]</c>.
+    /// </summary>
     public override string ToString()
     {
-        var headerNames = Headers.Count == 0 ? "none" : string.Join(", ", Headers.Select(header => header.Key));
-        return $"OTLP {Signal} exporter: {ProtocolName(Protocol)} to {Endpoint}, timeout {Timeout.TotalMilliseconds:0} ms, " +
-               $"compression {(Compression == OtlpCompression.Gzip ? "gzip" : "none")}, headers: {headerNames}";
+        var headers = Headers.Count == 0 ? "none" : string.Join(", ", Headers.Select(header => header.Key + "=[hidden]"));
+        var batching = Signal == TelemetrySignal.Metrics
+            ? FormattableString.Invariant($"every {Batch.ScheduledDelay.TotalMilliseconds:0} ms (export timeout {Batch.ExportTimeout.TotalMilliseconds:0} ms), temporality {Temporality.ToString().ToLowerInvariant()}")
+            : FormattableString.Invariant($"queue {Batch.MaxQueueSize}, batch {Batch.MaxBatchSize}, delay {Batch.ScheduledDelay.TotalMilliseconds:0} ms, export timeout {Batch.ExportTimeout.TotalMilliseconds:0} ms");
+        return FormattableString.Invariant(
+            $"OTLP {TelemetryLoss.Name(Signal)}: {ProtocolName(Protocol)} to {Endpoint}, timeout {Timeout.TotalMilliseconds:0} ms, ") +
+               $"compression {(Compression == OtlpCompression.Gzip ? "gzip" : "none")}, TLS {Tls}, headers: {headers}; {batching}";
     }
 
     /// <summary>The protocol's name as the variables spell it.</summary>
@@ -167,8 +224,15 @@ internal sealed class OtlpExportSettings
     }
 
     private static Uri? ResolveEndpoint(
-        string variable, string value, OtlpExportProtocol protocol, SignalNames names, bool appendSignalPath, List<string> problems)
+        string variable, string value, OtlpExportProtocol protocol, SignalNames names, bool appendSignalPath, bool insecure, List<string> problems)
     {
+        if (protocol == OtlpExportProtocol.Grpc && !value.Contains("://", StringComparison.Ordinal))
+        {
+            // A gRPC target without a scheme (collector:4317): TLS unless the INSECURE variable says otherwise,
+            // as the specification has it; a scheme, when given, decides by itself.
+            value = (insecure ? "http://" : "https://") + value;
+        }
+
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || uri.Host.Length == 0)
@@ -241,7 +305,31 @@ internal sealed class OtlpExportSettings
             return ParsePositive(variable, value, defaultValue, allowZero: false, "a duration in milliseconds", problems);
         }
 
-        private (string Variable, string? Value) Lookup(string suffix)
+        public bool Boolean(string suffix)
+        {
+            var (variable, value) = Lookup(suffix);
+            return ParseBoolean(variable, value, problems);
+        }
+
+        public MetricReaderTemporalityPreference Temporality()
+        {
+            var (variable, value) = Lookup("TEMPORALITY_PREFERENCE");
+            switch (value?.ToLowerInvariant())
+            {
+                case null or "cumulative":
+                    return MetricReaderTemporalityPreference.Cumulative;
+                case "delta":
+                    return MetricReaderTemporalityPreference.Delta;
+                case "lowmemory":
+                    return MetricReaderTemporalityPreference.LowMemory;
+                default:
+                    problems.Add($"{variable} is '{value}', which is not a temporality; use 'cumulative' (the default), 'delta' or 'lowmemory'.");
+                    return MetricReaderTemporalityPreference.Cumulative;
+            }
+        }
+
+        /// <summary>The signal-specific variable named by <paramref name="suffix"/> when set, else the generic one, with its value (null: neither).</summary>
+        public (string Variable, string? Value) Lookup(string suffix)
         {
             var specific = Prefix + infix + "_" + suffix;
             if (Value(configuration, specific) is { } value)
@@ -262,6 +350,24 @@ internal sealed class OtlpExportSettings
 
         public int Count(string suffix, int defaultValue) =>
             ParsePositive(prefix + suffix, Value(configuration, prefix + suffix), defaultValue, allowZero: false, "a number of items", problems);
+    }
+
+    // The specification reads any value but "true" as false; the gateway refuses what is neither, since
+    // OTEL_SDK_DISABLED=1 or INSECURE=yes silently meaning "no" is the surprise a start error prevents.
+    private static bool ParseBoolean(string variable, string? value, List<string> problems)
+    {
+        if (value is null || value.Equals("false", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (value.Equals("true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        problems.Add($"{variable} is '{value}', which is not a boolean; use 'true' or 'false'.");
+        return false;
     }
 
     private static int ParsePositive(string variable, string? value, int defaultValue, bool allowZero, string meaning, List<string> problems)
@@ -296,11 +402,16 @@ internal sealed class OtlpExportSettings
         private static readonly SignalNames Logs = new(
             "LOGS", "OTEL_BLRP_", 1_000, "/v1/logs", "/opentelemetry.proto.collector.logs.v1.LogsService/Export");
 
+        // The metric reader's variables are OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT.
+        private static readonly SignalNames Metrics = new(
+            "METRICS", "OTEL_METRIC_", 60_000, "/v1/metrics", "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export");
+
         public static SignalNames Of(TelemetrySignal signal) => signal switch
         {
             TelemetrySignal.Traces => Traces,
             TelemetrySignal.Logs => Logs,
-            _ => throw new ArgumentOutOfRangeException(nameof(signal), signal, "Only traces and logs have an OTLP exporter of the gateway's own."),
+            TelemetrySignal.Metrics => Metrics,
+            _ => throw new ArgumentOutOfRangeException(nameof(signal), signal, "Not an OpenTelemetry signal."),
         };
     }
 }

@@ -17,8 +17,12 @@ internal static class OtlpResponseReader
     private const int RejectedField = 1;
     private const int ErrorMessageField = 2;
 
-    // google.rpc.Status.message.
+    // google.rpc.Status.message and .details (google.protobuf.Any: type_url 1, value 2).
     private const int StatusMessageField = 2;
+    private const int StatusDetailsField = 3;
+
+    // The Any type URL of google.rpc.RetryInfo, whose field 1 is a google.protobuf.Duration (seconds 1, nanos 2).
+    private const string RetryInfoType = "/google.rpc.RetryInfo";
 
     /// <summary>
     /// Reads the partial success of an export response. An empty response, or one without the field,
@@ -83,12 +87,154 @@ internal static class OtlpResponseReader
         return string.IsNullOrEmpty(message) ? null : message;
     }
 
+    /// <summary>
+    /// The <c>retry_delay</c> of the first <c>google.rpc.RetryInfo</c> among the <c>details</c> of a serialized
+    /// <c>google.rpc.Status</c> (what gRPC sends in <c>grpc-status-details-bin</c>). False when there is none,
+    /// the bytes are malformed, or the delay is negative.
+    /// </summary>
+    public static bool TryReadRetryDelay(ReadOnlySpan<byte> status, out TimeSpan delay)
+    {
+        delay = default;
+        var reader = new ProtobufWireReader(status);
+        while (!reader.AtEnd)
+        {
+            if (!reader.TryReadTag(out var field, out var wireType))
+            {
+                return false;
+            }
+
+            if (field == StatusDetailsField && wireType == ProtobufWireReader.LengthDelimited)
+            {
+                if (!reader.TryReadLengthDelimited(out var any))
+                {
+                    return false;
+                }
+
+                if (TryReadAny(any, out var typeUrl, out var value) && typeUrl.EndsWith(RetryInfoType, StringComparison.Ordinal))
+                {
+                    return TryReadRetryInfo(value, out delay);
+                }
+            }
+            else if (!reader.TrySkip(wireType))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>UTF-8 text from the collector, cut to <see cref="MaxMessageLength"/> characters.</summary>
     public static string Text(ReadOnlySpan<byte> utf8)
     {
         // Four bytes are at most one character (two UTF-16 units): decode no more than can be kept.
         var text = Encoding.UTF8.GetString(utf8[..Math.Min(utf8.Length, MaxMessageLength * 4)]);
         return text.Length <= MaxMessageLength ? text : text[..MaxMessageLength] + "…";
+    }
+
+    private static bool TryReadAny(ReadOnlySpan<byte> any, out string typeUrl, out ReadOnlySpan<byte> value)
+    {
+        typeUrl = "";
+        value = default;
+        var reader = new ProtobufWireReader(any);
+        while (!reader.AtEnd)
+        {
+            if (!reader.TryReadTag(out var field, out var wireType))
+            {
+                return false;
+            }
+
+            if (field is 1 or 2 && wireType == ProtobufWireReader.LengthDelimited)
+            {
+                if (!reader.TryReadLengthDelimited(out var bytes))
+                {
+                    return false;
+                }
+
+                if (field == 1)
+                {
+                    typeUrl = Text(bytes);
+                }
+                else
+                {
+                    value = bytes;
+                }
+            }
+            else if (!reader.TrySkip(wireType))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool TryReadRetryInfo(ReadOnlySpan<byte> retryInfo, out TimeSpan delay)
+    {
+        delay = TimeSpan.Zero;
+        ReadOnlySpan<byte> duration = default;
+        var reader = new ProtobufWireReader(retryInfo);
+        while (!reader.AtEnd)
+        {
+            if (!reader.TryReadTag(out var field, out var wireType))
+            {
+                return false;
+            }
+
+            if (field == 1 && wireType == ProtobufWireReader.LengthDelimited)
+            {
+                if (!reader.TryReadLengthDelimited(out duration))
+                {
+                    return false;
+                }
+            }
+            else if (!reader.TrySkip(wireType))
+            {
+                return false;
+            }
+        }
+
+        long seconds = 0;
+        long nanos = 0;
+        var durationReader = new ProtobufWireReader(duration);
+        while (!durationReader.AtEnd)
+        {
+            if (!durationReader.TryReadTag(out var field, out var wireType))
+            {
+                return false;
+            }
+
+            if (field is 1 or 2 && wireType == ProtobufWireReader.Varint)
+            {
+                if (!durationReader.TryReadVarint(out var number))
+                {
+                    return false;
+                }
+
+                if (field == 1)
+                {
+                    seconds = (long)number;
+                }
+                else
+                {
+                    // int32 nanos: a negative value arrives sign-extended to 64 bits.
+                    nanos = (long)number;
+                }
+            }
+            else if (!durationReader.TrySkip(wireType))
+            {
+                return false;
+            }
+        }
+
+        // Anything beyond a day is as good as "not now"; negative durations are malformed.
+        if (seconds < 0 || nanos < 0 || seconds > 86_400)
+        {
+            return false;
+        }
+
+        delay = TimeSpan.FromSeconds(seconds) + TimeSpan.FromTicks(nanos / 100);
+        return true;
     }
 
     private static bool TryReadPartial(ReadOnlySpan<byte> partial, ref long rejected, ref string? errorMessage)

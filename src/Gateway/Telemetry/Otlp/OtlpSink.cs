@@ -14,17 +14,21 @@ internal sealed class OtlpSink : EncodingSink
     private readonly OtlpEncoder _encoder;
     private readonly OtlpTransport _transport;
     private readonly AccessRecordFormPolicy _accessRecord;
+    private readonly ExportFailureLog? _failures;
 
     /// <summary>
     /// A sink of <paramref name="signal"/> (traces or logs) sending through <paramref name="transport"/>;
-    /// <paramref name="accessRecord"/> says which form of access records a log sink sends (full when not given).
+    /// <paramref name="accessRecord"/> says which form of access records a log sink sends (full when not given);
+    /// each failed export is reported to <paramref name="failures"/> with its reason.
     /// </summary>
-    public OtlpSink(TelemetrySignal signal, OtlpEncoder encoder, OtlpTransport transport, BatchOptions options, TelemetryLoss loss, AccessRecordFormPolicy? accessRecord = null)
+    public OtlpSink(TelemetrySignal signal, OtlpEncoder encoder, OtlpTransport transport, BatchOptions options, TelemetryLoss loss,
+        AccessRecordFormPolicy? accessRecord = null, ExportFailureLog? failures = null)
         : base("otlp", signal, options, loss)
     {
         _encoder = encoder;
         _transport = transport;
         _accessRecord = accessRecord ?? AccessRecordFormPolicy.Full;
+        _failures = failures;
     }
 
     /// <inheritdoc />
@@ -50,6 +54,15 @@ internal sealed class OtlpSink : EncodingSink
         // Each batch is a whole export request (ItemIsBatch: one per call), sent as it was written.
         System.Diagnostics.Debug.Assert(batch.Count == 1, "an OTLP batch is exported on its own");
         var result = await _transport.SendAsync(batch[0].Bytes, cancellationToken).ConfigureAwait(false);
+        if (!result.Success)
+        {
+            _failures?.Failed(Signal, _transport.Settings.Endpoint, result.Error, items, result.Attempts);
+        }
+        else if (result.Rejected > 0)
+        {
+            _failures?.Rejected(Signal, _transport.Settings.Endpoint, result.Error, result.Rejected);
+        }
+
         return new ExportOutcome(result.Success, result.Rejected);
     }
 

@@ -18,10 +18,12 @@ namespace Gateway.Telemetry.Otlp;
 /// <code>
 ///   compress once (gzip) ─► attempt ─► 2xx / grpc-status 0 ───────────────► success (+ partial success)
 ///                              │
-///                              ├─ permanent (400, 401, 404, INVALID_ARGUMENT…) ─► failure, no retry
+///                              ├─ permanent (400, 401, 404, INVALID_ARGUMENT…, RESOURCE_EXHAUSTED
+///                              │             without RetryInfo) ─► failure, no retry
 ///                              │
-///                              └─ transient (429, 502-504, UNAVAILABLE…, connection error)
-///                                    wait: Retry-After, else 100 ms doubling with jitter
+///                              └─ transient (429, 502-504, UNAVAILABLE…, RESOURCE_EXHAUSTED with
+///                                 RetryInfo, connection error)
+///                                    wait: Retry-After or RetryInfo, else 100 ms doubling with jitter
 ///                                    ─► attempt again, unless the wait would end past the deadline
 /// </code>
 /// <para>
@@ -56,7 +58,12 @@ internal sealed class OtlpTransport : IDisposable
         Settings = settings;
         grpc = settings.Protocol == OtlpExportProtocol.Grpc;
         gzip = settings.Compression == OtlpCompression.Gzip;
-        items = settings.Signal == TelemetrySignal.Traces ? "spans" : "log records";
+        items = settings.Signal switch
+        {
+            TelemetrySignal.Traces => "spans",
+            TelemetrySignal.Logs => "log records",
+            _ => "data points",
+        };
 
         var handler = new SocketsHttpHandler
         {
@@ -73,6 +80,10 @@ internal sealed class OtlpTransport : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             EnableMultipleHttp2Connections = true,
         };
+
+        // OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE, _CLIENT_KEY: the CA that verifies the
+        // collector and the certificate the gateway shows it (mutual TLS).
+        settings.Tls.Apply(handler.SslOptions);
 
         // The deadline of each call is a cancellation token; HttpClient's own timeout would only race it.
         client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
@@ -285,8 +296,32 @@ internal sealed class OtlpTransport : IDisposable
             text = text[..OtlpResponseReader.MaxMessageLength] + "…";
         }
 
-        return Attempt.Failed(
-            GrpcStatus.IsRetryable(code), $"gRPC {GrpcStatus.Name(code)} ({code})" + (text is null ? "" : ": " + text));
+        // A google.rpc.RetryInfo among the status details: how long the collector asks to be left alone,
+        // and for RESOURCE_EXHAUSTED the only sign that retrying can help (the OTLP specification).
+        var retryDelay = RetryInfoDelay(statusHeaders);
+        var retryable = GrpcStatus.IsRetryable(code, hasRetryInfo: retryDelay is not null);
+        var error = $"gRPC {GrpcStatus.Name(code)} ({code})" + (text is null ? "" : ": " + text)
+                    + (retryDelay is { } delay ? FormattableString.Invariant($" (RetryInfo: retry after {delay.TotalMilliseconds:0} ms)") : "");
+        return Attempt.Failed(retryable, error, retryable ? retryDelay : null);
+    }
+
+    /// <summary>The <c>retry_delay</c> of a RetryInfo in <c>grpc-status-details-bin</c>; null when there is none or it cannot be read.</summary>
+    private static TimeSpan? RetryInfoDelay(HttpHeaders headers)
+    {
+        if (!headers.TryGetValues("grpc-status-details-bin", out var values) || values.FirstOrDefault() is not { Length: > 0 } encoded
+            || encoded.Length > 4 * MaxResponseBytes)
+        {
+            return null;
+        }
+
+        // Binary metadata is base64, usually without padding.
+        var trimmed = encoded.Trim();
+        var padded = trimmed.PadRight((trimmed.Length + 3) / 4 * 4, '=');
+        var bytes = new byte[padded.Length / 4 * 3];
+        return Convert.TryFromBase64String(padded, bytes, out var length)
+               && OtlpResponseReader.TryReadRetryDelay(bytes.AsSpan(0, length), out var delay)
+            ? delay
+            : null;
     }
 
     /// <summary>The first length-prefixed message of a gRPC body, when it is complete and not compressed.</summary>

@@ -154,7 +154,10 @@ public sealed class OtlpExportSettingsTests
     [InlineData("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "-5", "not a duration")]
     [InlineData("OTEL_EXPORTER_OTLP_TIMEOUT", "0", "at least 1")]
     [InlineData("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd", "not a supported compression")]
-    [InlineData("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "collector:4317", "not an absolute http")]
+    [InlineData("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "://collector:4317", "not an absolute http")]
+    [InlineData("OTEL_EXPORTER_OTLP_LOGS_INSECURE", "yes", "not a boolean")]
+    [InlineData("OTEL_SDK_DISABLED", "1", "not a boolean")]
+    [InlineData("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem", "is not https")]
     [InlineData("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "ftp://collector/", "not an absolute http")]
     [InlineData("OTEL_BLRP_MAX_QUEUE_SIZE", "many", "not a number of items")]
     [InlineData("OTEL_BLRP_EXPORT_TIMEOUT", "0", "at least 1")]
@@ -231,16 +234,213 @@ public sealed class OtlpExportSettingsTests
 
         var text = settings.ToString();
 
-        Assert.Contains("api-key", text);
-        Assert.Contains("grpc", text);
+        Assert.Equal(
+            "OTLP traces: grpc to http://collector:4317/opentelemetry.proto.collector.trace.v1.TraceService/Export, timeout 10000 ms, " +
+            "compression none, TLS system trust store, headers: api-key=[hidden]; queue 2048, batch 512, delay 5000 ms, export timeout 30000 ms",
+            text);
         Assert.DoesNotContain(Secret, text);
     }
 
     [Fact]
-    public void For_MetricsSignal_IsRefused()
+    public void For_MetricsSignal_ReadsTheMetricsVariablesAndTheGenericOnes()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() =>
-            OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")), TelemetrySignal.Metrics));
+        var settings = OtlpExportSettings.For(
+            Config(
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/base"),
+                ("OTEL_EXPORTER_OTLP_HEADERS", "tenant=a,api-key=generic"),
+                ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "api-key=" + Secret),
+                ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"),
+                ("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "1234"),
+                ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+                ("OTEL_METRIC_EXPORT_INTERVAL", "2500"),
+                ("OTEL_METRIC_EXPORT_TIMEOUT", "900"),
+                ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Delta")),
+            TelemetrySignal.Metrics)!;
+
+        Assert.Equal(new Uri("http://collector:4318/base/v1/metrics"), settings.Endpoint);
+        Assert.Equal(OtlpExportProtocol.HttpProtobuf, settings.Protocol);
+        Assert.Equal(new KeyValuePair<string, string>[] { new("tenant", "a"), new("api-key", Secret) }, settings.Headers);
+        Assert.Equal(TimeSpan.FromMilliseconds(1234), settings.Timeout);
+        Assert.Equal(OtlpCompression.Gzip, settings.Compression);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), settings.Batch.ScheduledDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(900), settings.Batch.ExportTimeout);
+        Assert.Equal(OpenTelemetry.Metrics.MetricReaderTemporalityPreference.Delta, settings.Temporality);
+    }
+
+    [Fact]
+    public void For_MetricsOverGrpc_UsesTheMetricsServicePathAndTheDefaults()
+    {
+        var settings = OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://metrics:4317")), TelemetrySignal.Metrics)!;
+
+        Assert.Equal(new Uri("http://metrics:4317/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"), settings.Endpoint);
+        Assert.Equal(TimeSpan.FromSeconds(60), settings.Batch.ScheduledDelay);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.Batch.ExportTimeout);
+        Assert.Equal(OpenTelemetry.Metrics.MetricReaderTemporalityPreference.Cumulative, settings.Temporality);
+    }
+
+    [Theory]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "sometimes", "not a temporality")]
+    [InlineData("OTEL_METRIC_EXPORT_INTERVAL", "1m", "not a duration")]
+    [InlineData("OTEL_METRIC_EXPORT_TIMEOUT", "0", "at least 1")]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "novalue", "has no '='")]
+    public void For_InvalidMetricsValue_ThrowsNamingTheVariable(string variable, string value, string reason)
+    {
+        var e = Assert.Throws<OtlpSettingsException>(() =>
+            OtlpExportSettings.For(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), (variable, value)), TelemetrySignal.Metrics));
+
+        var problem = Assert.Single(e.Problems);
+        Assert.StartsWith(variable, problem);
+        Assert.Contains(reason, problem);
+    }
+
+    [Theory]
+    [InlineData("true")]
+    [InlineData("TRUE")]
+    public void For_SdkDisabled_NoSignalIsExported(string value)
+    {
+        var configuration = Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_SDK_DISABLED", value));
+
+        Assert.True(OtlpExportSettings.SdkDisabled(configuration));
+        Assert.Null(OtlpExportSettings.For(configuration, TelemetrySignal.Traces));
+        Assert.Null(OtlpExportSettings.For(configuration, TelemetrySignal.Logs));
+        Assert.Null(OtlpExportSettings.For(configuration, TelemetrySignal.Metrics));
+    }
+
+    [Fact]
+    public void For_SdkDisabledFalse_ExportsAsUsual()
+    {
+        var configuration = Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_SDK_DISABLED", "false"));
+
+        Assert.NotNull(OtlpExportSettings.For(configuration, TelemetrySignal.Traces));
+    }
+
+    [Theory]
+    [InlineData("collector:4317", null, null, "https://collector:4317/")]
+    [InlineData("collector:4317", "true", null, "http://collector:4317/")]
+    [InlineData("collector:4317", "false", "true", "http://collector:4317/")]
+    [InlineData("collector:4317", "true", "false", "https://collector:4317/")]
+    [InlineData("https://collector:4317", "true", null, "https://collector:4317/")]
+    [InlineData("http://collector:4317", "false", null, "http://collector:4317/")]
+    [InlineData("[::1]:4317", "true", null, "http://[::1]:4317/")]
+    public void For_GrpcEndpointWithoutScheme_IsTlsUnlessInsecureAndASchemeDecidesByItself(string endpoint, string? insecure, string? tracesInsecure, string expectedBase)
+    {
+        var variables = new List<(string, string)> { ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint) };
+        if (insecure is not null)
+        {
+            variables.Add(("OTEL_EXPORTER_OTLP_INSECURE", insecure));
+        }
+
+        if (tracesInsecure is not null)
+        {
+            variables.Add(("OTEL_EXPORTER_OTLP_TRACES_INSECURE", tracesInsecure));
+        }
+
+        var settings = OtlpExportSettings.For(Config([.. variables]), TelemetrySignal.Traces)!;
+
+        Assert.Equal(new Uri(new Uri(expectedBase), "/opentelemetry.proto.collector.trace.v1.TraceService/Export"), settings.Endpoint);
+    }
+
+    [Fact]
+    public void For_HttpEndpointWithoutScheme_IsRefused()
+    {
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")), TelemetrySignal.Logs));
+
+        Assert.StartsWith("OTEL_EXPORTER_OTLP_ENDPOINT is 'collector:4318', which is not an absolute http", Assert.Single(e.Problems));
+    }
+
+    [Fact]
+    public void For_TlsFiles_AreLoadedPerSignalOverTheGenericOnes()
+    {
+        using var ca = new TestCertificates();
+        using var other = new TestCertificates("Logs CA");
+        var (certificate, key) = ca.ClientFiles("client");
+        var configuration = Config(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"),
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", ca.CaPath),
+            ("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", other.CaPath),
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certificate),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", key));
+
+        var traces = OtlpExportSettings.For(configuration, TelemetrySignal.Traces)!;
+        var logs = OtlpExportSettings.For(configuration, TelemetrySignal.Logs)!;
+
+        Assert.Equal(ca.Ca.Thumbprint, Assert.Single(traces.Tls.Trusted!).Thumbprint);
+        Assert.Equal(other.Ca.Thumbprint, Assert.Single(logs.Tls.Trusted!).Thumbprint);
+        Assert.True(traces.Tls.ClientChain![0].HasPrivateKey);
+        Assert.Equal("CN=client", logs.Tls.ClientChain![0].Subject);
+        Assert.Contains(other.CaPath, logs.ToString());
+        Assert.Contains(certificate, logs.ToString());
+    }
+
+    [Fact]
+    public void For_ClientKeyWithoutCertificate_NamesBothVariables()
+    {
+        using var ca = new TestCertificates();
+        var (_, key) = ca.ClientFiles("client");
+
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"), ("OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", key)), TelemetrySignal.Metrics));
+
+        Assert.Equal(
+            "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY is set without a client certificate; set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE too.",
+            Assert.Single(e.Problems));
+    }
+
+    [Fact]
+    public void For_ClientKeyOfAnotherCertificate_IsRefusedWithoutQuotingTheKey()
+    {
+        using var ca = new TestCertificates();
+        var (certificate, _) = ca.ClientFiles("client");
+        var (_, otherKey) = ca.ClientFiles("other");
+
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"),
+                ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certificate),
+                ("OTEL_EXPORTER_OTLP_CLIENT_KEY", otherKey)),
+            TelemetrySignal.Traces));
+
+        var problem = Assert.Single(e.Problems);
+        Assert.StartsWith("OTEL_EXPORTER_OTLP_CLIENT_KEY is '" + otherKey + "', which is not the unencrypted PEM private key", problem);
+        var keyText = File.ReadAllText(otherKey);
+        var keyBody = keyText.Split('\n')[1];
+        Assert.DoesNotContain(keyBody, e.ToString());
+    }
+
+    [Fact]
+    public void For_CertificateFileWithoutPem_IsRefused()
+    {
+        using var ca = new TestCertificates();
+        var path = ca.Write("empty.pem", "not a certificate");
+
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"), ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", path)),
+            TelemetrySignal.Traces));
+
+        Assert.StartsWith("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE is '" + path + "'", Assert.Single(e.Problems));
+    }
+
+    [Fact]
+    public void For_CertificateFileMissing_IsRefused()
+    {
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"), ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem")),
+            TelemetrySignal.Traces));
+
+        Assert.Equal("OTEL_EXPORTER_OTLP_CERTIFICATE is '/nonexistent/ca.pem', which is not a file.", Assert.Single(e.Problems));
+    }
+
+    [Fact]
+    public void For_TlsFilesWithACleartextEndpoint_AreRefused()
+    {
+        using var ca = new TestCertificates();
+
+        var e = Assert.Throws<OtlpSettingsException>(() => OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_EXPORTER_OTLP_CERTIFICATE", ca.CaPath)),
+            TelemetrySignal.Logs));
+
+        Assert.Contains("is not https", Assert.Single(e.Problems));
     }
 
     [Theory]
@@ -273,9 +473,10 @@ public sealed class OtlpExportSettingsTests
     [InlineData("otlp", true)]
     public void Metrics_ExporterVariable_NoneTurnsMetricsOff(string value, bool exported)
     {
-        var signals = new OtlpSignals(Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_METRICS_EXPORTER", value)));
+        var settings = OtlpExportSettings.For(
+            Config(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"), ("OTEL_METRICS_EXPORTER", value)), TelemetrySignal.Metrics);
 
-        Assert.Equal(exported, signals.Metrics);
+        Assert.Equal(exported, settings is not null);
     }
 
     internal static IConfiguration Config(params (string Name, string Value)[] variables) =>

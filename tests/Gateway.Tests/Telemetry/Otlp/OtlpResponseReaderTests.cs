@@ -93,4 +93,30 @@ public sealed class OtlpResponseReaderTests
 
         Assert.Equal(OtlpResponseReader.MaxMessageLength + 1, text.Length);
     }
+
+    [Fact]
+    public void TryReadRetryDelay_StatusWithRetryInfoAmongOtherDetails_ReadsTheDelay()
+    {
+        var status = OtlpTransportAnswerTests.StatusWithRetryInfo(8, TimeSpan.FromMilliseconds(1500));
+
+        Assert.True(OtlpResponseReader.TryReadRetryDelay(status, out var delay));
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), delay);
+    }
+
+    [Fact]
+    public void TryReadRetryDelay_StatusWithoutRetryInfo_IsFalse()
+    {
+        // google.rpc.Status { code = 8, message = "quota" }.
+        byte[] status = [0x08, 0x08, 0x12, 0x05, .. "quota"u8];
+
+        Assert.False(OtlpResponseReader.TryReadRetryDelay(status, out _));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x1A, 0x7F, 0x0A })]
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF })]
+    public void TryReadRetryDelay_MalformedBytes_IsFalseAndNeverThrows(byte[] status)
+    {
+        Assert.False(OtlpResponseReader.TryReadRetryDelay(status, out _));
+    }
 }

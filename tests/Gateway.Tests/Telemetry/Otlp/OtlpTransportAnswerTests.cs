@@ -153,15 +153,59 @@ public sealed class OtlpTransportAnswerTests
     }
 
     [Fact]
-    public async Task SendAsync_GrpcResourceExhaustedThenOk_RetriesAndSucceeds()
+    public async Task SendAsync_GrpcResourceExhaustedWithoutRetryInfo_IsNotRetried()
+    {
+        // The OTLP specification: RESOURCE_EXHAUSTED is retryable only when the collector says it can recover.
+        await using var collector = await ScriptedCollector.StartAsync(ScriptedCollector.Grpc(8, "quota exceeded"), ScriptedCollector.Grpc(0, response: []));
+        using var transport = Transport(collector, TelemetrySignal.Traces, "grpc", ("OTEL_EXPORTER_OTLP_TIMEOUT", "3000"));
+
+        var result = await transport.SendAsync(OtlpTestRequests.Trace("exhausted"), CancellationToken.None);
+
+        Assert.Equal(new OtlpSendResult(false, 0, false, 1, "gRPC RESOURCE_EXHAUSTED (8): quota exceeded"), result);
+        Assert.Single(collector.Requests);
+    }
+
+    [Fact]
+    public async Task SendAsync_GrpcResourceExhaustedWithRetryInfo_WaitsTheAskedDelayThenSucceeds()
     {
         await using var collector = await ScriptedCollector.StartAsync(
-            ScriptedCollector.Grpc(8, "slow down"), ScriptedCollector.Grpc(14), ScriptedCollector.Grpc(0, response: []));
-        using var transport = Transport(collector, TelemetrySignal.Traces, "grpc", ("OTEL_EXPORTER_OTLP_TIMEOUT", "3000"));
+            ScriptedCollector.Grpc(8, "slow down", details: StatusWithRetryInfo(8, TimeSpan.FromMilliseconds(700))),
+            ScriptedCollector.Grpc(14),
+            ScriptedCollector.Grpc(0, response: []));
+        using var transport = Transport(collector, TelemetrySignal.Traces, "grpc", ("OTEL_EXPORTER_OTLP_TIMEOUT", "5000"));
 
         var result = await transport.SendAsync(OtlpTestRequests.Trace("eventually"), CancellationToken.None);
 
         Assert.Equal(new OtlpSendResult(true, 0, false, 3, null), result);
+        var requests = collector.Requests.ToArray();
+        // The backoff alone would have waited 50-100 ms.
+        Assert.True(requests[1].At - requests[0].At >= TimeSpan.FromMilliseconds(650), $"retried after {requests[1].At - requests[0].At}");
+    }
+
+    [Fact]
+    public async Task SendAsync_GrpcRetryInfoBeyondTheTimeout_GivesUpAtOnceAndSaysWhy()
+    {
+        await using var collector = await ScriptedCollector.StartAsync(
+            ScriptedCollector.Grpc(14, "draining", details: StatusWithRetryInfo(14, TimeSpan.FromSeconds(30))));
+        using var transport = Transport(collector, TelemetrySignal.Logs, "grpc", ("OTEL_EXPORTER_OTLP_TIMEOUT", "2000"));
+        var clock = Stopwatch.StartNew();
+
+        var result = await transport.SendAsync(OtlpTestRequests.Log("later"), CancellationToken.None);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
+        Assert.Equal(new OtlpSendResult(false, 0, true, 1, "gRPC UNAVAILABLE (14): draining (RetryInfo: retry after 30000 ms)"), result);
+    }
+
+    [Fact]
+    public async Task SendAsync_GrpcRetryInfoOnAPermanentCode_IsNotRetried()
+    {
+        await using var collector = await ScriptedCollector.StartAsync(
+            ScriptedCollector.Grpc(3, "bad", details: StatusWithRetryInfo(3, TimeSpan.FromMilliseconds(10))));
+        using var transport = Transport(collector, TelemetrySignal.Traces, "grpc");
+
+        var result = await transport.SendAsync(OtlpTestRequests.Trace("invalid"), CancellationToken.None);
+
+        Assert.Equal((false, false, 1), (result.Success, result.Retryable, result.Attempts));
     }
 
     [Fact]
@@ -186,6 +230,35 @@ public sealed class OtlpTransportAnswerTests
         return new OtlpTransport(OtlpExportSettings.For(
             OtlpExportSettingsTests.Config([("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.ToString()), ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol), .. more]),
             signal)!);
+    }
+
+    /// <summary>A serialized google.rpc.Status with <paramref name="code"/> whose details hold a google.rpc.RetryInfo of <paramref name="delay"/>.</summary>
+    internal static byte[] StatusWithRetryInfo(int code, TimeSpan delay)
+    {
+        var duration = new Google.Protobuf.WellKnownTypes.Duration
+        {
+            Seconds = delay.Ticks / TimeSpan.TicksPerSecond,
+            Nanos = (int)(delay.Ticks % TimeSpan.TicksPerSecond * 100),
+        };
+        var any = new Google.Protobuf.WellKnownTypes.Any
+        {
+            TypeUrl = "type.googleapis.com/google.rpc.RetryInfo",
+            Value = ByteString.CopyFrom(Field(1, duration.ToByteArray())),
+        };
+
+        // google.rpc.Status: code 1, message 2 (left out), details 3; another detail before the RetryInfo, as a collector may send.
+        var other = new Google.Protobuf.WellKnownTypes.Any { TypeUrl = "type.googleapis.com/google.rpc.DebugInfo", Value = ByteString.CopyFromUtf8("x") };
+        return [0x08, (byte)code, .. Field(3, other.ToByteArray()), .. Field(3, any.ToByteArray())];
+    }
+
+    private static byte[] Field(int number, byte[] payload)
+    {
+        using var stream = new MemoryStream();
+        var output = new CodedOutputStream(stream);
+        output.WriteTag(number, WireFormat.WireType.LengthDelimited);
+        output.WriteBytes(ByteString.CopyFrom(payload));
+        output.Flush();
+        return stream.ToArray();
     }
 
     private static byte[] Inflate(byte[] body, bool gzip)

@@ -2,10 +2,12 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Telemetry.Otlp;
@@ -38,14 +40,47 @@ internal sealed class ScriptedCollector : IAsyncDisposable
     public ConcurrentQueue<SeenRequest> Requests { get; } = new();
 
     /// <summary>Starts a collector that gives the answers in order, repeating the last one.</summary>
-    public static async Task<ScriptedCollector> StartAsync(params Func<HttpContext, Task>[] answers)
+    public static Task<ScriptedCollector> StartAsync(params Func<HttpContext, Task>[] answers) => StartAsync(null, null, answers);
+
+    /// <summary>
+    /// Starts a collector whose two listeners speak TLS with <paramref name="certificate"/> (HTTP/2 through
+    /// ALPN); with <paramref name="clientCa"/> it requires a client certificate that CA issued.
+    /// </summary>
+    public static async Task<ScriptedCollector> StartAsync(X509Certificate2? certificate, TestCertificates? clientCa, params Func<HttpContext, Task>[] answers)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1);
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
+            void Secure(ListenOptions listen)
+            {
+                if (certificate is null)
+                {
+                    return;
+                }
+
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificate = certificate;
+                    if (clientCa is not null)
+                    {
+                        https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                        https.ClientCertificateValidation = (client, _, _) => clientCa.Issued(client);
+                    }
+                });
+            }
+
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                Secure(listen);
+            });
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                Secure(listen);
+            });
         });
         var app = builder.Build();
         var collector = new ScriptedCollector(app, answers);
@@ -75,8 +110,11 @@ internal sealed class ScriptedCollector : IAsyncDisposable
             }
         };
 
-    /// <summary>A gRPC answer: a message and grpc-status in trailers, or (no message) a trailers-only answer.</summary>
-    public static Func<HttpContext, Task> Grpc(int status, string? message = null, byte[]? response = null) =>
+    /// <summary>
+    /// A gRPC answer: a message and grpc-status in trailers, or (no message) a trailers-only answer, with
+    /// <paramref name="details"/> (a serialized google.rpc.Status) as <c>grpc-status-details-bin</c>.
+    /// </summary>
+    public static Func<HttpContext, Task> Grpc(int status, string? message = null, byte[]? response = null, byte[]? details = null) =>
         async context =>
         {
             context.Response.StatusCode = 200;
@@ -87,6 +125,12 @@ internal sealed class ScriptedCollector : IAsyncDisposable
                 if (message is not null)
                 {
                     context.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+                }
+
+                if (details is not null)
+                {
+                    // Binary metadata: base64 without padding, as gRPC writes it.
+                    context.Response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(details).TrimEnd('=');
                 }
 
                 return;
@@ -110,11 +154,12 @@ internal sealed class ScriptedCollector : IAsyncDisposable
             context.Request.Protocol,
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             body.ToArray(),
-            _clock.Elapsed));
+            _clock.Elapsed,
+            context.Connection.ClientCertificate?.Subject));
         var index = Math.Min(Interlocked.Increment(ref _next) - 1, _answers.Length - 1);
         await _answers[index](context);
     }
 
-    /// <summary>One request as the collector saw it.</summary>
-    public sealed record SeenRequest(string Path, string Protocol, IReadOnlyDictionary<string, string> Headers, byte[] Body, TimeSpan At);
+    /// <summary>One request as the collector saw it; <paramref name="ClientCertificate"/> is the subject the client showed over TLS.</summary>
+    public sealed record SeenRequest(string Path, string Protocol, IReadOnlyDictionary<string, string> Headers, byte[] Body, TimeSpan At, string? ClientCertificate = null);
 }
