@@ -9,8 +9,64 @@ namespace EndToEnd.Tests;
 /// a request arrive as one trace, and the dashboard is gone after dispose.
 /// </summary>
 [Collection(HostLoopback.Name)]
-public sealed class DashboardTests
+public sealed class DashboardTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    [SkippableTheory]
+    [InlineData("grpc")]
+    [InlineData("http/protobuf")]
+    public async Task Gateway_AllSignalsToDashboard_OneResourceWithBothLegsCoreAccessRecordAndMetrics(string protocol)
+    {
+        Ci.RequireRoot();
+        await using Backend backend = await Backend.StartAsync();
+        await using var dashboard = await AspireDashboard.StartAsync();
+        var env = ExportTo(dashboard, protocol);
+        env["OTEL_METRIC_EXPORT_INTERVAL"] = "300";
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(backend.Url, environment: env);
+        string id = Guid.NewGuid().ToString("N");
+        using RawHttpClient client = await RawHttpClient.ConnectAsync(gateway.Url("ipv4"), ttl: 47, tos: 0, mss: 1300);
+        (int status, _) = await client.GetAsync("/dashboard/one-resource", ("X-Test-Id", id), ("X-Dashboard-Probe", "a=b; c=\"d\""));
+        Assert.Equal(200, status);
+
+        JsonNode traces = await dashboard.WaitForTelemetryAsync(
+            "traces", t => Spans(t).Any(s => Attribute(s, "http.request.header.x-test-id")?.Contains(id) == true)
+                           && Spans(t).Count() >= 2, TimeSpan.FromSeconds(20));
+        JsonNode server = Spans(traces).Single(s => Attribute(s, "http.request.header.x-test-id")?.Contains(id) == true);
+        string traceId = (string)server["traceId"]!;
+        string spanId = (string)server["spanId"]!;
+        JsonNode upstream = Spans(traces).Single(s => (string?)s["parentSpanId"] == spanId);
+        Assert.Equal(traceId, (string?)upstream["traceId"]);
+
+        // Values intact: the captured headers (quotes and all) and the wire facts of both legs.
+        Assert.Equal([id], Strings(server, "http.request.header.x-test-id"));
+        Assert.Equal(["a=b; c=\"d\""], Strings(server, "http.request.header.x-dashboard-probe"));
+        Assert.Equal("47", Attribute(server, "wire.ip.ttl"));
+        Assert.Equal("1300", Attribute(server, "wire.tcp.mss"));
+        Assert.Equal("true", Attribute(upstream, "wire.observed"));
+        Assert.Equal(backend.Url.Port.ToString(), Attribute(upstream, "network.peer.port"));
+
+        // The access record: core beside the exported span, pointing at it.
+        JsonNode logs = await dashboard.WaitForTelemetryAsync(
+            "logs", l => LogRecords(l).Any(r => (string?)r["traceId"] == traceId), TimeSpan.FromSeconds(20));
+        JsonNode access = LogRecords(logs).Single(r => (string?)r["traceId"] == traceId && Attribute(r, "url.path") == "/dashboard/one-resource");
+        Assert.Equal(spanId, (string?)access["spanId"]);
+        Assert.Equal("200", Attribute(access, "http.response.status_code"));
+        Assert.Equal("true", Attribute(access, "wire.observed"));
+        Assert.Null(Attribute(access, "http.request.header.x-test-id"));
+        Assert.Null(Attribute(access, "wire.ip.ttl"));
+
+        // One resource for everything: spans, records and metrics.
+        JsonNode resources = await dashboard.WaitForTelemetryAsync(
+            "resources", r => r.AsArray().Count > 1 || r.AsArray().Any(x => (bool?)x!["hasMetrics"] == true), TimeSpan.FromSeconds(20));
+        output.WriteLine(resources.ToJsonString());
+        JsonNode resource = Assert.Single(resources.AsArray())!;
+        Assert.Equal("dashboard-e2e", (string?)resource["name"]);
+        Assert.True((bool?)resource["hasTraces"] == true && (bool?)resource["hasLogs"] == true && (bool?)resource["hasMetrics"] == true, resource.ToJsonString());
+        Assert.True(Guid.TryParse((string?)resource["instanceId"], out _), resource.ToJsonString());
+        Assert.Single(ResourceNames(traces).Distinct());
+        Assert.Single(ResourceNames(logs).Distinct());
+        Assert.Equal(ResourceNames(traces).First(), ResourceNames(logs).First());
+    }
+
     [SkippableFact]
     public async Task Request_ExportedToDashboard_TraceHasBothLegsWithWireFacts()
     {
@@ -110,6 +166,21 @@ public sealed class DashboardTests
         ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
         ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
     };
+
+    // An array attribute, which the dashboard's API hands out as its JSON text.
+    private static string[] Strings(JsonNode item, string name) =>
+        JsonNode.Parse(Attribute(item, name) ?? "null")?.AsArray().Select(v => (string)v!).ToArray() ?? [];
+
+    private static IEnumerable<JsonNode> LogRecords(JsonNode logs) =>
+        logs["data"]!["resourceLogs"]!.AsArray()
+            .SelectMany(r => r!["scopeLogs"]!.AsArray())
+            .SelectMany(s => s!["logRecords"]!.AsArray())
+            .Select(r => r!);
+
+    // service.name of each resource block of an answer (resourceSpans or resourceLogs).
+    private static IEnumerable<string?> ResourceNames(JsonNode answer) =>
+        (answer["data"]!["resourceSpans"] ?? answer["data"]!["resourceLogs"])!.AsArray()
+            .Select(r => Attribute(r!["resource"]!, "service.name"));
 
     private static IEnumerable<JsonNode> Spans(JsonNode traces) =>
         traces["data"]!["resourceSpans"]!.AsArray()
