@@ -32,19 +32,19 @@ public sealed class PolicySnapshotSource : IDisposable
     /// <summary>The snapshot in force.</summary>
     public PolicySnapshot Current => _current;
 
-    /// <summary>Binds the reloadable sections and compiles them.</summary>
-    public static PolicySnapshot Build(IConfiguration configuration)
+    /// <summary>Binds the reloadable sections and compiles them; the rules a reload leaves unchanged keep their alert pacing from <paramref name="previous"/>.</summary>
+    public static PolicySnapshot Build(IConfiguration configuration, PolicySnapshot? previous = null)
     {
         var sampling = Bind<SamplingSettings>(configuration, SamplingSettings.SectionName);
         return new(
             Bind<HeaderLoggingSettings>(configuration, HeaderLoggingSettings.SectionName),
             sampling,
             Bind<ClientIdentitySettings>(configuration, ClientIdentitySettings.SectionName),
-            BuildRules(configuration, sampling));
+            BuildRules(configuration, sampling, previous?.Rules));
     }
 
-    /// <summary>The <c>Rules</c> section and the <c>Sampling:AlwaysKeep</c> entries as one compiled set.</summary>
-    public static RuleSet BuildRules(IConfiguration configuration, SamplingSettings sampling)
+    /// <summary>The <c>Rules</c> section and the <c>Sampling:AlwaysKeep</c> entries as one compiled set (see <see cref="RuleSet.Compile"/> for <paramref name="previous"/>).</summary>
+    public static RuleSet BuildRules(IConfiguration configuration, SamplingSettings sampling, RuleSet? previous = null)
     {
         var interval = TimeSpan.FromSeconds(Bind<AlertSettings>(configuration, AlertSettings.SectionName).IntervalSeconds);
         var definitions = new List<RuleDefinition>();
@@ -59,7 +59,7 @@ public sealed class PolicySnapshotSource : IDisposable
             definitions.Add(keep[i].ToRule($"{SamplingSettings.SectionName}:AlwaysKeep:{i}"));
         }
 
-        return RuleSet.Compile(definitions);
+        return RuleSet.Compile(definitions, previous: previous);
     }
 
     /// <inheritdoc />
@@ -69,7 +69,7 @@ public sealed class PolicySnapshotSource : IDisposable
     {
         try
         {
-            _current = Build(_configuration);
+            _current = Build(_configuration, _current);
             Rebuilt?.Invoke(null);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or RuleCompileException)

@@ -81,10 +81,7 @@ internal sealed partial class RequestMiddleware(
 
         // Kernel events on this connection become events of this span while it runs.
         var tuple = DownstreamTuple(context.Connection);
-        if (!record.Snapshot.Rules.IsEmpty)
-        {
-            Requests.RequestRules.Start(record, context, wireView, tuple);
-        }
+        Requests.RequestRules.Start(record, context, wireView, tuple);
 
         var tracking = tuple is { } inFlight ? ledger.Begin(inFlight, span, wireView) : default;
         Exception? failure = null;
@@ -381,19 +378,7 @@ internal sealed partial class RequestMiddleware(
     {
         var tls = TlsConnectionFacts.Of(context.Features);
         attributes.AddTls(tls);
-        var request = context.Request;
-        var hello = tls?.ClientHello;
-        attributes.AddClientClaims(new ClientEvidence
-        {
-            UserAgent = request.Headers.UserAgent.Count > 0 ? request.Headers.UserAgent.ToString() : null,
-            Host = request.Host.HasValue ? request.Host.Host : null,
-            ForwardedClaimed = request.Headers.ContainsKey("Forwarded") || request.Headers.ContainsKey("X-Forwarded-For"),
-            OsHint = downstream ? OsHintTable.Of(wire) : null,
-            TlsSeen = hello is not null,
-            ServerName = tls?.ServerName,
-            OfferedAlpn = hello?.Alpn is { Length: > 0 },
-            OfferedTls13 = hello?.Version >= 0x0304,
-        });
+        attributes.AddClientClaims(ClientClaims.Of(context, tls, wire, downstream));
     }
 
     private static void AddServer(AttributeList attributes, HttpRequest request, ConnectionTuple? tuple)
@@ -418,6 +403,13 @@ internal sealed partial class RequestMiddleware(
             : null;
 
     /// <summary><c>HTTP/1.1</c> → <c>1.1</c>, <c>HTTP/2</c> → <c>2</c>.</summary>
-    internal static string? ProtocolVersion(string protocol) =>
-        protocol.StartsWith("HTTP/", StringComparison.OrdinalIgnoreCase) ? protocol[5..] : null;
+    internal static string? ProtocolVersion(string protocol) => protocol switch
+    {
+        // Kestrel's own strings, without a new substring per request.
+        "HTTP/1.1" => "1.1",
+        "HTTP/2" => "2",
+        "HTTP/1.0" => "1.0",
+        "HTTP/3" => "3",
+        _ => protocol.StartsWith("HTTP/", StringComparison.OrdinalIgnoreCase) ? protocol[5..] : null,
+    };
 }

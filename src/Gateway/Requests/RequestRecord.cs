@@ -55,6 +55,9 @@ internal sealed class RequestRecord : IWireAnomalyFeature, IUpstreamRecordFeatur
     /// <summary>The rules' view of the request, made on first use and kept with the pooled record.</summary>
     public Requests.RuleAttributes? RuleInput { get; set; }
 
+    /// <summary>The outcome object <see cref="Rules"/> points at while rules run, made on first use and reused with the pooled record.</summary>
+    public Rules.RuleOutcome? PooledOutcome { get; set; }
+
     /// <summary>The request state of <paramref name="telemetry"/> (kept with it in the pool), started afresh.</summary>
     public static RequestRecord For(TelemetryRecord telemetry, PolicySnapshot snapshot, SpanData server, string[]? headerOrder)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Gateway.Correlation;
 using Gateway.Rules;
 using Gateway.Telemetry;
@@ -9,13 +10,14 @@ using Yarp.ReverseProxy.Model;
 namespace Gateway.Requests;
 
 /// <summary>
-/// The rules' three moments on a request, called by the request room only when the request's
-/// snapshot has rules (a gateway without rules makes none of these calls and allocates nothing
-/// for them):
+/// The rules' three moments on a request. A gateway without rules stops at the first check of
+/// step 1 (Rules.IsEmpty) and allocates nothing for them; steps 2 and 3 then see no outcome:
 /// <code>
-///   1. Start: a RuleOutcome and the pooled RuleAttributes view of the request
+///   1. Start: the pooled RuleOutcome and RuleAttributes view of the request (made once per pooled record)
 ///   2. BeforeProxying (after routing and header capture): the rules that read what is known by
-///      then; a deny answers with its status here, and nothing is proxied
+///      then; those that read only the connection's handshake once per connection (their results
+///      kept in the connection's ConnectionRuleCache); a deny answers with its status here, and
+///      nothing is proxied
 ///   3. Finish (the response has ended, before sampling): the rules that read what proxying
 ///      told; gateway.rule.matched / gateway.rule.denied on the record; the alerts emitted
 ///      with the request's trace context
@@ -23,12 +25,14 @@ namespace Gateway.Requests;
 /// </summary>
 internal static class RequestRules
 {
-    /// <summary>Step 1.</summary>
+    /// <summary>Step 1; with no rules configured it returns at once, makes nothing and leaves <c>record.Rules</c> null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Start(RequestRecord record, HttpContext context, IWireView wireView, ConnectionTuple? tuple)
     {
-        var input = record.RuleInput ??= new RuleAttributes();
-        input.Reset(context, wireView, record, tuple);
-        record.Rules = new RuleOutcome();
+        if (!record.Snapshot.Rules.IsEmpty)
+        {
+            StartWithRules(record, context, wireView, tuple);
+        }
     }
 
     /// <summary>Step 2; true when the request was denied and answered.</summary>
@@ -40,7 +44,9 @@ internal static class RequestRules
         }
 
         var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId;
-        record.Snapshot.Rules.Evaluate(RulePhase.Request, record.RuleInput!, route, outcome, record.RuleInput!.IsRedacted);
+        // The connection's rules were evaluated at its first request when the connection middleware gave it a cache.
+        var connection = context.Features.Get<ConnectionRuleCache>();
+        record.Snapshot.Rules.Evaluate(RulePhase.Request, record.RuleInput!, route, outcome, record.RuleInput!.IsRedacted, connection);
         if (outcome.DeniedBy is null)
         {
             return false;
@@ -86,5 +92,12 @@ internal static class RequestRules
         {
             alerts.Emit(alert with { TraceId = span.TraceId.ToHex(), SpanId = SpanIds.ToHex(span.SpanId), TraceFlags = span.TraceFlags });
         }
+    }
+
+    private static void StartWithRules(RequestRecord record, HttpContext context, IWireView wireView, ConnectionTuple? tuple)
+    {
+        var input = record.RuleInput ??= new RuleAttributes();
+        input.Reset(context, wireView, record, tuple);
+        record.Rules = (record.PooledOutcome ??= new RuleOutcome()).Reset();
     }
 }

@@ -33,6 +33,9 @@ internal sealed class RuleAttributes : IRuleAttributes
     private WireFacts? _wire;
     private bool _wireRead;
     private ForwardedVerdict? _verdict;
+    private string? _clientAddress;
+    private string[]? _claims;
+    private bool _claimsRead;
     private double? _durationMs;
 
     /// <summary>Made once per pooled record.</summary>
@@ -53,6 +56,9 @@ internal sealed class RuleAttributes : IRuleAttributes
         _wire = null;
         _wireRead = false;
         _verdict = null;
+        _clientAddress = null;
+        _claims = null;
+        _claimsRead = false;
     }
 
     /// <summary>From now on also answers from the server span's attributes (the response phase), with the wire facts as of the end.</summary>
@@ -102,7 +108,7 @@ internal sealed class RuleAttributes : IRuleAttributes
             case "url.scheme":
                 return Found(request.Scheme, out value);
             case "network.protocol.version":
-                return Found(request.Protocol.StartsWith("HTTP/", StringComparison.Ordinal) ? request.Protocol[5..] : null, out value);
+                return Found(RequestMiddleware.ProtocolVersion(request.Protocol), out value);
             case "user_agent.original":
                 return Found(request.Headers.UserAgent.Count > 0 ? request.Headers.UserAgent.ToString() : null, out value);
             case "server.address" when request.Host.HasValue:
@@ -120,7 +126,13 @@ internal sealed class RuleAttributes : IRuleAttributes
                 value = RuleValue.Of((long)local.LocalPort);
                 return true;
             case "client.address" when Verdict() is { } verdict:
-                return Found(verdict.ClientAddress.ToString(), out value);
+                // Formatted once per request, however many rules read it.
+                return Found(_clientAddress ??= verdict.ClientAddress.ToString(), out value);
+            case "gateway.client.os_hint" when _tuple is not null:
+                return Found(OsHintTable.Of(WireFacts()), out value);
+            case "gateway.client.claims_mismatch" when Claims() is { } claims:
+                value = RuleValue.OfStrings(claims);
+                return true;
             case "gateway.forwarded.trusted" when Verdict() is { Claimed: true } verdict:
                 value = RuleValue.Of(verdict.Trusted);
                 return true;
@@ -232,20 +244,39 @@ internal sealed class RuleAttributes : IRuleAttributes
 
     private bool Tls(string name, out RuleValue value)
     {
-        var hello = _context.Features.Get<TlsHelloFeature>();
+        // The same facts the record's tls.* attributes come from, computed once per connection.
+        var tls = TlsConnectionFacts.Of(_context.Features);
         switch (name)
         {
             case "tls.client.ja4":
-                return Found(hello?.Ja4, out value);
-            case "tls.resumed" when hello?.Resumed is { } resumed:
+                return Found(tls?.Ja4, out value);
+            case "tls.resumed" when tls?.Resumed is { } resumed:
                 value = RuleValue.Of(resumed);
                 return true;
             case "tls.client.server_name":
-                return Found(hello?.ClientHello?.ServerName, out value);
+                return Found(tls?.ServerName, out value);
+            case "tls.protocol.version":
+                return Found(tls?.ProtocolVersion, out value);
+            case "tls.cipher":
+                return Found(tls?.Cipher, out value);
+            case "tls.next_protocol":
+                return Found(tls?.NextProtocol, out value);
         }
 
         value = default;
         return false;
+    }
+
+    // gateway.client.claims_mismatch as the record will carry it: the User-Agent and forwarding headers against the SYN and the ClientHello.
+    private string[]? Claims()
+    {
+        if (!_claimsRead)
+        {
+            _claimsRead = true;
+            _claims = ClaimsMismatch.Find(ClientClaims.Of(_context, TlsConnectionFacts.Of(_context.Features), WireFacts(), downstream: _tuple is not null));
+        }
+
+        return _claims;
     }
 
     // Anything else the server span carries, once the response has ended.

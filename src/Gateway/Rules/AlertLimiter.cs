@@ -3,7 +3,8 @@ namespace Gateway.Rules;
 /// <summary>
 /// Paces one rule's alerts: the first match alerts at once; then at most one alert per
 /// interval, carrying the number of matches it stands for. Matches that no later match
-/// reports are handed out by <see cref="TryFlush"/> once their interval is over.
+/// reports are handed out by <see cref="TryFlush"/> once their interval is over. A reload
+/// that leaves the rule unchanged keeps its limiter (<see cref="RuleSet.Compile"/>).
 /// </summary>
 internal sealed class AlertLimiter(TimeSpan interval, TimeProvider time)
 {
@@ -12,6 +13,18 @@ internal sealed class AlertLimiter(TimeSpan interval, TimeProvider time)
     private bool _started;
     private long _nextAllowed;
     private long _pending;
+
+    /// <summary>True while matches are held back.</summary>
+    public bool HasPending
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending > 0;
+            }
+        }
+    }
 
     /// <summary>Counts one match; true when it is to alert now, with <paramref name="count"/> the matches the alert stands for.</summary>
     public bool TryAcquire(out long count)
@@ -34,17 +47,21 @@ internal sealed class AlertLimiter(TimeSpan interval, TimeProvider time)
         }
     }
 
-    /// <summary>True when matches were held back and their interval is over: they go out as one alert of <paramref name="count"/>.</summary>
-    public bool TryFlush(out long count)
+    /// <summary>
+    /// True when matches were held back and their interval is over (or <paramref name="now"/>: the
+    /// rule was changed or removed by a reload, so no later alert of it will report them): they go
+    /// out as one alert of <paramref name="count"/>.
+    /// </summary>
+    public bool TryFlush(out long count, bool now = false)
     {
-        var now = time.GetTimestamp();
+        var at = time.GetTimestamp();
         lock (_lock)
         {
-            if (_pending > 0 && now >= _nextAllowed)
+            if (_pending > 0 && (now || at >= _nextAllowed))
             {
                 count = _pending;
                 _pending = 0;
-                _nextAllowed = now + _interval;
+                _nextAllowed = at + _interval;
                 return true;
             }
 

@@ -477,8 +477,15 @@ public static class CelCompiler
 
         private static bool IsList(in RuleValue items, out RuleValue error)
         {
+            if (items.Kind is RuleValueKind.List or RuleValueKind.StringList)
+            {
+                // The message is made only when it is one: made eagerly it cost each exists()/all() a string.
+                error = default;
+                return true;
+            }
+
             error = items.IsError ? items : RuleValue.Error($"no such overload: {CelOperators.Describe(items)}.exists()");
-            return items.Kind is RuleValueKind.List or RuleValueKind.StringList;
+            return false;
         }
 
         private static Expr Matches(Expr text, Expr pattern, ParserRuleContext at)

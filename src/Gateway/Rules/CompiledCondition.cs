@@ -14,7 +14,8 @@ public sealed class CompiledCondition
         Text = text;
         _root = root;
         Reads = reads;
-        Phase = reads.Any(r => RuleAttributePhases.Of(r) == RulePhase.Response) ? RulePhase.Response : RulePhase.Request;
+        // The latest phase among what it reads (a condition that reads nothing is the connection's).
+        Phase = reads.Count == 0 ? RulePhase.Connection : reads.Max(RuleAttributePhases.Of);
     }
 
     /// <summary>The condition as written.</summary>

@@ -5,12 +5,12 @@ public sealed class CompiledRule
 {
     private long _errors;
 
-    private CompiledRule(RuleDefinition definition, CompiledCondition condition, TimeProvider time)
+    private CompiledRule(RuleDefinition definition, CompiledCondition condition, AlertLimiter limiter)
     {
         Definition = definition;
         Condition = condition;
         Routes = definition.Routes is { } routes ? new HashSet<string>(routes, StringComparer.Ordinal) : null;
-        Limiter = new AlertLimiter(definition.AlertInterval ?? TimeSpan.FromSeconds(60), time);
+        Limiter = limiter;
     }
 
     /// <summary>What it was compiled from.</summary>
@@ -34,7 +34,10 @@ public sealed class CompiledRule
     /// Compiles <paramref name="definition"/>; throws <see cref="RuleCompileException"/> when the
     /// condition does not compile or a deny rule reads what is only known after proxying.
     /// </summary>
-    public static CompiledRule Compile(RuleDefinition definition, TimeProvider? time = null)
+    public static CompiledRule Compile(RuleDefinition definition, TimeProvider? time = null) => Compile(definition, time, limiter: null);
+
+    /// <summary>As <see cref="Compile(RuleDefinition, TimeProvider?)"/>, pacing its alerts with <paramref name="limiter"/> when given (the same rule's, kept across a reload).</summary>
+    internal static CompiledRule Compile(RuleDefinition definition, TimeProvider? time, AlertLimiter? limiter)
     {
         var condition = CelCompiler.Compile(definition.Condition);
         if ((definition.Actions & RuleActions.Deny) != 0 && condition.Phase == RulePhase.Response)
@@ -44,7 +47,7 @@ public sealed class CompiledRule
                 $"a deny rule cannot read {string.Join(", ", late)}: that is only known after the request was proxied, too late to deny it; use tag or alert, or test what is known when the request arrives");
         }
 
-        return new CompiledRule(definition, condition, time ?? TimeProvider.System);
+        return new CompiledRule(definition, condition, limiter ?? new AlertLimiter(definition.AlertInterval ?? TimeSpan.FromSeconds(60), time ?? TimeProvider.System));
     }
 
     internal void CountError() => Interlocked.Increment(ref _errors);

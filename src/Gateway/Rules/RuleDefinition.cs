@@ -23,6 +23,10 @@ public sealed record RuleDefinition(
     /// <summary>The action names of the configuration, in the order of <see cref="RuleActions"/>.</summary>
     public static readonly IReadOnlyList<string> ActionNames = ["tag", "alert", "deny"];
 
+    /// <summary>True when <paramref name="other"/> is this rule unchanged: the same name, condition, actions, status, routes, fail-closed and alert interval.</summary>
+    public bool SameAs(RuleDefinition other) =>
+        this with { Routes = null } == other with { Routes = null } && (Routes ?? []).SequenceEqual(other.Routes ?? [], StringComparer.Ordinal);
+
     /// <summary>The definition of rule <paramref name="name"/> as configured (validated before).</summary>
     public static RuleDefinition From(string name, RuleSettings settings, TimeSpan defaultAlertInterval) => new(
         name,

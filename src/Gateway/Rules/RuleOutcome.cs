@@ -2,7 +2,8 @@ namespace Gateway.Rules;
 
 /// <summary>
 /// What the rules decided for one request, filled in as each phase is evaluated. Made only
-/// when rules are configured: a gateway without rules never allocates one.
+/// when rules are configured (a gateway without rules never allocates one), and then reused
+/// from request to request with the pooled request record (<see cref="Reset"/>).
 /// </summary>
 public sealed class RuleOutcome
 {
@@ -26,6 +27,18 @@ public sealed class RuleOutcome
 
     /// <summary>Run-time evaluation errors on this request.</summary>
     public int Errors { get; private set; }
+
+    /// <summary>Forgets the previous request's outcome, keeping the list of tags for reuse.</summary>
+    public RuleOutcome Reset()
+    {
+        _tags?.Clear();
+        _alerts = null;
+        Matched = false;
+        DeniedBy = null;
+        DenyStatus = 0;
+        Errors = 0;
+        return this;
+    }
 
     /// <summary>Takes the alerts raised so far (the caller emits them).</summary>
     public IReadOnlyList<RuleAlert> TakeAlerts()
