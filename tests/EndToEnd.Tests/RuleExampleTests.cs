@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+
+namespace EndToEnd.Tests;
+
+/// <summary>
+/// The example rules of config/rules-example.json fired through the real gateway process with the
+/// kernel probe on, over real sockets whose SYN TTL the test sets (IP_TTL): each asserts the tag,
+/// deny and the gateway.alert record that the rule's actions promise, and that a client the rule
+/// does not describe passes untouched.
+/// </summary>
+[Collection(HostLoopback.Name)]
+public sealed class RuleExampleTests : IAsyncLifetime
+{
+    private const string WindowsChrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    private Backend backend = null!;
+
+    public async Task InitializeAsync() => backend = await Backend.StartAsync();
+
+    public async Task DisposeAsync() => await backend.DisposeAsync();
+
+    [SkippableFact]
+    public async Task HopCountContradictingXForwardedFor_TaggedAndAlerted_DirectClientIsNot()
+    {
+        Ci.RequireRoot();
+        await using GatewayProcess gateway = await StartAsync("xff-hops-contradict");
+
+        // Claims to come straight from a private address, yet its SYN crossed 14 routers (64 - 50).
+        var (far, farStatus) = await RequestAsync(gateway, ttl: 50, "curl/8.5.0", ("X-Forwarded-For", "10.0.0.7"));
+        var (near, nearStatus) = await RequestAsync(gateway, ttl: 64, "curl/8.5.0", ("X-Forwarded-For", "10.0.0.7"));
+
+        Assert.Equal((200, 200), (farStatus, nearStatus));
+        Assert.Equal(50, far.Long("wire.ip.ttl"));
+        Assert.Contains("ttl-far", far.Str("gateway.forwarded.mismatch"), StringComparison.Ordinal);
+        Assert.Equal(["xff-hops-contradict"], Matched(far));
+        Assert.DoesNotContain("ttl-far", near.Str("gateway.forwarded.mismatch"), StringComparison.Ordinal);
+        Assert.Null(near.Attributes()["gateway.rule.matched"]);
+        var alert = await AlertAsync(gateway, "xff-hops-contradict");
+        Assert.Equal((string?)far["trace_id"], (string?)alert["trace_id"]);
+        Assert.Contains("ttl-far", alert.Str("gateway.forwarded.mismatch"), StringComparison.Ordinal);
+        Assert.Single(gateway.Records(), r => r.Event() == "gateway.alert");
+    }
+
+    [SkippableFact]
+    public async Task WindowsUserAgentOnALinuxSyn_TaggedAlertedAndDeniedByClaimsMismatch_LinuxClientPasses()
+    {
+        Ci.RequireRoot();
+        await using GatewayProcess gateway = await StartAsync("windows-ua-linux-syn", extra: new JsonObject
+        {
+            // gateway.client.claims_mismatch is known before proxying: a deny can read it.
+            ["ua-os-deny"] = new JsonObject
+            {
+                ["Condition"] = "\"gateway.client.claims_mismatch\" in attrs && \"ua_os\" in attrs[\"gateway.client.claims_mismatch\"]",
+                ["Actions"] = new JsonArray("deny", "alert"),
+            },
+        });
+
+        var (windows, windowsStatus) = await RequestAsync(gateway, ttl: 64, WindowsChrome);
+        var (linux, linuxStatus) = await RequestAsync(gateway, ttl: 64, "curl/8.5.0");
+
+        Assert.Equal(403, windowsStatus);
+        Assert.Equal(200, linuxStatus);
+        Assert.Equal("linux", windows.Str("gateway.client.os_hint"));
+        Assert.Equal(["windows-ua-linux-syn"], Matched(windows));
+        Assert.Equal("ua-os-deny", windows.Str("gateway.rule.denied"));
+        Assert.Equal(403, windows.Long("http.response.status_code"));
+        Assert.Null(linux.Attributes()["gateway.rule.matched"]);
+        Assert.Null(linux.Attributes()["gateway.rule.denied"]);
+        var tagged = await AlertAsync(gateway, "windows-ua-linux-syn");
+        var denied = await AlertAsync(gateway, "ua-os-deny");
+        Assert.Equal((string?)windows["trace_id"], (string?)tagged["trace_id"]);
+        Assert.Equal((string?)windows["trace_id"], (string?)denied["trace_id"]);
+        Assert.Equal(403, denied.Long("gateway.alert.denied_status"));
+        Assert.Equal(64, tagged.Long("wire.ip.ttl"));
+        Assert.Equal(["ua_os"], denied.Attributes()["gateway.client.claims_mismatch"]!.AsArray().Select(v => (string)v!));
+    }
+
+    private static string[] Matched(JsonObject record) =>
+        [.. (record.Attributes()["gateway.rule.matched"] as JsonArray ?? []).Select(v => (string)v!)];
+
+    private static async Task<JsonObject> AlertAsync(GatewayProcess gateway, string rule) =>
+        (await gateway.WaitForRecordsAsync(r => r.Event() == "gateway.alert" && (string?)r.Attributes()["gateway.alert.rule"] == rule))[0];
+
+    // The gateway with the shipped example rule(s) named, taken as written from config/rules-example.json.
+    private Task<GatewayProcess> StartAsync(string rule, JsonObject? extra = null)
+    {
+        var examples = JsonNode.Parse(File.ReadAllText(Path.Combine(DashboardFixture.AspireDashboard.RepoRoot, "config", "rules-example.json")))!;
+        var rules = new JsonObject { [rule] = examples["Rules"]![rule]!.DeepClone() };
+        foreach (var (name, value) in extra ?? [])
+            rules[name] = value!.DeepClone();
+        return GatewayProcess.StartAsync(backend.Url, configure: config =>
+        {
+            config["Rules"] = rules;
+            config["Alerts"] = new JsonObject { ["IntervalSeconds"] = 60 };
+        });
+    }
+
+    private static async Task<(JsonObject Record, int Status)> RequestAsync(GatewayProcess gateway, int ttl, string userAgent, params (string Name, string Value)[] headers)
+    {
+        string id = Guid.NewGuid().ToString("N");
+        using RawHttpClient client = await RawHttpClient.ConnectAsync(gateway.Url("ipv4"), ttl: ttl, tos: 0, mss: 1400);
+        var (status, _) = await client.GetAsync("/rules", [("X-Test-Id", id), ("User-Agent", userAgent), .. headers]);
+        var record = (await gateway.WaitForRecordsAsync(r => r.Event() == Records.Access && r.HasHeader("x-test-id", id)))[0];
+        return (record, status);
+    }
+}
