@@ -31,32 +31,18 @@ internal sealed class FaultyBackend : IAsyncDisposable
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(16);
         Url = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}/");
-        loop = Task.Run(() => AcceptAsync(fault));
+        // Bounded by the test's lifetime (stop) and by the few requests a test sends.
+        loop = Task.Run(() => LoopbackAccept.EachAsync(listener, client =>
+        {
+            lock (accepted)
+                accepted.Add(client);
+            return ServeAsync(client, fault);
+        }, stop.Token));
     }
 
     public Uri Url { get; }
 
     public static FaultyBackend Start(BackendFault fault) => new(fault);
-
-    private async Task AcceptAsync(BackendFault fault)
-    {
-        // Bounded by the test's lifetime (stop) and by the few requests a test sends.
-        while (!stop.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-            lock (accepted)
-                accepted.Add(client);
-            _ = Task.Run(() => ServeAsync(client, fault));
-        }
-    }
 
     private async Task ServeAsync(Socket client, BackendFault fault)
     {

@@ -34,7 +34,10 @@ internal sealed class RawHttpClient : IDisposable
     /// What this socket's own kernel counted so far (getsockopt TCP_INFO): payload bytes sent and received,
     /// and segments with payload sent and received. Independent of the gateway's BPF programs.
     /// </summary>
-    public (long BytesSent, long BytesReceived, long DataSegsOut, long DataSegsIn) KernelCounts()
+    public (long BytesSent, long BytesReceived, long DataSegsOut, long DataSegsIn) KernelCounts() => KernelCounts(socket);
+
+    /// <summary>As <see cref="KernelCounts()"/>, for any connected TCP socket (a test backend's too).</summary>
+    public static (long BytesSent, long BytesReceived, long DataSegsOut, long DataSegsIn) KernelCounts(Socket socket)
     {
         byte[] info = new byte[232];
         int length = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);

@@ -189,46 +189,31 @@ public sealed class WireEventsTests : IAsyncLifetime
         {
             listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             listener.Listen();
-            _ = Task.Run(ServeAsync);
+            _ = Task.Run(() => LoopbackAccept.EachAsync(listener, ServeAsync, stop.Token));
         }
 
         public Uri Url => new($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}/");
 
         public int Resets => Volatile.Read(ref resets);
 
-        private async Task ServeAsync()
+        private async Task ServeAsync(Socket connection)
         {
-            while (!stop.IsCancellationRequested)
+            using (connection)
             {
-                Socket connection;
-                try
+                byte[] buffer = new byte[8192];
+                var head = new StringBuilder();
+                while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
                 {
-                    connection = await listener.AcceptAsync(stop.Token);
+                    int n = await connection.ReceiveAsync(buffer);
+                    if (n == 0)
+                        return;
+                    head.Append(Encoding.ASCII.GetString(buffer, 0, n));
                 }
-                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-                {
-                    return;
-                }
-                _ = Task.Run(async () =>
-                {
-                    using (connection)
-                    {
-                        byte[] buffer = new byte[8192];
-                        var head = new StringBuilder();
-                        while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-                        {
-                            int n = await connection.ReceiveAsync(buffer);
-                            if (n == 0)
-                                return;
-                            head.Append(Encoding.ASCII.GetString(buffer, 0, n));
-                        }
-                        await connection.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nContent-Type: text/plain\r\n\r\n"));
-                        await connection.SendAsync(new byte[1000]);
-                        await Task.Delay(100);
-                        connection.LingerState = new LingerOption(true, 0);
-                        Interlocked.Increment(ref resets);
-                    }
-                });
+                await connection.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nContent-Type: text/plain\r\n\r\n"));
+                await connection.SendAsync(new byte[1000]);
+                await Task.Delay(100);
+                connection.LingerState = new LingerOption(true, 0);
+                Interlocked.Increment(ref resets);
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using OtlpReceiver;
 
 namespace EndToEnd.Tests;
 
@@ -118,6 +119,56 @@ public sealed class WireRequestTests : IAsyncLifetime
         foreach (var (id, kernel) in expected)
         {
             AssertExactly(kernel, (await gateway.WaitForRecordsAsync(r => r.Event() == Records.Access && r.HasHeader("x-test-id", id)))[0]);
+        }
+    }
+
+    [SkippableFact]
+    public async Task UpstreamLeg_KeepAliveRequests_EachClientSpanHasExactlyWhatItsExchangeMovedOnTheBackendsSocket()
+    {
+        Ci.RequireRoot();
+        await using CountingBackend counting = CountingBackend.Start();
+        await using OtlpTestReceiver receiver = await OtlpTestReceiver.StartAsync();
+        var env = new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.GrpcEndpoint.ToString(),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
+        };
+        await using GatewayProcess gateway = await GatewayProcess.StartAsync(counting.Url, environment: env);
+        using RawHttpClient client = await RawHttpClient.ConnectAsync(gateway.Url("ipv4"), ttl: 64, tos: 0, mss: 1400);
+        // The first request opens the upstream connection; a large response, the request after it, a small one.
+        (string Path, int Padding)[] exchanges = [("/up?size=300", 600), ("/up?size=120000", 3000), ("/up?size=50", 1500), ("/up", 900)];
+        var traces = new List<string>();
+        foreach (var (path, padding) in exchanges)
+        {
+            string trace = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+            traces.Add(trace);
+            (int status, _) = await client.GetAsync(path, ("traceparent", $"00-{trace}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..16]}-01"),
+                ("X-Padding", new string('p', padding)));
+            Assert.Equal(200, status);
+        }
+
+        var seen = counting.Exchanges.ToArray();
+        Assert.Equal(exchanges.Length, seen.Length);
+        // One pooled upstream connection carried them all, one after the other.
+        int port = Assert.Single(seen.Select(e => e.Port).Distinct());
+        var final = counting.KernelSegments(port);
+        for (int i = 0; i < seen.Length; i++)
+        {
+            ReceivedSpan span = await receiver.WaitForSpanAsync(s => s.Kind == OtlpSpanKind.Client && s.TraceId == traces[i], TimeSpan.FromSeconds(20));
+            string said = $"exchange {i}: {string.Join(", ", span.Attributes.Where(a => a.Key.StartsWith("wire.", StringComparison.Ordinal)))}";
+            Assert.Equal((long)port, span.Attributes["network.local.port"]);
+            Assert.False(span.Attributes.ContainsKey("wire.request.omitted"), said);
+            // The request as the backend read it, the response as it wrote it.
+            Assert.True((long)seen[i].RequestBytes == (long?)span.Attributes["wire.request.bytes_out"], $"bytes_out {seen[i].RequestBytes} expected; {said}");
+            Assert.True((long)seen[i].ResponseBytes == (long?)span.Attributes["wire.request.bytes_in"], $"bytes_in {seen[i].ResponseBytes} expected; {said}");
+            // Segments as the backend's kernel counted them: the request's by the time it was read, the response's by the next read (or the end).
+            long requestSegs = seen[i].SegsIn - (i == 0 ? 0 : seen[i - 1].SegsIn);
+            long responseSegs = (i + 1 < seen.Length ? seen[i + 1].SegsOut : final.SegsOut) - seen[i].SegsOut;
+            Assert.True(requestSegs == (long?)span.Attributes["wire.request.packets_out"], $"packets_out {requestSegs} expected; {said}");
+            Assert.True(responseSegs == (long?)span.Attributes["wire.request.packets_in"], $"packets_in {responseSegs} expected; {said}");
+            Assert.True((long)span.Attributes["wire.conn.bytes_in"]! >= seen[i].ResponseBytes, said);
         }
     }
 

@@ -12,7 +12,7 @@ namespace Gateway.ClientIdentity;
 /// (<c>anon-</c> and 24 hex digits of HMAC-SHA256 over the address bytes), or truncated to its
 /// network (IPv4 /24, IPv6 /48). The wire facts of the connection are never touched.
 /// </summary>
-public sealed class ClientAddressAnonymizer
+public sealed class ClientAddressAnonymizer : IPeerAddressFormat
 {
     /// <summary>Prefix of a hashed address, so that nobody mistakes it for an address.</summary>
     public const string HashPrefix = "anon-";

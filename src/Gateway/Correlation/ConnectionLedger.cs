@@ -13,7 +13,10 @@ namespace Gateway.Correlation;
 /// <remarks>
 /// The rules, all here:
 /// <list type="number">
-/// <item><see cref="Begin"/>: a request starts on a connection; its span takes the connection's events.</item>
+/// <item><see cref="Begin"/>: a request starts on a connection; its span takes the connection's events.
+/// On a connection that carries several requests at once (<see cref="IsMultiplexed"/>: HTTP/2 and 3,
+/// up- and downstream) no segment is one request's: the request is counted, its span takes no events
+/// (they become anomalies) and it gets no share of the counters (<c>wire.request.omitted=multiplexed</c>).</item>
 /// <item><see cref="RequestOnConnection.Account"/>: the request is counted and gets its deltas,
 /// on the entry it began on, so a connection closed meanwhile is never added back.</item>
 /// <item><see cref="RequestOnConnection.Dispose"/>: the request stops taking events (both steps in either order).</item>
@@ -30,9 +33,32 @@ public sealed class ConnectionLedger
     /// <summary>Connections that have an entry: open ones that carried a request.</summary>
     public int Count => entries.Count;
 
-    /// <summary>Marks <paramref name="span"/> as the request in flight on <paramref name="tuple"/> until the result is disposed.</summary>
-    internal RequestOnConnection Begin(ConnectionTuple tuple, SpanData span, IWireView? view = null)
+    /// <summary>True for the HTTP versions whose connections carry several requests at once (2 and 3): no per-request share, no events to one request.</summary>
+    public static bool IsMultiplexed(Version? protocol) => protocol is { Major: >= 2 };
+
+    /// <summary>
+    /// Marks <paramref name="span"/> as the request in flight on <paramref name="tuple"/> until the result is
+    /// disposed; <paramref name="protocol"/>, the HTTP version spoken on the connection (null: one request at a
+    /// time), decides whether it can be (see the rules). <paramref name="began"/>: where the request begins in
+    /// the connection's streams, when its caller knows it before its first byte (the upstream leg: the gateway
+    /// writes the request); its window then starts at the counters <paramref name="view"/> shows now, checked
+    /// against it, whatever order the connection's requests are recorded in.
+    /// </summary>
+    internal RequestOnConnection Begin(ConnectionTuple tuple, SpanData span, Version? protocol = null, IWireView? view = null, StreamEnds? began = null)
     {
+        if (IsMultiplexed(protocol))
+        {
+            return new RequestOnConnection(this, entries.GetOrAdd(tuple, static key => new Entry(key)), span, span.Generation, multiplexed: true);
+        }
+
+        RequestStart? start = null;
+        if (began is { } from)
+        {
+            // Before the request's first byte: the kernel has sent and received exactly what came before it.
+            var now = view?.Lookup(tuple);
+            start = new RequestStart(from, now is { } at && at.ReceivedOffset == from.Received && at.SentOffset == from.Sent ? CountersOf(at) : null);
+        }
+
         int generation = span.Generation;
         while (true)
         {
@@ -68,7 +94,7 @@ public sealed class ConnectionLedger
                 }
             }
 
-            return new RequestOnConnection(this, entry, span, generation);
+            return new RequestOnConnection(this, entry, span, generation, multiplexed: false, start);
         }
     }
 
@@ -124,11 +150,21 @@ public sealed class ConnectionLedger
     }
 
     // Counts one more request on the entry; its share of the counters when it can be known now.
-    internal static WireRequestShare Account(Entry entry, WireFacts? facts, StreamEnds? ends, string? omit)
+    internal static WireRequestShare Account(Entry entry, WireFacts? facts, StreamEnds? ends, bool multiplexed, RequestStart? start)
     {
         lock (entry)
         {
             entry.Requests++;
+            if (multiplexed)
+            {
+                return facts is null ? WireRequestShare.NotObserved : WireRequestShare.LeftOut(WireRequestOmitted.Multiplexed);
+            }
+
+            if (start is { } known)
+            {
+                return facts is null ? WireRequestShare.NotObserved : ends is { } end ? SettleFrom(known, facts.Value, end) : WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
+            }
+
             if (entry.Pending is { } unsettled)
             {
                 // The previous request never settled (its response still leaving when this one ended):
@@ -143,10 +179,10 @@ public sealed class ConnectionLedger
                 return WireRequestShare.NotObserved;
             }
 
-            if (omit is not null || ends is null)
+            if (ends is null)
             {
                 entry.Start = null;
-                return WireRequestShare.LeftOut(omit ?? WireRequestOmitted.Overlap);
+                return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
             }
 
             var share = Settle(entry, facts.Value, ends.Value);
@@ -241,9 +277,7 @@ public sealed class ConnectionLedger
 
         var turn = facts.Turn;
         bool turnEndsIt = facts.Turns > 0 && turn.ReceivedOffset == ends.Received && turn.SentOffset == ends.Sent;
-        WireRequestDelta? end = received == ends.Received && sent == ends.Sent
-            ? new WireRequestDelta(facts.DataPacketsIn, facts.DataPacketsOut, facts.BytesIn, facts.BytesOut, facts.RetransmitsOut)
-            : turnEndsIt ? Counters(turn) : null;
+        WireRequestDelta? end = received == ends.Received && sent == ends.Sent ? CountersOf(facts) : turnEndsIt ? Counters(turn) : null;
         if (end is null)
         {
             // Nothing of the next request yet, but the response has not all left: ask again. One past the
@@ -281,6 +315,39 @@ public sealed class ConnectionLedger
             to.PacketsIn - from.PacketsIn, to.PacketsOut - from.PacketsOut, (uint)(ends.Received - began.Received), (uint)(ends.Sent - began.Sent),
             to.RetransmitsOut - from.RetransmitsOut), null, false);
     }
+
+    /// <summary>
+    /// The rule of a request that knows where it began (<see cref="RequestStart"/>): its window runs from
+    /// there to the point where the kernel had received and sent exactly up to its ends, which the flow's
+    /// counters now must be. On the upstream leg they are (the response was read to its end, and the next
+    /// request on the connection has not been written) unless another request already took the connection:
+    /// then, or when the start did not check out, it is left out.
+    /// </summary>
+    private static WireRequestShare SettleFrom(RequestStart start, in WireFacts facts, StreamEnds ends)
+    {
+        if (facts.ReceivedOffset is not { } received || facts.SentOffset is not { } sent)
+        {
+            return WireRequestShare.LeftOut(WireRequestOmitted.NoSequence);
+        }
+
+        if (received != ends.Received || sent != ends.Sent)
+        {
+            return received == ends.Received && Before(sent, ends.Sent) ? WireRequestShare.Waiting : WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
+        }
+
+        if (start.Counters is not { } from)
+        {
+            return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
+        }
+
+        var to = CountersOf(facts);
+        return new WireRequestShare(new WireRequestDelta(
+            to.PacketsIn - from.PacketsIn, to.PacketsOut - from.PacketsOut, (uint)(ends.Received - start.Began.Received), (uint)(ends.Sent - start.Began.Sent),
+            to.RetransmitsOut - from.RetransmitsOut), null, false);
+    }
+
+    private static WireRequestDelta CountersOf(in WireFacts facts) =>
+        new(facts.DataPacketsIn, facts.DataPacketsOut, facts.BytesIn, facts.BytesOut, facts.RetransmitsOut);
 
     private static WireRequestDelta Counters(in KernelProbe.FlowTurn turn) =>
         new((long)turn.DataPacketsIn, (long)turn.DataPacketsOut, (long)turn.BytesIn, (long)turn.BytesOut, (long)turn.RetransmitsOut);
@@ -355,6 +422,9 @@ public sealed class ConnectionLedger
         public SharedAttributes? Shared;
     }
 
+    /// <summary>Where a request that knew it began (its stream offsets), and the counters there; null when they did not check out.</summary>
+    internal readonly record struct RequestStart(StreamEnds Began, WireRequestDelta? Counters);
+
     /// <summary>The 5-tuple and handshake attributes of a connection, and what they were built with.</summary>
-    internal sealed record SharedAttributes(Telemetry.AttributeList Attributes, ClientIdentity.ClientAddressAnonymizer? Privacy, bool Handshake);
+    internal sealed record SharedAttributes(Telemetry.AttributeList Attributes, IPeerAddressFormat? Privacy, bool Handshake);
 }

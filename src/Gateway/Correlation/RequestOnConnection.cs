@@ -14,13 +14,18 @@ internal readonly struct RequestOnConnection : IDisposable
     private readonly ConnectionLedger.Entry? _entry;
     private readonly SpanData? _span;
     private readonly int _generation;
+    private readonly bool _multiplexed;
+    private readonly ConnectionLedger.RequestStart? _start;
 
-    internal RequestOnConnection(ConnectionLedger ledger, ConnectionLedger.Entry entry, SpanData span, int generation)
+    internal RequestOnConnection(ConnectionLedger ledger, ConnectionLedger.Entry entry, SpanData span, int generation, bool multiplexed,
+        ConnectionLedger.RequestStart? start = null)
     {
+        _start = start;
         _ledger = ledger;
         _entry = entry;
         _span = span;
         _generation = generation;
+        _multiplexed = multiplexed;
     }
 
     /// <summary>True when the request began on a connection (not the default).</summary>
@@ -32,14 +37,14 @@ internal readonly struct RequestOnConnection : IDisposable
     /// facts of its handshake. Those are built once per connection and shared, so that the exporters
     /// encode them once for all its requests. <paramref name="share"/>: the request's share of the
     /// counters, given where it and its response end (<paramref name="ends"/>); pending while the
-    /// response is still leaving (then ask <see cref="Retry"/>). <paramref name="omit"/>: a
-    /// <see cref="WireRequestOmitted"/> reason known in advance (an HTTP/2 stream). Call once per request.
+    /// response is still leaving (then ask <see cref="Retry"/>); on a multiplexed connection, left out
+    /// (<see cref="ConnectionLedger.IsMultiplexed"/>). Call once per request.
     /// </summary>
-    public Telemetry.AttributeList Account(WireFacts? facts, ClientIdentity.ClientAddressAnonymizer? peerPrivacy, StreamEnds? ends, string? omit,
+    public Telemetry.AttributeList Account(WireFacts? facts, IPeerAddressFormat? peerPrivacy, StreamEnds? ends,
         out WireRequestShare share)
     {
         var entry = _entry ?? throw new InvalidOperationException("the request did not begin on a connection");
-        share = ConnectionLedger.Account(entry, facts, ends, omit);
+        share = ConnectionLedger.Account(entry, facts, ends, _multiplexed, _start);
         bool handshake = facts?.Ttl is not null;
         var shared = Volatile.Read(ref entry.Shared);
         if (shared is not null && ReferenceEquals(shared.Privacy, peerPrivacy) && shared.Handshake == handshake)
@@ -83,5 +88,11 @@ internal readonly struct RequestOnConnection : IDisposable
     public Task WhenSettled(StreamEnds ends) => _entry is { } entry ? ConnectionLedger.WhenSettled(entry, ends) : Task.CompletedTask;
 
     /// <summary>Stops routing the connection's events to the span; a second call does nothing.</summary>
-    public void Dispose() => _ledger?.Leave(_entry!, _span!, _generation);
+    public void Dispose()
+    {
+        if (!_multiplexed)
+        {
+            _ledger?.Leave(_entry!, _span!, _generation);
+        }
+    }
 }

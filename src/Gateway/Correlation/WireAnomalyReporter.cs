@@ -60,7 +60,7 @@ internal sealed partial class WireAnomalyReporter(
         {
             // A client's address goes through the privacy setting; a backend's is the operator's own.
             var tuple = anomaly.Tuple;
-            var privacy = view is KernelWireView kernel && kernel.IsUpstream(tuple) ? null : policies.Current.Anonymizer;
+            IPeerAddressFormat? privacy = view is KernelWireView kernel && kernel.IsUpstream(tuple) ? null : policies.Current.Anonymizer;
             var record = records.Rent();
             var attributes = record.Log.Attributes;
             attributes.Add(SemanticConventions.WireAnomalyKind, anomaly.Kind);

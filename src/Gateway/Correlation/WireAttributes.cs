@@ -1,5 +1,5 @@
-using Gateway.ClientIdentity;
 using Gateway.Telemetry;
+using Gateway.Telemetry.Records;
 
 namespace Gateway.Correlation;
 
@@ -14,7 +14,7 @@ internal static class WireAttributes
     /// Adds the 5-tuple attributes of a connection seen from the gateway; <paramref name="peerPrivacy"/>,
     /// when given, writes the peer's address (a downstream client's) as the privacy setting asks.
     /// </summary>
-    public static void AddConnection(this AttributeList attributes, ConnectionTuple tuple, ClientAddressAnonymizer? peerPrivacy = null)
+    public static void AddConnection(this AttributeList attributes, ConnectionTuple tuple, IPeerAddressFormat? peerPrivacy = null)
     {
         attributes.Add(SemanticConventions.NetworkPeerAddress, peerPrivacy?.Apply(tuple.PeerAddress) ?? tuple.PeerAddress.ToString());
         attributes.Add(SemanticConventions.NetworkPeerPort, (long)tuple.PeerPort);
@@ -62,17 +62,29 @@ internal static class WireAttributes
         attributes.AddIfKnown(SemanticConventions.WireTcpHandshakeRttUs, facts.HandshakeRttUs);
     }
 
+    private delegate long Counter(in WireFacts facts);
+
+    // The facts that change as the connection goes on, always written (0 included), in the records' order.
+    private static readonly (AttributeName Name, Counter Read)[] Counters =
+    [
+        (SemanticConventions.WireIpTtlChanges, static (in WireFacts f) => f.TtlChanges),
+        (SemanticConventions.WireConnRetransmitsOut, static (in WireFacts f) => f.RetransmitsOut),
+        (SemanticConventions.WireConnZeroWindowIn, static (in WireFacts f) => f.ZeroWindowIn),
+        (SemanticConventions.WireConnZeroWindowOut, static (in WireFacts f) => f.ZeroWindowOut),
+        (SemanticConventions.WireConnPacketsIn, static (in WireFacts f) => f.PacketsIn),
+        (SemanticConventions.WireConnPacketsOut, static (in WireFacts f) => f.PacketsOut),
+        (SemanticConventions.WireConnBytesIn, static (in WireFacts f) => f.BytesIn),
+        (SemanticConventions.WireConnBytesOut, static (in WireFacts f) => f.BytesOut),
+    ];
+
     private static void AddWireCounters(this AttributeList attributes, in WireFacts facts)
     {
-        attributes.Add(SemanticConventions.WireIpTtlChanges, facts.TtlChanges);
-        attributes.Add(SemanticConventions.WireConnRetransmitsOut, facts.RetransmitsOut);
-        attributes.Add(SemanticConventions.WireConnZeroWindowIn, facts.ZeroWindowIn);
-        attributes.Add(SemanticConventions.WireConnZeroWindowOut, facts.ZeroWindowOut);
+        foreach (var (name, read) in Counters)
+        {
+            attributes.Add(name, read(facts));
+        }
+
         attributes.AddIfPresent(SemanticConventions.WireConnResetBy, facts.ResetBy);
-        attributes.Add(SemanticConventions.WireConnPacketsIn, facts.PacketsIn);
-        attributes.Add(SemanticConventions.WireConnPacketsOut, facts.PacketsOut);
-        attributes.Add(SemanticConventions.WireConnBytesIn, facts.BytesIn);
-        attributes.Add(SemanticConventions.WireConnBytesOut, facts.BytesOut);
     }
 
     /// <summary>Adds a request's <c>wire.request.*</c> figures, or <c>wire.request.omitted</c> saying why they are left out.</summary>

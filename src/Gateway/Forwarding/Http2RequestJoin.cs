@@ -110,7 +110,7 @@ internal sealed class Http2RequestJoin : EventListener
             case "RequestHeadersStart" when payload.Count > 0 && payload[0] is long id:
                 if (connections.TryGetValue(id, out var carrying) && carrying.Tuple is { } tuple && !carrying.IsClosed)
                 {
-                    UpstreamAttempt.Current?.Join(tuple, carrying, multiplexed: true);
+                    UpstreamAttempt.Current?.Join(tuple, carrying, carrying.HttpVersion);
                 }
 
                 break;

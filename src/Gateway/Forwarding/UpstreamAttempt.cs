@@ -1,4 +1,5 @@
 using Gateway.Correlation;
+using Gateway.Grpc;
 using Gateway.Telemetry;
 using Gateway.Telemetry.Records;
 using Microsoft.AspNetCore.Http;
@@ -24,8 +25,9 @@ namespace Gateway.Forwarding;
 ///   3. carry     UpstreamConnectionStream.Read/Write (same flow): Stamp(tuple) names the connection;
 ///                from then on the kernel's events on it become events of this attempt's span
 ///   4. response  YARP's response transform: OnResponse records the destination's status code
-///   5. seal      YARP has returned (the response body is copied): later stamps (the pool's read-ahead)
-///                are ignored and the span stops taking kernel events
+///   5. seal      YARP has returned (the response body is copied), or the destination switched
+///                protocols (a 101: the attempt ends at the upgrade, not with the tunnel): later stamps
+///                (the pool's read-ahead) are ignored and the span stops taking kernel events
 ///   6. describe  the stamped tuple (or the failed attempt's) ─► wire facts; a failure becomes an
 ///                UpstreamOutcome on the request's record, for the access record
 ///   7. record    5-tuple, handshake and per-request deltas (ConnectionLedger), status, errors; the span ends
@@ -33,9 +35,9 @@ namespace Gateway.Forwarding;
 /// Steps 2 to 4 find the attempt through an <see cref="AsyncLocal{T}"/>: an HTTP/1.1 connection
 /// carries one request at a time, and SocketsHttpHandler connects, writes the request and reads
 /// the response on the request's own async flow. A multiplexed connection (HTTP/2) is read and
-/// written by a loop of its own, outside any request's flow: it would join an attempt through
-/// <see cref="Join"/> with <c>multiplexed: true</c> from wherever the stream of the request is
-/// known (see docs/attributes.md: such a request carries no per-request deltas).
+/// written by a loop of its own, outside any request's flow: <see cref="Http2RequestJoin"/> joins
+/// the attempt through <see cref="Join"/> with the connection's version, and the ledger leaves such
+/// a request's per-request deltas out (see docs/attributes.md).
 /// </remarks>
 internal sealed partial class UpstreamAttempt
 {
@@ -44,19 +46,32 @@ internal sealed partial class UpstreamAttempt
     private readonly Lock _gate = new();
     private readonly ConnectionLedger? _ledger;
     private readonly SpanData? _span;
+    private readonly IWireView? _view;
     private ConnectionTuple? _tuple;
     private object? _stamped; // who stamped last (its connection stream), read without the lock on every read and write
     private int? _statusCode;
     private FailedConnect? _failedConnect;
-    private bool _multiplexed;
+    private Version? _protocol;
     private bool _sealed;
     private RequestOnConnection _onConnection;
+    private int _finished;
 
-    /// <summary>An attempt whose connection counts it in <paramref name="ledger"/> and routes its kernel events to <paramref name="span"/> (both optional).</summary>
-    internal UpstreamAttempt(ConnectionLedger? ledger = null, SpanData? span = null)
+    // What steps 6 and 7 need besides the attempt itself (set by RunAsync; fields, not an object, on this per-request path).
+    private IUpstreamRecordFeature? _record;
+    private IReverseProxyFeature? _proxy;
+    private FailedConnectLog? _failures;
+    private ILogger<UpstreamAttempt>? _logger;
+    private long _started;
+
+    /// <summary>
+    /// An attempt whose connection counts it in <paramref name="ledger"/> and routes its kernel events to
+    /// <paramref name="span"/>; <paramref name="view"/> shows where its window on the connection starts (all optional).
+    /// </summary>
+    internal UpstreamAttempt(ConnectionLedger? ledger = null, SpanData? span = null, IWireView? view = null)
     {
         _ledger = ledger;
         _span = span;
+        _view = view;
     }
 
     /// <summary>The attempt being forwarded on this async flow, if any.</summary>
@@ -71,7 +86,7 @@ internal sealed partial class UpstreamAttempt
     /// <summary>True when the connection carries other requests at the same time (HTTP/2): no per-request deltas.</summary>
     public bool Multiplexed
     {
-        get { lock (_gate) { return _multiplexed; } }
+        get { lock (_gate) { return ConnectionLedger.IsMultiplexed(_protocol); } }
     }
 
     /// <summary>The HTTP version spoken on the connection that carried the request; null when none did or it is unknown.</summary>
@@ -106,12 +121,19 @@ internal sealed partial class UpstreamAttempt
     /// </remarks>
     internal static void Begin(UpstreamAttempt attempt) => Ambient.Value = attempt;
 
-    /// <summary>Step 4, YARP's response transform: records the destination's status code on the current attempt.</summary>
+    /// <summary>
+    /// Step 4, YARP's response transform: records the destination's status code on the current attempt;
+    /// a 101 ends the attempt now (steps 5 to 7), before the tunnel's bytes flow.
+    /// </summary>
     public static ValueTask OnResponse(ResponseTransformContext context)
     {
-        if (context.ProxyResponse is { } response)
+        if (context.ProxyResponse is { } response && Current is { } attempt)
         {
-            Current?.SetStatusCode((int)response.StatusCode);
+            attempt.SetStatusCode((int)response.StatusCode);
+            if (response.StatusCode == System.Net.HttpStatusCode.SwitchingProtocols)
+            {
+                attempt.Finish(context.HttpContext);
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -131,9 +153,9 @@ internal sealed partial class UpstreamAttempt
         // 1. begin
         var record = context.Features.Get<IUpstreamRecordFeature>();
         var span = record is null ? null : StartSpan(context, record);
-        var attempt = new UpstreamAttempt(ledger, span);
+        var attempt = new UpstreamAttempt(ledger, span, wireView);
+        (attempt._record, attempt._proxy, attempt._failures, attempt._logger, attempt._started) = (record, proxy, failures, logger, Environment.TickCount64);
         Begin(attempt);
-        long started = Environment.TickCount64;
         try
         {
             // 2. connect, 3. carry, 4. response
@@ -141,31 +163,45 @@ internal sealed partial class UpstreamAttempt
         }
         finally
         {
-            // 5. seal: YARP has finished copying the response body when next() returns.
-            attempt.Seal();
-            // Without a record (no server span middleware in front) there is no one to tell.
-            if (span is not null)
-            {
-                try
-                {
-                    // 6. describe, 7. record
-                    var outcome = attempt.Describe(context, proxy, wireView, failures, started, out var tuple, out var facts);
-                    if (outcome is not null)
-                    {
-                        record!.UpstreamOutcome = outcome;
-                    }
-
-                    attempt.Record(context, proxy, span, outcome, tuple, facts);
-                }
-                catch (Exception e)
-                {
-                    Log.TelemetryFailed(logger, e);
-                }
-
-                // Exported with the request's record, once its sampling has decided.
-                span.EndUnixNano = UnixTime.NowNanos();
-            }
+            // YARP has finished copying the response body when next() returns (or the tunnel after a 101 closed).
+            attempt.Finish(context);
         }
+    }
+
+    /// <summary>Steps 5 to 7, once: at the end of the forwarding, or at a 101.</summary>
+    private void Finish(HttpContext context)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0 || _proxy is not { } proxy)
+        {
+            return;
+        }
+
+        // 5. seal
+        Seal();
+        // Without a record (no server span middleware in front) there is no one to tell.
+        if (_span is not { } span)
+        {
+            return;
+        }
+
+        try
+        {
+            // 6. describe, 7. record
+            var outcome = Describe(context, proxy, _view!, _failures!, _started, out var tuple, out var facts);
+            if (outcome is not null)
+            {
+                _record!.UpstreamOutcome = outcome;
+            }
+
+            Record(context, proxy, span, outcome, tuple, facts);
+        }
+        catch (Exception e)
+        {
+            Log.TelemetryFailed(_logger!, e);
+        }
+
+        // Exported with the request's record, once its sampling has decided.
+        span.EndUnixNano = UnixTime.NowNanos();
     }
 
     /// <summary>Step 2: records a failed connect attempt made for this request.</summary>
@@ -194,28 +230,30 @@ internal sealed partial class UpstreamAttempt
             return;
         }
 
-        Join(tuple, by, multiplexed: false);
+        Join(tuple, by, protocol: null);
     }
 
     /// <summary>
     /// Step 3 for any transport: the request is carried by <paramref name="tuple"/> (named by
-    /// <paramref name="by"/>, its stream, or null). <paramref name="multiplexed"/>: the connection
-    /// carries other requests at the same time, so the record leaves the per-request deltas out.
+    /// <paramref name="by"/>, its stream, or null), which speaks <paramref name="protocol"/> (null: one
+    /// request at a time); the ledger decides what a request on such a connection gets.
     /// </summary>
-    public void Join(ConnectionTuple tuple, object? by, bool multiplexed)
+    public void Join(ConnectionTuple tuple, object? by, Version? protocol)
     {
         lock (_gate)
         {
             // A read started for this request may complete after it ended (the pool's
             // read-ahead); once sealed, the answer is final.
-            if (!_sealed && (_tuple != tuple || _multiplexed != multiplexed))
+            if (!_sealed && (_tuple != tuple || ConnectionLedger.IsMultiplexed(_protocol) != ConnectionLedger.IsMultiplexed(protocol)))
             {
                 _tuple = tuple;
-                _multiplexed = multiplexed;
+                _protocol = protocol;
                 Volatile.Write(ref _stamped, by);
                 _onConnection.Dispose();
-                // A multiplexed connection's kernel events belong to no one request, nor do its counters.
-                _onConnection = !multiplexed && _span is { } span && _ledger is { } ledger ? ledger.Begin(tuple, span) : default;
+                // Joined before the request's first byte is written (or read): the stream's ends so far are where it begins.
+                _onConnection = _span is { } span && _ledger is { } ledger
+                    ? ledger.Begin(tuple, span, protocol, _view, began: (by as UpstreamConnectionStream)?.Ends)
+                    : default;
             }
         }
     }
@@ -314,22 +352,12 @@ internal sealed partial class UpstreamAttempt
             // the entry the request began on: a connection that closed meanwhile (the pool drops one
             // that broke) is not added back.
             var ends = (Volatile.Read(ref _stamped) as UpstreamConnectionStream)?.Ends;
-            attributes.AddGroup(onConnection.Account(facts, peerPrivacy: null, ends, omit: null, out share));
+            attributes.AddGroup(onConnection.Account(facts, peerPrivacy: null, ends, out share));
             if (share.Pending)
             {
                 // The request's bytes all left before the response came, and the response was read to its
                 // end: a response still arriving is not waited for on this leg.
                 share = onConnection.Retry(ends!.Value, facts, last: true, out _);
-            }
-        }
-        else if (carried is { } shared)
-        {
-            // Multiplexed: the connection, without a share of its counters.
-            share = WireRequestShare.LeftOut(WireRequestOmitted.Multiplexed);
-            attributes.AddConnection(shared);
-            if (facts is { Ttl: not null } handshake)
-            {
-                attributes.AddWireHandshake(handshake);
             }
         }
         else if (tuple is { } failed)
@@ -343,6 +371,10 @@ internal sealed partial class UpstreamAttempt
         {
             attributes.Add(SemanticConventions.HttpResponseStatusCode, (long)code);
         }
+
+        // A gRPC call: the status the destination gave in its trailers (YARP has copied them by now), or,
+        // without an answer, what a gRPC client makes of the gateway's 502.
+        GrpcCall.Of(context, status ?? StatusCodes.Status502BadGateway)?.AddTo(attributes);
 
         attributes.Add(SemanticConventions.GatewayRouteId, proxy.Route.Config.RouteId);
         attributes.AddIfPresent(SemanticConventions.GatewayClusterId, proxy.Cluster?.Config.ClusterId);

@@ -192,7 +192,7 @@ internal sealed class UpstreamConnectionStream : Stream
     public Version? HttpVersion { get; internal set; }
 
     /// <summary>True when the connection carries several requests at once (HTTP/2 and later): its reads and writes name no request.</summary>
-    public bool Multiplexed => HttpVersion is { Major: >= 2 };
+    public bool Multiplexed => ConnectionLedger.IsMultiplexed(HttpVersion);
 
     private void Stamp()
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -42,6 +43,15 @@ internal readonly record struct GrpcCall(string? Service, string? Method, int St
 
         var (service, method) = Split(context.Request.Path.Value);
         return new GrpcCall(service, method, Status(context, status));
+    }
+
+    /// <summary>Writes the call as the <c>rpc.*</c> attributes (on the server span and on the upstream attempt's client span).</summary>
+    public void AddTo(AttributeList attributes)
+    {
+        attributes.Add(SemanticConventions.RpcSystem, System);
+        attributes.AddIfPresent(SemanticConventions.RpcService, Service);
+        attributes.AddIfPresent(SemanticConventions.RpcMethod, Method);
+        attributes.Add(SemanticConventions.RpcGrpcStatusCode, (long)StatusCode);
     }
 
     /// <summary>True for <c>application/grpc</c> and its <c>+proto</c>, <c>+json</c>, <c>-web</c> forms.</summary>

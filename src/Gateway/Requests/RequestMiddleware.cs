@@ -83,7 +83,9 @@ internal sealed partial class RequestMiddleware(
         var tuple = DownstreamTuple(context.Connection);
         Requests.RequestRules.Start(record, context, wireView, tuple);
 
-        var tracking = tuple is { } inFlight ? ledger.Begin(inFlight, span, wireView) : default;
+        var tracking = tuple is { } inFlight ? ledger.Begin(inFlight, span, HttpVersionOf(context.Request.Protocol), wireView) : default;
+        // An upgrade (WebSocket) is recorded once the 101 has gone, not when the tunnel closes.
+        var upgrade = RecordAtUpgrade.Install(this, context, record, anomaly, tuple, tracking, started);
         Exception? failure = null;
         try
         {
@@ -103,23 +105,33 @@ internal sealed partial class RequestMiddleware(
         finally
         {
             HeaderOrderRecorder.Clear(context.Request.Protocol);
-            // No kernel event may reach the span once the record is handed over.
-            tracking.Dispose();
-            var submitted = false;
-            try
+            if (upgrade?.TryTake() != false)
             {
-                submitted = Complete(context, record, anomaly, tuple, tracking, started, failure);
+                Finish(context, record, anomaly, tuple, tracking, started, failure);
             }
-            catch (Exception e)
+        }
+    }
+
+    /// <summary>Hands the record over (or back to the pool when sampling drops it); the request must not touch it afterwards.</summary>
+    internal void Finish(HttpContext context, RequestRecord record, IWireAnomalyFeature anomaly, ConnectionTuple? tuple, RequestOnConnection tracking, long started,
+        Exception? failure)
+    {
+        // No kernel event may reach the span once the record is handed over.
+        tracking.Dispose();
+        var submitted = false;
+        try
+        {
+            submitted = Complete(context, record, anomaly, tuple, tracking, started, failure);
+        }
+        catch (Exception e)
+        {
+            Log.TelemetryFailed(logger, e);
+        }
+        finally
+        {
+            if (!submitted)
             {
-                Log.TelemetryFailed(logger, e);
-            }
-            finally
-            {
-                if (!submitted)
-                {
-                    telemetry.Discard();
-                }
+                record.Telemetry.Discard();
             }
         }
     }
@@ -160,13 +172,7 @@ internal sealed partial class RequestMiddleware(
                 capture.IsRedacted(HeaderNames.UserAgent) ? SemanticConventions.RedactedValue : capture.Limit(request.Headers.UserAgent.ToString()));
         }
 
-        if (GrpcCall.Of(context, status) is { } rpc)
-        {
-            attributes.Add(SemanticConventions.RpcSystem, GrpcCall.System);
-            attributes.AddIfPresent(SemanticConventions.RpcService, rpc.Service);
-            attributes.AddIfPresent(SemanticConventions.RpcMethod, rpc.Method);
-            attributes.Add(SemanticConventions.RpcGrpcStatusCode, (long)rpc.StatusCode);
-        }
+        GrpcCall.Of(context, status)?.AddTo(attributes);
 
         if (tuple is { } client)
         {
@@ -191,11 +197,10 @@ internal sealed partial class RequestMiddleware(
         if (onConnection.IsTracked)
         {
             // The 5-tuple and the handshake facts (the same for every request on the connection), and this
-            // request's share of the counters: up to where the request and its response end on the wire.
-            // HTTP/2 streams interleave on the connection: no segment is one request's.
-            var omit = IsHttp1(request.Protocol) ? null : WireRequestOmitted.Multiplexed;
-            ends = omit is null && context.Features.Get<TransportByteCounts>() is { } counts ? StreamEnds.Of(counts) : null;
-            attributes.AddGroup(onConnection.Account(wire, snapshot.Anonymizer, ends, omit, out share));
+            // request's share of the counters: up to where the request and its response end on the wire
+            // (the ledger leaves it out where streams interleave: HTTP/2).
+            ends = context.Features.Get<TransportByteCounts>() is { } counts ? StreamEnds.Of(counts) : null;
+            attributes.AddGroup(onConnection.Account(wire, snapshot.Anonymizer, ends, out share));
         }
 
         // Requests that never reached routing (an exception before it) are captured here, under the default policy.
@@ -355,6 +360,12 @@ internal sealed partial class RequestMiddleware(
     private static readonly TimeSpan MaxSettleWait = TimeSpan.FromSeconds(10);
 
     private static bool IsHttp1(string protocol) => protocol.StartsWith("HTTP/1", StringComparison.Ordinal);
+
+    // Kestrel names the protocol as a string; the ledger decides by version.
+    private static Version HttpVersionOf(string protocol) =>
+        HttpProtocol.IsHttp2(protocol) ? System.Net.HttpVersion.Version20
+        : HttpProtocol.IsHttp3(protocol) ? System.Net.HttpVersion.Version30
+        : System.Net.HttpVersion.Version11;
 
     private static string SpanName(string method, string template)
     {

@@ -31,7 +31,7 @@ public sealed class ConnectionLedgerTests
         for (var i = 0; i < 5; i++)
         {
             using var request = ledger.Begin(Connection, new SpanData());
-            request.Account(null, null, null, null, out _);
+            request.Account(null, null, null, out _);
             Assert.Equal(1, ledger.Count);
         }
 
@@ -59,8 +59,8 @@ public sealed class ConnectionLedgerTests
 
     private static WireRequestShare Account(ConnectionLedger ledger, WireFacts? facts, StreamEnds ends, IWireView? view = null)
     {
-        using var request = ledger.Begin(Connection, new SpanData(), view);
-        request.Account(facts, null, ends, null, out var share);
+        using var request = ledger.Begin(Connection, new SpanData(), view: view);
+        request.Account(facts, null, ends, out var share);
         return share;
     }
 
@@ -97,7 +97,7 @@ public sealed class ConnectionLedgerTests
         var ends = new StreamEnds(300, 5000);
         using var request = ledger.Begin(Connection, new SpanData());
 
-        request.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, null, out var share);
+        request.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, out var share);
         var still = request.Retry(ends, Flow(dataIn: 2, bytesIn: 300, dataOut: 3, bytesOut: 3000), last: false, out _);
         var left = request.Retry(ends, Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000), last: false, out _);
 
@@ -112,7 +112,7 @@ public sealed class ConnectionLedgerTests
         var ledger = new ConnectionLedger();
         var ends = new StreamEnds(300, 5000);
         var first = ledger.Begin(Connection, new SpanData());
-        first.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, null, out var pending);
+        first.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, out var pending);
         first.Dispose();
 
         var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
@@ -132,7 +132,7 @@ public sealed class ConnectionLedgerTests
         var ledger = new ConnectionLedger();
         var ends = new StreamEnds(80, 566);
         var request = ledger.Begin(Connection, new SpanData());
-        request.Account(Flow(dataIn: 1, bytesIn: 80, dataOut: 1, bytesOut: 561), null, ends, null, out var pending);
+        request.Account(Flow(dataIn: 1, bytesIn: 80, dataOut: 1, bytesOut: 561), null, ends, out var pending);
         request.Dispose();
         var woken = request.WhenSettled(ends);
         // Both FINs have gone (FlowView.SentOffset leaves the gateway's out of the stream offset); the flow is removed.
@@ -157,7 +157,7 @@ public sealed class ConnectionLedgerTests
         var ledger = new ConnectionLedger();
         var ends = new StreamEnds(80, 566);
         using var request = ledger.Begin(Connection, new SpanData());
-        request.Account(Flow(dataIn: 1, bytesIn: 80, dataOut: 1, bytesOut: 561), null, ends, null, out _);
+        request.Account(Flow(dataIn: 1, bytesIn: 80, dataOut: 1, bytesOut: 561), null, ends, out _);
 
         var finUnflagged = request.Retry(ends, Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566, sent: 567), last: false, out _);
         var finFlagged = request.Retry(ends, Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566), last: false, out var at);
@@ -173,20 +173,56 @@ public sealed class ConnectionLedgerTests
         var ledger = new ConnectionLedger();
         var ends = new StreamEnds(300, 5000);
         var first = ledger.Begin(Connection, new SpanData());
-        first.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, null, out _);
+        first.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, out _);
         first.Dispose();
         var woken = first.WhenSettled(ends);
 
         var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
         var atTurn = Flow(dataIn: 3, bytesIn: 400, dataOut: 5, bytesOut: 5000, turns: 1, turn: turn);
         using var view = new Support.RecordingWireView(atTurn);
-        using var second = ledger.Begin(Connection, new SpanData(), view);
+        using var second = ledger.Begin(Connection, new SpanData(), view: view);
         var settled = first.Retry(ends, Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5100, turns: 1, turn: turn), last: false, out var at);
 
         Assert.True(woken.IsCompleted);
         Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), settled.Delta);
         // The totals on its record are those it was settled with: never less than its own figures.
         Assert.Equal(atTurn, at);
+    }
+
+    [Fact]
+    public void Account_UpstreamRequestsRecordedOutOfOrder_EachGetsExactlyItsOwnWindowOrIsLeftOut()
+    {
+        // A pooled upstream connection: the gateway writes request 1 (100 bytes), reads response 1 (500), the pool
+        // hands the connection to request 2 (150 out, 600 in), and request 2 records itself before request 1 does.
+        var ledger = new ConnectionLedger();
+        using var atStart = new Support.RecordingWireView(Flow(dataIn: 0, bytesIn: 0, dataOut: 0, bytesOut: 0));
+        var first = ledger.Begin(Connection, new SpanData(), view: atStart, began: new StreamEnds(0, 0));
+        using var betweenThem = new Support.RecordingWireView(Flow(dataIn: 1, bytesIn: 500, dataOut: 1, bytesOut: 100));
+        var second = ledger.Begin(Connection, new SpanData(), view: betweenThem, began: new StreamEnds(500, 100));
+        var afterBoth = Flow(dataIn: 3, bytesIn: 1100, dataOut: 2, bytesOut: 250);
+
+        second.Account(afterBoth, null, new StreamEnds(1100, 250), out var secondShare);
+        first.Account(afterBoth, null, new StreamEnds(500, 100), out var firstShare);
+
+        Assert.Equal(new WireRequestShare(new WireRequestDelta(2, 1, 600, 150, 0), null, false), secondShare);
+        // The first one's end is no longer what the kernel shows: left out, never the sum of both.
+        Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Overlap), firstShare);
+    }
+
+    [Fact]
+    public void Account_UpstreamRequestsInOrder_EachGetsItsWindowFromWhereItBegan()
+    {
+        var ledger = new ConnectionLedger();
+        using var atStart = new Support.RecordingWireView(Flow(dataIn: 0, bytesIn: 0, dataOut: 0, bytesOut: 0));
+        var first = ledger.Begin(Connection, new SpanData(), view: atStart, began: new StreamEnds(0, 0));
+        first.Account(Flow(dataIn: 1, bytesIn: 500, dataOut: 1, bytesOut: 100), null, new StreamEnds(500, 100), out var firstShare);
+        using var between = new Support.RecordingWireView(Flow(dataIn: 1, bytesIn: 500, dataOut: 1, bytesOut: 100));
+        // Where the second one claims to begin is not what the kernel shows (bytes it never saw): no start, no figures.
+        var stray = ledger.Begin(Connection, new SpanData(), view: between, began: new StreamEnds(510, 100));
+        stray.Account(Flow(dataIn: 2, bytesIn: 900, dataOut: 2, bytesOut: 180), null, new StreamEnds(900, 180), out var strayShare);
+
+        Assert.Equal(new WireRequestDelta(1, 1, 500, 100, 0), firstShare.Delta);
+        Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Overlap), strayShare);
     }
 
     [Fact]
@@ -209,7 +245,8 @@ public sealed class ConnectionLedgerTests
         using var request = ledger.Begin(Connection, new SpanData());
 
         var evicted = Account(ledger, Flow(1, 100, 1, 100) with { ReceivedOffset = null }, new StreamEnds(100, 100));
-        request.Account(Flow(2, 200, 2, 200), null, null, WireRequestOmitted.Multiplexed, out var stream);
+        using var h2 = ledger.Begin(Connection, new SpanData(), System.Net.HttpVersion.Version20);
+        h2.Account(Flow(2, 200, 2, 200), null, new StreamEnds(200, 200), out var stream);
 
         Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.NoSequence), evicted);
         Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Multiplexed), stream);
@@ -221,7 +258,7 @@ public sealed class ConnectionLedgerTests
         var ledger = new ConnectionLedger();
         var ends = new StreamEnds(300, 5000);
         using var request = ledger.Begin(Connection, new SpanData());
-        request.Account(Flow(2, 300, 1, 1000), null, ends, null, out _);
+        request.Account(Flow(2, 300, 1, 1000), null, ends, out _);
 
         var share = request.Retry(ends, Flow(2, 300, 1, 1000), last: true, out _);
 
@@ -273,7 +310,7 @@ public sealed class ConnectionLedgerTests
         var request = ledger.Begin(Connection, new SpanData());
         ledger.Forget(Connection);
         request.Dispose();
-        var attributes = request.Account(Flow(2, 90, 2, 160), null, new StreamEnds(90, 160), null, out var share);
+        var attributes = request.Account(Flow(2, 90, 2, 160), null, new StreamEnds(90, 160), out var share);
 
         Assert.Equal(0, ledger.Count);
         Assert.Equal(60, share.Delta!.Value.BytesOut);
@@ -316,11 +353,11 @@ public sealed class ConnectionLedgerTests
     {
         var ledger = new ConnectionLedger();
         var old = ledger.Begin(Connection, new SpanData());
-        old.Account(Flow(3, 1000, 1, 100), null, new StreamEnds(1000, 100), null, out _);
+        old.Account(Flow(3, 1000, 1, 100), null, new StreamEnds(1000, 100), out _);
         ledger.Forget(Connection);
 
         using var fresh = ledger.Begin(Connection, new SpanData());
-        fresh.Account(Flow(1, 80, 1, 70), null, new StreamEnds(80, 70), null, out var share);
+        fresh.Account(Flow(1, 80, 1, 70), null, new StreamEnds(80, 70), out var share);
         old.Dispose();
 
         Assert.Equal(80, share.Delta!.Value.BytesIn);

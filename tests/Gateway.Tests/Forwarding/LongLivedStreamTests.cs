@@ -12,36 +12,55 @@ namespace Gateway.Tests.Forwarding;
 public sealed class LongLivedStreamTests
 {
     [Fact]
-    public async Task WebSocket_EchoesThroughTheGateway_RecordsThe101AndTheConnectionTotalsWhenItCloses()
+    public async Task WebSocket_EchoesThroughTheGateway_RecordsThe101AtTheUpgradeAndTheConnectionTotalsWhenItCloses()
     {
         await using var backend = await StreamingBackend.StartAsync();
         using var config = TestConfig.ForBackend(backend.Address);
         var view = new RecordingWireView(new WireFacts { Ttl = 64, PacketsIn = 12, PacketsOut = 11, BytesIn = 345, BytesOut = 678 });
-        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"], s => s.AddSingleton<IWireView>(view));
+        var spans = new TraceSpanCollector();
+        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"], s =>
+        {
+            s.AddSingleton<IWireView>(view);
+            s.AddSingleton<Gateway.Telemetry.Records.TelemetrySink>(spans);
+        });
         await gateway.StartAsync();
         var id = Guid.NewGuid().ToString("N")[..12];
+        var trace = spans.NewTrace(id);
 
         using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("traceparent", TraceSpanCollector.Header(trace));
         var session = Stopwatch.StartNew();
         await socket.ConnectAsync(new Uri(gateway.Addresses[0].Replace("http://", "ws://", StringComparison.Ordinal) + "/ws/" + id), CancellationToken.None);
         var buffer = new byte[256];
-        for (int i = 0; i < 3; i++)
+        async Task Echo(int i)
         {
             await socket.SendAsync(Encoding.UTF8.GetBytes($"message {i}"), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
             var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
             Assert.Equal($"message {i}", Encoding.UTF8.GetString(buffer, 0, received.Count));
+        }
+
+        await Echo(0);
+        // The upgrade's record is written at the 101, while the session goes on: its duration is the handshake's.
+        var record = await JsonLines.WaitForAsync(config.JsonLinesPath, r => r.GetProperty("event").GetString() == "gateway.access"
+            && r.Attributes().GetProperty("url.path").GetString() == "/ws/" + id);
+        var upgradedAfter = session.Elapsed;
+        Assert.Equal(WebSocketState.Open, socket.State);
+        Assert.Equal(101, record.Attributes().GetProperty("http.response.status_code").GetInt32());
+        Assert.True(record.HasHeader("http.request.header.upgrade", "websocket"));
+        Assert.InRange(record.Attributes().GetProperty("gateway.request.duration_ms").GetDouble(), 0, upgradedAfter.TotalMilliseconds);
+        // So are the spans: the server span and the upstream attempt's client span, which saw the destination's 101.
+        var traced = await spans.WaitForAsync(s => s.Count(a => a.TraceId == trace) >= 2);
+        var client = Assert.Single(traced, a => a.TraceId == trace && a.Kind == Gateway.Telemetry.Records.SpanKindCode.Client);
+        Assert.Equal(101L, client.Tag("http.response.status_code"));
+
+        for (int i = 1; i < 3; i++)
+        {
             await Task.Delay(100);
+            await Echo(i);
         }
 
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
         session.Stop();
-
-        // The upgrade's record: status 101, written once the session is over, so its duration is the session's.
-        var record = await JsonLines.WaitForAsync(config.JsonLinesPath, r => r.GetProperty("event").GetString() == "gateway.access"
-            && r.Attributes().GetProperty("url.path").GetString() == "/ws/" + id);
-        Assert.Equal(101, record.Attributes().GetProperty("http.response.status_code").GetInt32());
-        Assert.True(record.HasHeader("http.request.header.upgrade", "websocket"));
-        Assert.InRange(record.Attributes().GetProperty("gateway.request.duration_ms").GetDouble(), 300, session.Elapsed.TotalMilliseconds + 1000);
 
         // The client's connection ends with the session: its wire.connection record carries the totals.
         var port = record.Attributes().GetProperty("network.peer.port").GetInt32();
@@ -50,6 +69,10 @@ public sealed class LongLivedStreamTests
         Assert.Equal(1, closed.Attributes().GetProperty("gateway.connection.requests").GetInt32());
         Assert.Equal(345, closed.Attributes().GetProperty("wire.conn.bytes_in").GetInt32());
         Assert.Equal(678, closed.Attributes().GetProperty("wire.conn.bytes_out").GetInt32());
+        // One record for the request, none more when its tunnel closed.
+        Assert.Single(JsonLines.ReadAll(config.JsonLinesPath), r => r.GetProperty("event").GetString() == "gateway.access"
+            && r.Attributes().GetProperty("url.path").GetString() == "/ws/" + id);
+        Assert.Equal(2, spans.Exported.Count(a => a.TraceId == trace));
     }
 
     [Fact]

@@ -60,20 +60,22 @@ public sealed class UpstreamAttemptTests
     }
 
     [Fact]
-    public void Join_Multiplexed_NamesTheConnectionWithoutRoutingItsEventsToTheSpan()
+    public void Join_Http2_NamesTheConnectionWithoutRoutingItsEventsToTheSpan()
     {
         var ledger = new ConnectionLedger();
         var (router, span) = (new WireEventRouter(ledger), new SpanData());
         var attempt = new UpstreamAttempt(ledger, span);
 
-        attempt.Join(First, by: null, multiplexed: true);
+        attempt.Join(First, by: null, HttpVersion.Version20);
         router.Route(ResetOn(First));
         attempt.Seal();
 
         Assert.Equal(First, attempt.Tuple);
         Assert.True(attempt.Multiplexed);
         Assert.Empty(span.Events());
-        Assert.Equal(0, ledger.Count);
+        // The connection is counted (its requests), until it closes.
+        Assert.Equal(1, ledger.Count);
+        Assert.Equal(0, ledger.Forget(First));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class UpstreamConnectionStreamTests
         using var view = new RecordingWireView(new WireFacts { PacketsIn = 3 });
         var ledger = new ConnectionLedger();
         using (var request = ledger.Begin(tuple, new Gateway.Telemetry.Records.SpanData()))
-            request.Account(new WireFacts { PacketsIn = 3 }, peerPrivacy: null, ends: null, omit: null, out _);
+            request.Account(new WireFacts { PacketsIn = 3 }, peerPrivacy: null, ends: null, out _);
         Assert.Equal(1, ledger.Count);
         var stream = new UpstreamConnectionStream(socket, tuple, view, ledger);
 

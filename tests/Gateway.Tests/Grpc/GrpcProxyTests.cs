@@ -186,6 +186,32 @@ public sealed class GrpcProxyTests : IAsyncLifetime
         AssertRpc((await RecordOf(id)).Attributes(), "Unary", StatusCode.OK);
     }
 
+    [Theory]
+    [InlineData(StatusCode.OK)]
+    [InlineData(StatusCode.NotFound)]
+    public async Task Unary_ClientSpanOfTheUpstreamAttempt_CarriesTheRpcAttributesWithTheDestinationsStatus(StatusCode status)
+    {
+        var id = NewId();
+        var trace = _gateway.Spans.NewTrace(id);
+        var headers = new Metadata { { "x-call-id", id }, { "traceparent", TraceSpanCollector.Header(trace) } };
+        using var call = _client.UnaryAsync(new EchoRequest { Text = "hi", FailWith = (int)status }, headers);
+        if (status == StatusCode.OK)
+        {
+            await call;
+        }
+        else
+        {
+            Assert.Equal(status, (await Assert.ThrowsAsync<RpcException>(async () => await call)).StatusCode);
+        }
+
+        var spans = await _gateway.Spans.WaitForAsync(s => s.Any(a => a.TraceId == trace && a.Kind == Gateway.Telemetry.Records.SpanKindCode.Client));
+        var client = spans.Single(a => a.TraceId == trace && a.Kind == Gateway.Telemetry.Records.SpanKindCode.Client);
+        Assert.Equal("grpc", client.Tag("rpc.system"));
+        Assert.Equal("gateway.test.Echo", client.Tag("rpc.service"));
+        Assert.Equal("Unary", client.Tag("rpc.method"));
+        Assert.Equal((long)status, client.Tag("rpc.grpc.status_code"));
+    }
+
     private async Task WaitUntilBackendSees(string id)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -35,15 +35,18 @@ internal sealed class GrpcGateway : IAsyncDisposable
     /// <summary>The gateway's listener in the tests: HTTP/2 in clear text with prior knowledge.</summary>
     public const string H2cEndpoint = """ "h2c": { "Url": "http://127.0.0.1:0", "Protocols": "Http2" } """;
 
-    /// <summary>Starts the backend and the gateway; <paramref name="endpoints"/> are the gateway's Kestrel endpoints.</summary>
-    public static async Task<GrpcGateway> StartAsync(string endpoints = H2cEndpoint, Action<IServiceCollection>? services = null)
+    /// <summary>Starts the backend and the gateway.</summary>
+    /// <param name="endpoints">The gateway's Kestrel endpoints.</param>
+    /// <param name="services">Registrations in front of the gateway's own (a test's wire view).</param>
+    /// <param name="settings">Command-line settings over the file (<c>--KernelProbe:Mode=On</c>).</param>
+    public static async Task<GrpcGateway> StartAsync(string endpoints = H2cEndpoint, Action<IServiceCollection>? services = null, string[]? settings = null)
     {
         var server = await GrpcTestServer.StartAsync();
         var config = new TestConfig(TestConfig.Json(server.Address,
             sections: $$""" "Kestrel": { "Endpoints": { {{endpoints}} } }, """,
             cluster: ", " + Http2Cluster));
         var spans = new TraceSpanCollector();
-        var host = GatewayHost.Create(["--config", config.ConfigPath], registrations =>
+        var host = GatewayHost.Create(["--config", config.ConfigPath, .. settings ?? []], registrations =>
         {
             registrations.AddSingleton<global::Gateway.Telemetry.Records.TelemetrySink>(spans);
             services?.Invoke(registrations);
