@@ -19,6 +19,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     private readonly StringBuilder output = new();
     private readonly TaskCompletionSource<IReadOnlyList<Uri>> ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Uri> listening = [];
+    private int expectedListeners = 2;
 
     private GatewayProcess(Process process, string workDir)
     {
@@ -29,6 +30,9 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     public string WorkDir { get; }
 
     public string JsonLinesPath => Path.Combine(WorkDir, "access.jsonl");
+
+    /// <summary>The configuration file the gateway watches (rewrite it to reload).</summary>
+    public string ConfigPath => Path.Combine(WorkDir, "gateway.json");
 
     public int Pid => process.Id;
 
@@ -59,7 +63,8 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         IDictionary<string, string>? environment = null,
         string[]? wrapper = null,
         bool waitReady = true,
-        Action<JsonObject>? configure = null)
+        Action<JsonObject>? configure = null,
+        string urls = "http://127.0.0.1:0;http://[::1]:0")
     {
         string workDir = Directory.CreateTempSubdirectory("gateway-e2e-").FullName;
         // A gateway started as another user (see the wrapper) must be able to write its records here.
@@ -98,7 +103,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             psi.ArgumentList.Add(arg);
         if (wrapper is not null)
             psi.ArgumentList.Add("dotnet");
-        foreach (string arg in new[] { GatewayDll, "--config", configPath, "--urls", "http://127.0.0.1:0;http://[::1]:0" })
+        foreach (string arg in new[] { GatewayDll, "--config", configPath, "--urls", urls })
             psi.ArgumentList.Add(arg);
         psi.Environment["DOTNET_NOLOGO"] = "1";
         foreach (string name in psi.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).ToList())
@@ -106,7 +111,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
             psi.Environment[key] = value;
 
-        var gateway = new GatewayProcess(Process.Start(psi)!, workDir);
+        var gateway = new GatewayProcess(Process.Start(psi)!, workDir) { expectedListeners = urls.Split(';', StringSplitOptions.RemoveEmptyEntries).Length };
         gateway.process.OutputDataReceived += (_, e) => gateway.OnLine(e.Data);
         gateway.process.ErrorDataReceived += (_, e) => gateway.OnLine(e.Data);
         gateway.process.BeginOutputReadLine();
@@ -236,13 +241,13 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             lock (listening)
             {
                 listening.Add(new Uri(m.Groups[1].Value));
-                if (listening.Count == 2)
+                if (listening.Count == expectedListeners)
                     ready.TrySetResult(listening);
             }
         }
     }
 
-    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    [GeneratedRegex(@"Now listening on: (https?://\S+)")]
     private static partial Regex ListeningLine();
 
     [LibraryImport("libc", EntryPoint = "kill")]

@@ -1,3 +1,7 @@
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 
 namespace EndToEnd.Tests;
@@ -74,6 +78,78 @@ public sealed class RuleExampleTests : IAsyncLifetime
         Assert.Equal(["ua_os"], denied.Attributes()["gateway.client.claims_mismatch"]!.AsArray().Select(v => (string)v!));
     }
 
+    [SkippableFact]
+    public async Task Ja4OnTheDenyList_Denied403AndAlerted_AnotherTlsClientPasses()
+    {
+        Ci.RequireRoot();
+        string certificate = Path.Combine(Directory.CreateTempSubdirectory("gateway-rules-tls-").FullName, "gateway.pfx");
+        try
+        {
+            using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+            {
+                var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+                using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
+                await File.WriteAllBytesAsync(certificate, cert.Export(X509ContentType.Pfx, "test"));
+            }
+
+            await using GatewayProcess gateway = await StartAsync("ja4-deny-list", urls: "http://127.0.0.1:0;https://127.0.0.1:0", configure: config =>
+                config["Kestrel"] = new JsonObject { ["Certificates"] = new JsonObject { ["Default"] = new JsonObject { ["Path"] = certificate, ["Password"] = "test" } } });
+            Uri https = gateway.Urls.Single(u => u.Scheme == "https");
+
+            // Two TLS clients with different ClientHellos: .NET's default (TLS 1.3) and one limited to TLS 1.2.
+            var (first, firstStatus) = await TlsRequestAsync(gateway, https, SslProtocols.None);
+            var (other, otherStatus) = await TlsRequestAsync(gateway, https, SslProtocols.Tls12);
+            string ja4 = first.Str("tls.client.ja4");
+            Assert.Equal((200, 200), (firstStatus, otherStatus));
+            Assert.NotEqual(ja4, other.Str("tls.client.ja4"));
+
+            // Put the first client's JA4 on the example's deny list; the gateway reloads the file.
+            var file = JsonNode.Parse(await File.ReadAllTextAsync(gateway.ConfigPath))!;
+            string condition = (string)file["Rules"]!["ja4-deny-list"]!["Condition"]!;
+            file["Rules"]!["ja4-deny-list"]!["Condition"] = condition.Replace("t13d1516h2_8daaf6152771_02713d6af862", ja4, StringComparison.Ordinal);
+            await File.WriteAllTextAsync(gateway.ConfigPath, file.ToJsonString());
+            (JsonObject Record, int Status) denied = default;
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (DateTime.UtcNow < deadline && denied.Status != 403)
+            {
+                denied = await TlsRequestAsync(gateway, https, SslProtocols.None);
+                if (denied.Status != 403)
+                    await Task.Delay(250);
+            }
+            var (passed, passedStatus) = await TlsRequestAsync(gateway, https, SslProtocols.Tls12);
+
+            Assert.Equal(403, denied.Status);
+            Assert.NotNull(denied.Record);
+            Assert.Equal("ja4-deny-list", denied.Record!.Str("gateway.rule.denied"));
+            Assert.Equal(ja4, denied.Record!.Str("tls.client.ja4"));
+            Assert.Equal(200, passedStatus);
+            Assert.Null(passed.Attributes()["gateway.rule.denied"]);
+            var alert = await AlertAsync(gateway, "ja4-deny-list");
+            Assert.Equal((string?)denied.Record!["trace_id"], (string?)alert["trace_id"]);
+            Assert.Equal(403, alert.Long("gateway.alert.denied_status"));
+            Assert.Equal(ja4, alert.Str("tls.client.ja4"));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(certificate)!, recursive: true);
+        }
+    }
+
+    private static async Task<(JsonObject Record, int Status)> TlsRequestAsync(GatewayProcess gateway, Uri https, SslProtocols protocols)
+    {
+        string id = Guid.NewGuid().ToString("N");
+        using var handler = new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true, EnabledSslProtocols = protocols },
+        };
+        using var client = new HttpClient(handler);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(https, "/rules-tls")) { Version = HttpVersion.Version11 };
+        request.Headers.Add("X-Test-Id", id);
+        using var response = await client.SendAsync(request);
+        var record = (await gateway.WaitForRecordsAsync(r => r.Event() == Records.Access && r.HasHeader("x-test-id", id)))[0];
+        return (record, (int)response.StatusCode);
+    }
+
     private static string[] Matched(JsonObject record) =>
         [.. (record.Attributes()["gateway.rule.matched"] as JsonArray ?? []).Select(v => (string)v!)];
 
@@ -81,16 +157,17 @@ public sealed class RuleExampleTests : IAsyncLifetime
         (await gateway.WaitForRecordsAsync(r => r.Event() == "gateway.alert" && (string?)r.Attributes()["gateway.alert.rule"] == rule))[0];
 
     // The gateway with the shipped example rule(s) named, taken as written from config/rules-example.json.
-    private Task<GatewayProcess> StartAsync(string rule, JsonObject? extra = null)
+    private Task<GatewayProcess> StartAsync(string rule, JsonObject? extra = null, string? urls = null, Action<JsonObject>? configure = null)
     {
         var examples = JsonNode.Parse(File.ReadAllText(Path.Combine(DashboardFixture.AspireDashboard.RepoRoot, "config", "rules-example.json")))!;
         var rules = new JsonObject { [rule] = examples["Rules"]![rule]!.DeepClone() };
         foreach (var (name, value) in extra ?? [])
             rules[name] = value!.DeepClone();
-        return GatewayProcess.StartAsync(backend.Url, configure: config =>
+        return GatewayProcess.StartAsync(backend.Url, urls: urls ?? "http://127.0.0.1:0;http://[::1]:0", configure: config =>
         {
             config["Rules"] = rules;
             config["Alerts"] = new JsonObject { ["IntervalSeconds"] = 60 };
+            configure?.Invoke(config);
         });
     }
 
