@@ -33,7 +33,8 @@ public sealed record GatewayCommandLine
           --demo          also start the built-in demo backend on Demo:BackendUrl
           --urls URLS     addresses to listen on (overrides Urls from the file)
         Settings are layered: the file, then environment variables (Section__Key), then the command line.
-        OTLP export is enabled by OTEL_EXPORTER_OTLP_ENDPOINT and the other standard OTEL_* variables.
+        OTLP export is enabled by OTEL_EXPORTER_OTLP_ENDPOINT and the other standard OTEL_* variables,
+        from the environment, as --OTEL_NAME=value, or as top-level keys of the file (docs/telemetry.md).
         """;
 
     /// <summary>Splits <paramref name="args"/>; throws <see cref="GatewayStartupException"/> for a malformed switch.</summary>

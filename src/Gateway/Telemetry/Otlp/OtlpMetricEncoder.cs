@@ -149,9 +149,7 @@ internal static class OtlpMetricEncoder
         foreach (ref readonly var point in metric.GetMetricPoints())
         {
             var message = writer.BeginMessage(1);
-            WriteTimes(writer, point);
-            writer.Fixed64Field(4, (ulong)point.GetHistogramCount());
-            writer.DoubleField(5, point.GetHistogramSum());
+            WriteCountAndSum(writer, point);
 
             // The SDK lists every bucket with its upper bound, the last one unbounded (+Inf): OTLP
             // wants the counts of all of them and the bounds of all but the last.
@@ -173,11 +171,7 @@ internal static class OtlpMetricEncoder
             }
 
             WriteTags(writer, 9, point.Tags);
-            if (point.TryGetHistogramMinMaxValues(out var min, out var max))
-            {
-                writer.DoubleField(11, min);
-                writer.DoubleField(12, max);
-            }
+            WriteMinMax(writer, point, 11);
 
             writer.EndMessage(message);
             points++;
@@ -193,9 +187,7 @@ internal static class OtlpMetricEncoder
         {
             var message = writer.BeginMessage(1);
             WriteTags(writer, 1, point.Tags);
-            WriteTimes(writer, point);
-            writer.Fixed64Field(4, (ulong)point.GetHistogramCount());
-            writer.DoubleField(5, point.GetHistogramSum());
+            WriteCountAndSum(writer, point);
             var data = point.GetExponentialHistogramData();
             writer.VarintField(6, ZigZag(data.Scale));
             writer.Fixed64Field(7, (ulong)data.ZeroCount);
@@ -209,17 +201,31 @@ internal static class OtlpMetricEncoder
 
             writer.EndMessage(counts);
             writer.EndMessage(positive);
-            if (point.TryGetHistogramMinMaxValues(out var min, out var max))
-            {
-                writer.DoubleField(12, min);
-                writer.DoubleField(13, max);
-            }
+            WriteMinMax(writer, point, 12);
 
             writer.EndMessage(message);
             points++;
         }
 
         return points;
+    }
+
+    // Fields 2-5 of both histogram data points: start and end time, count, sum.
+    private static void WriteCountAndSum(ProtoWriter writer, in MetricPoint point)
+    {
+        WriteTimes(writer, point);
+        writer.Fixed64Field(4, (ulong)point.GetHistogramCount());
+        writer.DoubleField(5, point.GetHistogramSum());
+    }
+
+    // min and max, when recorded, in fields minField and minField + 1.
+    private static void WriteMinMax(ProtoWriter writer, in MetricPoint point, int minField)
+    {
+        if (point.TryGetHistogramMinMaxValues(out var min, out var max))
+        {
+            writer.DoubleField(minField, min);
+            writer.DoubleField(minField + 1, max);
+        }
     }
 
     private static void WriteTimes(ProtoWriter writer, in MetricPoint point)

@@ -99,9 +99,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         }
     }
 
-    /// <inheritdoc />
-    public sealed override Task FlushAsync() => FlushAsync(Options.ExportTimeout);
-
+    // Wakes the loop until what is queued now has left, for at most bound (the stop's drain).
     private async Task FlushAsync(TimeSpan bound)
     {
         var deadline = Stopwatch.StartNew();

@@ -40,9 +40,6 @@ internal abstract class TelemetrySink : IAsyncDisposable
     /// <summary>Takes what it writes of <paramref name="record"/> unless its queue is full; never blocks, never throws.</summary>
     public abstract void Offer(TelemetryRecord record);
 
-    /// <summary>Exports what is queued now and waits for it (bounded by the export timeout).</summary>
-    public abstract Task FlushAsync();
-
     /// <summary>Stops the loop after exporting what is queued (bounded by the export timeout); what is left is counted.</summary>
     public abstract ValueTask DisposeAsync();
 
