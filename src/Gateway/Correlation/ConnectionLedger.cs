@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Gateway.Telemetry.Records;
 
 namespace Gateway.Correlation;
@@ -23,12 +24,47 @@ namespace Gateway.Correlation;
 /// <item><see cref="Forget"/>: the connection closed. Its entry goes now or, while a request is
 /// still in flight on it (a pooled upstream connection dropped mid-response), when that request
 /// ends, so the kernel's last events on it (the reset) still reach its span.</item>
+/// <item><see cref="Wait"/>: a request whose response was still leaving when it ended waits for its share
+/// off the request's path. The next request on the connection settles it (from the kernel's turn), or the
+/// close (from the final facts), or else one timer for the whole ledger, which looks the flow up again every
+/// <see cref="RetryPeriod"/> while anything waits, for at most <see cref="MaxSettleWait"/>.</item>
 /// </list>
 /// Keep-alive requests add and remove nothing: a request only stores itself in its connection's entry.
 /// </remarks>
-public sealed class ConnectionLedger
+public sealed class ConnectionLedger : IDisposable
 {
+    /// <summary>How often the retry timer looks again at the flows of waiting requests.</summary>
+    internal static readonly TimeSpan RetryPeriod = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// The longest a request waits for its response's last bytes before it is left out as unsettled
+    /// (Kestrel's minimum response data rate and keep-alive timeout end most such connections sooner,
+    /// and their close settles it).
+    /// </summary>
+    internal static readonly TimeSpan MaxSettleWait = TimeSpan.FromSeconds(10);
+
     private readonly ConcurrentDictionary<ConnectionTuple, Entry> entries = new();
+
+    // Entries whose pending request has a waiter, for the retry timer; an entry settled by someone
+    // else leaves at the timer's next round. The timer runs only while this is not empty.
+    private readonly HashSet<Entry> waiting = [];
+    private readonly Timer retryTimer;
+    private bool retryArmed;
+
+    private readonly TimeSpan retryPeriod;
+
+    /// <summary>Creates an empty ledger; its retry timer runs only while a request waits.</summary>
+    public ConnectionLedger()
+        : this(RetryPeriod)
+    {
+    }
+
+    /// <summary>A ledger whose timer retries every <paramref name="retryPeriod"/> (infinite: never; tests call <see cref="RetryWaiting"/>).</summary>
+    internal ConnectionLedger(TimeSpan retryPeriod)
+    {
+        this.retryPeriod = retryPeriod;
+        retryTimer = new Timer(static state => ((ConnectionLedger)state!).RetryWaiting(Stopwatch.GetTimestamp()), this, Timeout.Infinite, Timeout.Infinite);
+    }
 
     /// <summary>Connections that have an entry: open ones that carried a request.</summary>
     public int Count => entries.Count;
@@ -60,6 +96,7 @@ public sealed class ConnectionLedger
         }
 
         int generation = span.Generation;
+        Settlement settled = default;
         while (true)
         {
             var entry = entries.GetOrAdd(tuple, static key => new Entry(key));
@@ -89,11 +126,12 @@ public sealed class ConnectionLedger
                     var share = facts is { } now ? Settle(entry, now, ends) : WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
                     if (!share.Pending)
                     {
-                        Resolve(entry, ends, share, facts);
+                        settled = Resolve(entry, ends, share, facts);
                     }
                 }
             }
 
+            settled.Deliver();
             return new RequestOnConnection(this, entry, span, generation, multiplexed: false, start);
         }
     }
@@ -110,12 +148,14 @@ public sealed class ConnectionLedger
             return 0;
         }
 
+        Settlement settled = default;
+        int requests;
         lock (entry)
         {
             if (entry.Pending is { } ends)
             {
                 var share = last is { } final ? Settle(entry, final, ends) : WireRequestShare.Waiting;
-                Resolve(entry, ends, share.Pending ? WireRequestShare.LeftOut(WireRequestOmitted.Unsettled) : share, last);
+                settled = Resolve(entry, ends, share.Pending ? WireRequestShare.LeftOut(WireRequestOmitted.Unsettled) : share, last);
             }
 
             if (entry.Span is not null)
@@ -127,8 +167,11 @@ public sealed class ConnectionLedger
                 Remove(entry);
             }
 
-            return entry.Requests;
+            requests = entry.Requests;
         }
+
+        settled.Deliver();
+        return requests;
     }
 
     /// <summary>
@@ -152,109 +195,222 @@ public sealed class ConnectionLedger
     // Counts one more request on the entry; its share of the counters when it can be known now.
     internal static WireRequestShare Account(Entry entry, WireFacts? facts, StreamEnds? ends, bool multiplexed, RequestStart? start)
     {
+        Settlement settled;
+        WireRequestShare share;
         lock (entry)
         {
-            entry.Requests++;
-            if (multiplexed)
-            {
-                return facts is null ? WireRequestShare.NotObserved : WireRequestShare.LeftOut(WireRequestOmitted.Multiplexed);
-            }
+            share = AccountLocked(entry, facts, ends, multiplexed, start, out settled);
+        }
 
-            if (start is { } known)
-            {
-                return facts is null ? WireRequestShare.NotObserved : ends is { } end ? SettleFrom(known, facts.Value, end) : WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
-            }
+        settled.Deliver();
+        return share;
+    }
 
-            if (entry.Pending is { } unsettled)
-            {
-                // The previous request never settled (its response still leaving when this one ended):
-                // it is left out, and this one starts from an unknown point.
-                Resolve(entry, unsettled, WireRequestShare.LeftOut(WireRequestOmitted.Unsettled), facts);
-                entry.Start = null;
-            }
+    private static WireRequestShare AccountLocked(Entry entry, WireFacts? facts, StreamEnds? ends, bool multiplexed, RequestStart? start, out Settlement settled)
+    {
+        settled = default;
+        entry.Requests++;
+        if (multiplexed)
+        {
+            return facts is null ? WireRequestShare.NotObserved : WireRequestShare.LeftOut(WireRequestOmitted.Multiplexed);
+        }
 
+        if (start is { } known)
+        {
             if (facts is null)
             {
-                entry.Start = null;
                 return WireRequestShare.NotObserved;
             }
 
-            if (ends is null)
-            {
-                entry.Start = null;
-                return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
-            }
-
-            var share = Settle(entry, facts.Value, ends.Value);
-            if (share.Pending)
-            {
-                entry.Pending = ends;
-            }
-
-            return share;
+            // The upstream leg reads its response to the end before it records itself: a request whose
+            // own bytes had not all left by then is not waited for on this leg.
+            var from = ends is { } end ? SettleFrom(known, facts.Value, end) : WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
+            return from.Pending ? WireRequestShare.LeftOut(WireRequestOmitted.Unsettled) : from;
         }
+
+        if (entry.Pending is { } unsettled)
+        {
+            // The previous request never settled (its response still leaving when this one ended):
+            // it is left out, and this one starts from an unknown point.
+            settled = Resolve(entry, unsettled, WireRequestShare.LeftOut(WireRequestOmitted.Unsettled), facts);
+            entry.Start = null;
+        }
+
+        if (facts is null)
+        {
+            entry.Start = null;
+            return WireRequestShare.NotObserved;
+        }
+
+        if (ends is null)
+        {
+            entry.Start = null;
+            return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
+        }
+
+        var share = Settle(entry, facts.Value, ends.Value);
+        if (share.Pending)
+        {
+            entry.Pending = ends;
+        }
+
+        return share;
     }
 
-    // A pending request asks again with fresher facts; another request (or the close) may have settled it
-    // meanwhile. at: the facts the share was taken from, whose totals go on the record with it.
-    internal static WireRequestShare Retry(Entry entry, StreamEnds ends, WireFacts? facts, bool last, out WireFacts? at)
+    /// <summary>
+    /// Hands <paramref name="waiter"/> the share of the request that <see cref="RequestOnConnection.Account"/>
+    /// left pending: at once when someone settled it meanwhile, otherwise when the next request, the close or
+    /// the retry timer does (see the rules).
+    /// </summary>
+    internal void Wait(Entry entry, ShareWaiter waiter)
     {
+        Settlement settled;
         lock (entry)
         {
-            if (entry.Pending != ends)
+            if (entry.Pending == waiter.Ends && entry.Waiter is null)
             {
-                // Settled meanwhile by the next request's Begin or Account, or by the connection's close.
-                bool mine = entry.SettledEnds == ends && entry.SettledShare is not null;
-                at = mine ? entry.SettledFacts : facts;
-                return mine ? entry.SettledShare!.Value : WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
+                entry.Waiter = waiter;
+                settled = default;
             }
-
-            at = facts;
-            // No facts while pending: the connection is closing (its flow is being handed to Forget), which settles it.
-            var share = facts is { } now ? Settle(entry, now, ends) : WireRequestShare.Waiting;
-            if (share.Pending && last)
+            else
             {
-                share = WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
-                entry.Start = null;
-                entry.StartEnds = ends;
+                // Settled before it waited: by the next request's Begin or Account, or by the close.
+                bool mine = entry.Pending != waiter.Ends && entry.SettledEnds == waiter.Ends && entry.SettledShare is not null;
+                settled = mine ? new Settlement(waiter, entry.SettledShare!.Value, entry.SettledFacts)
+                    : new Settlement(waiter, WireRequestShare.LeftOut(WireRequestOmitted.Unsettled), null);
             }
-
-            if (!share.Pending)
-            {
-                entry.Pending = null;
-            }
-
-            return share;
         }
-    }
 
-    // Completes when the pending request that ends at ends is settled by someone else: the next request
-    // on the connection (Begin, Account) or its close (Forget).
-    internal static Task WhenSettled(Entry entry, StreamEnds ends)
-    {
-        lock (entry)
+        if (settled.Waiter is not null)
         {
-            if (entry.Pending != ends)
-            {
-                return Task.CompletedTask;
-            }
+            settled.Deliver();
+            return;
+        }
 
-            entry.Waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return entry.Waiter.Task;
+        lock (waiting)
+        {
+            waiting.Add(entry);
+            if (!retryArmed)
+            {
+                retryArmed = true;
+                retryTimer.Change(retryPeriod, Timeout.InfiniteTimeSpan);
+            }
         }
     }
+
+    /// <summary>
+    /// The retry timer's round (<paramref name="now"/>: <see cref="Stopwatch.GetTimestamp"/>): each waiting
+    /// request's flow is looked up again; a response that has left settles its request, and one that has
+    /// waited <see cref="MaxSettleWait"/> is left out as unsettled. Rearms itself while anything waits.
+    /// </summary>
+    internal void RetryWaiting(long now)
+    {
+        Entry[] round;
+        lock (waiting)
+        {
+            round = [.. waiting];
+        }
+
+        foreach (var entry in round)
+        {
+            var waiter = Volatile.Read(ref entry.Waiter);
+            WireFacts? facts = null;
+            if (waiter is not null)
+            {
+                try
+                {
+                    facts = waiter.Lookup();
+                }
+                catch (Exception)
+                {
+                    // A flow that cannot be read is one not found: the request waits on, up to its limit.
+                    facts = null;
+                }
+            }
+
+            Settlement settled = default;
+            bool done = true;
+            lock (entry)
+            {
+                if (waiter is not null && ReferenceEquals(entry.Waiter, waiter) && entry.Pending == waiter.Ends)
+                {
+                    bool last = Stopwatch.GetElapsedTime(waiter.Since, now) >= MaxSettleWait;
+                    // No facts while pending: the connection is closing (its flow is being handed to Forget), which settles it.
+                    var share = facts is { } current ? Settle(entry, current, waiter.Ends) : WireRequestShare.Waiting;
+                    if (share.Pending && last)
+                    {
+                        share = WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
+                        entry.Start = null;
+                        entry.StartEnds = waiter.Ends;
+                    }
+
+                    if (share.Pending)
+                    {
+                        done = false;
+                    }
+                    else
+                    {
+                        entry.Pending = null;
+                        entry.Waiter = null;
+                        settled = new Settlement(waiter, share, facts);
+                    }
+                }
+            }
+
+            if (done)
+            {
+                lock (waiting)
+                {
+                    waiting.Remove(entry);
+                }
+            }
+
+            settled.Deliver();
+        }
+
+        lock (waiting)
+        {
+            retryArmed = waiting.Count > 0;
+            if (retryArmed)
+            {
+                retryTimer.Change(retryPeriod, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    /// <summary>Requests waiting for their share (see <see cref="Wait"/>), some perhaps settled since the timer's last round.</summary>
+    internal int Waiting
+    {
+        get
+        {
+            lock (waiting)
+            {
+                return waiting.Count;
+            }
+        }
+    }
+
+    /// <summary>Stops the retry timer; requests still waiting are settled by their connections' next request or close, or not at all.</summary>
+    public void Dispose() => retryTimer.Dispose();
 
     // Under the entry's lock: a pending request's share, decided by someone else than the request,
-    // from facts (whose totals go on its record).
-    private static void Resolve(Entry entry, StreamEnds ends, WireRequestShare share, WireFacts? facts)
+    // from facts (whose totals go on its record). Its waiter, if it waits already, gets it once the
+    // caller has left the lock (Settlement.Deliver); one that comes later finds it here (Wait).
+    private static Settlement Resolve(Entry entry, StreamEnds ends, WireRequestShare share, WireFacts? facts)
     {
         entry.Pending = null;
         entry.SettledEnds = ends;
         entry.SettledShare = share;
         entry.SettledFacts = facts;
-        // Its record waits off the request's path; the continuation runs elsewhere, not under this lock.
-        entry.Waiter?.TrySetResult();
+        var waiter = entry.Waiter;
         entry.Waiter = null;
+        return new Settlement(waiter, share, facts);
+    }
+
+    /// <summary>A share decided under an entry's lock, for its waiter (if any) once the lock is left.</summary>
+    private readonly record struct Settlement(ShareWaiter? Waiter, WireRequestShare Share, WireFacts? Facts)
+    {
+        public void Deliver() => Waiter?.Settle(Share, Facts);
     }
 
     /// <summary>
@@ -412,8 +568,8 @@ public sealed class ConnectionLedger
 
         public WireFacts? SettledFacts;
 
-        // The record of the pending request, waiting for someone else to settle it (see WhenSettled).
-        public TaskCompletionSource? Waiter;
+        // The record of the pending request, waiting for its share (see Wait).
+        public ShareWaiter? Waiter;
 
         // Requests the connection carried.
         public int Requests;

@@ -37,7 +37,7 @@ internal readonly struct RequestOnConnection : IDisposable
     /// facts of its handshake. Those are built once per connection and shared, so that the exporters
     /// encode them once for all its requests. <paramref name="share"/>: the request's share of the
     /// counters, given where it and its response end (<paramref name="ends"/>); pending while the
-    /// response is still leaving (then ask <see cref="Retry"/>); on a multiplexed connection, left out
+    /// response is still leaving (then <see cref="Wait"/> for it); on a multiplexed connection, left out
     /// (<see cref="ConnectionLedger.IsMultiplexed"/>). Call once per request.
     /// </summary>
     public Telemetry.AttributeList Account(WireFacts? facts, IPeerAddressFormat? peerPrivacy, StreamEnds? ends,
@@ -65,27 +65,14 @@ internal readonly struct RequestOnConnection : IDisposable
     }
 
     /// <summary>
-    /// The share of a request that <see cref="Account"/> left pending, from fresher <paramref name="facts"/>
-    /// (or as the next request or the connection's close settled it meanwhile); still pending unless
-    /// <paramref name="last"/> (then it is left out as unsettled). <paramref name="at"/>: the facts the share
-    /// was taken from, whose <c>wire.conn.*</c> totals go on the record with it.
+    /// Hands <paramref name="waiter"/> the share of this request, which <see cref="Account"/> left pending:
+    /// the next request on the connection, its close or the ledger's retry timer settles it.
     /// </summary>
-    public WireRequestShare Retry(StreamEnds ends, WireFacts? facts, bool last, out WireFacts? at)
+    public void Wait(ShareWaiter waiter)
     {
-        if (_entry is not { } entry)
-        {
-            at = facts;
-            return WireRequestShare.NotObserved;
-        }
-
-        return ConnectionLedger.Retry(entry, ends, facts, last, out at);
+        var entry = _entry ?? throw new InvalidOperationException("the request did not begin on a connection");
+        _ledger!.Wait(entry, waiter);
     }
-
-    /// <summary>
-    /// Completes once a request left pending is settled by someone else: the next request on the
-    /// connection (from the kernel's turn) or the connection's close (from its final facts).
-    /// </summary>
-    public Task WhenSettled(StreamEnds ends) => _entry is { } entry ? ConnectionLedger.WhenSettled(entry, ends) : Task.CompletedTask;
 
     /// <summary>Stops routing the connection's events to the span; a second call does nothing.</summary>
     public void Dispose()

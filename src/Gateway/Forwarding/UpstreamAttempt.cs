@@ -352,13 +352,8 @@ internal sealed partial class UpstreamAttempt
             // the entry the request began on: a connection that closed meanwhile (the pool drops one
             // that broke) is not added back.
             var ends = (Volatile.Read(ref _stamped) as UpstreamConnectionStream)?.Ends;
+            // Never pending on this leg (see ConnectionLedger.Begin's began).
             attributes.AddGroup(onConnection.Account(facts, peerPrivacy: null, ends, out share));
-            if (share.Pending)
-            {
-                // The request's bytes all left before the response came, and the response was read to its
-                // end: a response still arriving is not waited for on this leg.
-                share = onConnection.Retry(ends!.Value, facts, last: true, out _);
-            }
         }
         else if (tuple is { } failed)
         {

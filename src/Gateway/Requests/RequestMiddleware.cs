@@ -90,10 +90,12 @@ internal sealed partial class RequestMiddleware(
         try
         {
             await next(context);
-            if (IsHttp1(context.Request.Protocol) && context.Response.StatusCode != StatusCodes.Status101SwitchingProtocols)
+            if (tracking.IsTracked && wireView.IsActive && IsHttp1(context.Request.Protocol)
+                && context.Response.StatusCode != StatusCodes.Status101SwitchingProtocols)
             {
                 // Finish the response now (Kestrel would right after this middleware): the transport then
-                // holds every byte of it, so the record knows where the response ends on the wire.
+                // holds every byte of it, so the record knows where the response ends on the wire. Only
+                // where a share is taken: elsewhere it is an extra flush and yield per request.
                 await context.Response.CompleteAsync();
             }
         }
@@ -292,7 +294,7 @@ internal sealed partial class RequestMiddleware(
         if (share.Pending)
         {
             // The response's last bytes have not left yet: the record waits for them, off the request's path.
-            _ = SettleLaterAsync(record.Telemetry, attributes, onConnection, tuple!.Value, ends!.Value, wire);
+            onConnection.Wait(new WaitingRecord(ends!.Value, record.Telemetry, attributes, wireView, tuple!.Value, wire, records, logger));
         }
         else
         {
@@ -302,62 +304,8 @@ internal sealed partial class RequestMiddleware(
         return true;
     }
 
-    /// <summary>
-    /// A record whose response was still leaving when the request ended: its <c>wire.request.*</c>
-    /// figures, and the <c>wire.conn.*</c> totals read at the same point, are asked for again after
-    /// 1, 2, 4 ... 64 ms, then every second for at most <see cref="MaxSettleWait"/>; what comes next on
-    /// the connection settles it at once, whenever it comes: the next request (from the kernel's turn)
-    /// or the close (from the final facts). A give-up after a fixed eighth of a second made true figures
-    /// <c>unsettled</c> on a busy machine (WireRequestTests), and waiting on closing connections without
-    /// being woken kept thousands of records alive (ChurnSoakTests); a connection holds at most one
-    /// waiting record.
-    /// </summary>
-    private async Task SettleLaterAsync(TelemetryRecord telemetry, AttributeList attributes, RequestOnConnection onConnection, ConnectionTuple tuple, StreamEnds ends,
-        WireFacts? atEnd)
-    {
-        try
-        {
-            var share = WireRequestShare.Waiting;
-            WireFacts? at = null;
-            Task? settled = null;
-            var waited = TimeSpan.Zero;
-            for (var wait = TimeSpan.FromMilliseconds(1); share.Pending; wait = wait < MaxSettlePoll ? wait * 2 : MaxSettlePoll)
-            {
-                if (wait <= QuickSettlePoll)
-                {
-                    await Task.Delay(wait);
-                }
-                else
-                {
-                    // From here on woken as soon as the next request or the close settles it.
-                    await Task.WhenAny(settled ??= onConnection.WhenSettled(ends), Task.Delay(wait));
-                }
-
-                waited += wait;
-                share = onConnection.Retry(ends, wireView.Lookup(tuple), last: waited >= MaxSettleWait, out at);
-            }
-
-            // The flow seen at the request's end stands in only when none was read since (it was being closed).
-            attributes.AddWireObserved(at ?? atEnd);
-            attributes.AddWireRequest(share);
-            records.Submit(telemetry);
-        }
-        catch (Exception e)
-        {
-            Log.TelemetryFailed(logger, e);
-            telemetry.Discard();
-        }
-    }
-
-    // The polls of SettleLaterAsync: doubling from 1 ms up to MaxSettlePoll, then that apart; those above
-    // QuickSettlePoll also wake when the next request or the close settles the record.
-    private static readonly TimeSpan QuickSettlePoll = TimeSpan.FromMilliseconds(64);
-
-    private static readonly TimeSpan MaxSettlePoll = TimeSpan.FromSeconds(1);
-
-    // The longest a record waits for its response's last bytes (Kestrel's minimum response data rate
-    // and keep-alive timeout end most such connections sooner, and their close settles it).
-    private static readonly TimeSpan MaxSettleWait = TimeSpan.FromSeconds(10);
+    /// <summary>Logs a record that could not be built or submitted (the request was served).</summary>
+    internal static void LogTelemetryFailed(ILogger logger, Exception exception) => Log.TelemetryFailed(logger, exception);
 
     private static bool IsHttp1(string protocol) => protocol.StartsWith("HTTP/1", StringComparison.Ordinal);
 

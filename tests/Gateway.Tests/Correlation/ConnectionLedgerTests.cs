@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Gateway.Correlation;
 using Gateway.Telemetry.Records;
@@ -90,103 +91,191 @@ public sealed class ConnectionLedgerTests
         Assert.Equal(new WireRequestDelta(2, 1, 300, 300, 0), second.Delta);
     }
 
+    // A record waiting for its share: what the retry timer's lookup sees now, and what it was handed.
+    private sealed class RecordingWaiter(StreamEnds ends) : ShareWaiter(ends)
+    {
+        public WireFacts? Now;
+
+        public List<(WireRequestShare Share, WireFacts? At)> Settled { get; } = [];
+
+        protected internal override WireFacts? Lookup() => Now;
+
+        protected override void OnSettled(WireRequestShare share, WireFacts? at)
+        {
+            lock (Settled)
+            {
+                Settled.Add((share, at));
+            }
+        }
+    }
+
+    // A ledger whose retry timer never fires by itself: the test runs its rounds.
+    private static ConnectionLedger ManualLedger() => new(Timeout.InfiniteTimeSpan);
+
     [Fact]
     public void Account_ResponseStillLeaving_WaitsThenSettlesOnceItLeft()
     {
-        var ledger = new ConnectionLedger();
+        var ledger = ManualLedger();
         var ends = new StreamEnds(300, 5000);
         using var request = ledger.Begin(Connection, new SpanData());
-
         request.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, out var share);
-        var still = request.Retry(ends, Flow(dataIn: 2, bytesIn: 300, dataOut: 3, bytesOut: 3000), last: false, out _);
-        var left = request.Retry(ends, Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000), last: false, out _);
+        var waiter = new RecordingWaiter(ends) { Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 3, bytesOut: 3000) };
+
+        request.Wait(waiter);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
+        int whileStillLeaving = waiter.Settled.Count;
+        waiter.Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
 
         Assert.True(share.Pending);
-        Assert.True(still.Pending);
+        Assert.Equal(0, whileStillLeaving);
+        var (left, at) = Assert.Single(waiter.Settled);
         Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), left.Delta);
+        Assert.Equal(5000, at!.Value.BytesOut);
+        Assert.Equal(0, ledger.Waiting);
     }
 
     [Fact]
     public void Begin_AfterARequestWhoseResponseWasStillLeaving_SettlesItFromTheTurnThatBeganTheNext()
     {
-        var ledger = new ConnectionLedger();
+        var ledger = ManualLedger();
         var ends = new StreamEnds(300, 5000);
         var first = ledger.Begin(Connection, new SpanData());
         first.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, out var pending);
+        var waiter = new RecordingWaiter(ends);
+        first.Wait(waiter);
         first.Dispose();
 
         var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
         using var view = new Support.RecordingWireView(Flow(dataIn: 3, bytesIn: 400, dataOut: 5, bytesOut: 5000, turns: 1, turn: turn));
         var second = Account(ledger, Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5100, turns: 1, turn: turn), new StreamEnds(400, 5100), view);
-        var settled = first.Retry(ends, facts: null, last: false, out _);
 
         Assert.True(pending.Pending);
-        Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), settled.Delta);
+        Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), Assert.Single(waiter.Settled).Share.Delta);
         Assert.Equal(new WireRequestDelta(1, 1, 100, 100, 0), second.Delta);
     }
 
     [Fact]
-    public void Forget_WhileTheResponseWasStillLeaving_SettlesItFromTheFinalFactsAndWakesItsRecord()
+    public void Forget_WhileTheResponseWasStillLeaving_SettlesItFromTheFinalFactsAndHandsItToItsRecord()
     {
         // curl: one request, the client closes as soon as it has the response; the record was still waiting for it.
-        var ledger = new ConnectionLedger();
+        var ledger = ManualLedger();
         var ends = new StreamEnds(80, 566);
         var request = ledger.Begin(Connection, new SpanData());
         request.Account(Flow(dataIn: 1, bytesIn: 80, dataOut: 1, bytesOut: 561), null, ends, out var pending);
         request.Dispose();
-        var woken = request.WhenSettled(ends);
+        // The flow is being handed to Forget: the timer's lookup finds none.
+        var waiter = new RecordingWaiter(ends) { Now = null };
+        request.Wait(waiter);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
+        int whileClosing = waiter.Settled.Count;
         // Both FINs have gone (FlowView.SentOffset leaves the gateway's out of the stream offset); the flow is removed.
         var final = Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566) with { ClosedBy = "peer", PacketsIn = 5, PacketsOut = 5 };
-        var whileClosing = request.Retry(ends, facts: null, last: false, out _);
 
         Assert.Equal(1, ledger.Forget(Connection, final));
-        var settled = request.Retry(ends, facts: null, last: false, out var at);
 
         Assert.True(pending.Pending);
-        Assert.True(whileClosing.Pending);
-        Assert.True(woken.IsCompleted);
+        Assert.Equal(0, whileClosing);
+        var (settled, at) = Assert.Single(waiter.Settled);
         Assert.Equal(new WireRequestShare(new WireRequestDelta(1, 2, 80, 566, 0), null, false), settled);
         Assert.Equal(final, at);
         Assert.Equal(0, ledger.Count);
     }
 
     [Fact]
-    public void Retry_GatewaysFinSeenBeforeItsFlag_WaitsInsteadOfCallingItOverlap()
+    public void RetryWaiting_GatewaysFinSeenBeforeItsFlag_WaitsInsteadOfCallingItOverlap()
     {
         // The egress program moves the highest sequence sent before it flags the FIN: one past the response's end.
-        var ledger = new ConnectionLedger();
+        var ledger = ManualLedger();
         var ends = new StreamEnds(80, 566);
         using var request = ledger.Begin(Connection, new SpanData());
         request.Account(Flow(dataIn: 1, bytesIn: 80, dataOut: 1, bytesOut: 561), null, ends, out _);
+        var waiter = new RecordingWaiter(ends) { Now = Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566, sent: 567) };
 
-        var finUnflagged = request.Retry(ends, Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566, sent: 567), last: false, out _);
-        var finFlagged = request.Retry(ends, Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566), last: false, out var at);
+        request.Wait(waiter);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
+        int finUnflagged = waiter.Settled.Count;
+        waiter.Now = Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
 
-        Assert.True(finUnflagged.Pending);
+        Assert.Equal(0, finUnflagged);
+        var (finFlagged, at) = Assert.Single(waiter.Settled);
         Assert.Equal(new WireRequestDelta(1, 2, 80, 566, 0), finFlagged.Delta);
         Assert.Equal(566, at!.Value.BytesOut);
     }
 
     [Fact]
-    public void Retry_AfterTheNextRequestSettledIt_GivesTheFactsItWasSettledWith()
+    public void Wait_SettledByTheNextRequest_GivesTheFactsItWasSettledWith()
     {
-        var ledger = new ConnectionLedger();
+        var ledger = ManualLedger();
         var ends = new StreamEnds(300, 5000);
         var first = ledger.Begin(Connection, new SpanData());
         first.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, out _);
         first.Dispose();
-        var woken = first.WhenSettled(ends);
+        var waiter = new RecordingWaiter(ends);
+        first.Wait(waiter);
 
         var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
         var atTurn = Flow(dataIn: 3, bytesIn: 400, dataOut: 5, bytesOut: 5000, turns: 1, turn: turn);
         using var view = new Support.RecordingWireView(atTurn);
         using var second = ledger.Begin(Connection, new SpanData(), view: view);
-        var settled = first.Retry(ends, Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5100, turns: 1, turn: turn), last: false, out var at);
+        // A later round of the timer finds it settled and hands nothing again.
+        waiter.Now = Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5100, turns: 1, turn: turn);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
 
-        Assert.True(woken.IsCompleted);
+        var (settled, at) = Assert.Single(waiter.Settled);
         Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), settled.Delta);
         // The totals on its record are those it was settled with: never less than its own figures.
         Assert.Equal(atTurn, at);
+        Assert.Equal(0, ledger.Waiting);
+    }
+
+    [Fact]
+    public void Wait_SettledBeforeItWaits_IsHandedOverAtOnce()
+    {
+        var ledger = ManualLedger();
+        var ends = new StreamEnds(300, 5000);
+        var first = ledger.Begin(Connection, new SpanData());
+        first.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, out var pending);
+        first.Dispose();
+        var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
+        var atTurn = Flow(dataIn: 3, bytesIn: 400, dataOut: 5, bytesOut: 5000, turns: 1, turn: turn);
+        using var view = new Support.RecordingWireView(atTurn);
+        using var second = ledger.Begin(Connection, new SpanData(), view: view);
+
+        var waiter = new RecordingWaiter(ends);
+        first.Wait(waiter);
+
+        Assert.True(pending.Pending);
+        var (settled, at) = Assert.Single(waiter.Settled);
+        Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), settled.Delta);
+        Assert.Equal(atTurn, at);
+        Assert.Equal(0, ledger.Waiting);
+    }
+
+    [Fact]
+    public async Task Wait_ResponseLeftAndNothingCameAfterIt_TheRetryTimerSettlesItOnce()
+    {
+        // The real timer: no next request and no close, the response leaves after the record waited.
+        using var ledger = new ConnectionLedger();
+        var ends = new StreamEnds(300, 5000);
+        using var request = ledger.Begin(Connection, new SpanData());
+        request.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, out var share);
+        var waiter = new RecordingWaiter(ends) { Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 3, bytesOut: 3000) };
+        request.Wait(waiter);
+        waiter.Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000);
+
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (waiter.Settled.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        // Several periods more: the timer stops once nothing waits, and never hands it over twice.
+        await Task.Delay(ConnectionLedger.RetryPeriod * 4);
+        Assert.True(share.Pending);
+        Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), Assert.Single(waiter.Settled).Share.Delta);
+        Assert.Equal(0, ledger.Waiting);
     }
 
     [Fact]
@@ -253,16 +342,21 @@ public sealed class ConnectionLedgerTests
     }
 
     [Fact]
-    public void Retry_LastTimeWhileTheResponseIsStillLeaving_IsLeftOutAsUnsettled()
+    public void RetryWaiting_AfterTheLongestWaitWhileTheResponseIsStillLeaving_IsLeftOutAsUnsettled()
     {
-        var ledger = new ConnectionLedger();
+        var ledger = ManualLedger();
         var ends = new StreamEnds(300, 5000);
         using var request = ledger.Begin(Connection, new SpanData());
         request.Account(Flow(2, 300, 1, 1000), null, ends, out _);
+        var waiter = new RecordingWaiter(ends) { Now = Flow(2, 300, 1, 1000) };
+        request.Wait(waiter);
 
-        var share = request.Retry(ends, Flow(2, 300, 1, 1000), last: true, out _);
+        ledger.RetryWaiting(waiter.Since + (long)(ConnectionLedger.MaxSettleWait.TotalSeconds * Stopwatch.Frequency) - 1);
+        int beforeTheLimit = waiter.Settled.Count;
+        ledger.RetryWaiting(waiter.Since + (long)(ConnectionLedger.MaxSettleWait.TotalSeconds * Stopwatch.Frequency));
 
-        Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Unsettled), share);
+        Assert.Equal(0, beforeTheLimit);
+        Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Unsettled), Assert.Single(waiter.Settled).Share);
     }
 
     [Fact]

@@ -4,8 +4,8 @@ namespace Gateway.Telemetry.Records;
 
 /// <summary>A bounded pool of <see cref="TelemetryRecord"/>s.</summary>
 /// <remarks>
-/// 1024 retained, not 4096: since a record may wait a few milliseconds for its response's last
-/// bytes to leave (RequestMiddleware.SettleLaterAsync), more records are alive at once under
+/// 1024 retained, not 4096: since a record may wait for its response's last bytes to leave
+/// (Requests.WaitingRecord, up to a retry period of the connection ledger), more records are alive at once under
 /// load, and a pool of 4096 kept ~120 MB after a churn soak had ended (ChurnSoakTests: 240 MB
 /// after against 119 MB idle; with 1024 the gateway is back within the test's margin).
 /// </remarks>
