@@ -49,11 +49,16 @@ internal sealed class RawHttpClient : IDisposable
     /// <summary>How long <see cref="GetAsync"/> waits after sending a request before it reads the response (a slow reader).</summary>
     public TimeSpan ReadDelay { get; set; }
 
-    /// <summary>Connects with the given socket options; <paramref name="receiveBuffer"/> (SO_RCVBUF), when set, holds back a response the client does not read.</summary>
-    public static async Task<RawHttpClient> ConnectAsync(Uri gateway, int ttl, int tos, int mss, int? receiveBuffer = null)
+    /// <summary>
+    /// Connects with the given socket options; <paramref name="receiveBuffer"/> (SO_RCVBUF), when set, holds back a response
+    /// the client does not read; <paramref name="source"/>, when set, is the address the connection comes from.
+    /// </summary>
+    public static async Task<RawHttpClient> ConnectAsync(Uri gateway, int ttl, int tos, int mss, int? receiveBuffer = null, IPAddress? source = null)
     {
         IPAddress address = IPAddress.Parse(gateway.Host.Trim('[', ']'));
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (source is not null)
+            socket.Bind(new IPEndPoint(source, 0));
         if (receiveBuffer is { } size)
             socket.ReceiveBufferSize = size;
         if (address.AddressFamily == AddressFamily.InterNetworkV6)

@@ -1,8 +1,11 @@
+using System.Globalization;
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
 
 namespace EndToEnd.Tests;
 
@@ -13,7 +16,7 @@ namespace EndToEnd.Tests;
 /// does not describe passes untouched.
 /// </summary>
 [Collection(HostLoopback.Name)]
-public sealed class RuleExampleTests : IAsyncLifetime
+public sealed partial class RuleExampleTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string WindowsChrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     private Backend backend = null!;
@@ -134,6 +137,77 @@ public sealed class RuleExampleTests : IAsyncLifetime
             Directory.Delete(Path.GetDirectoryName(certificate)!, recursive: true);
         }
     }
+
+    [SkippableFact]
+    public async Task RetransmitStorm_LossyPathToTheClient_TaggedAndAlertedWithTheKernelsCount_CleanClientIsNot()
+    {
+        Ci.RequireRoot();
+        const string Lossy = "198.19.17.2", Clean = "198.19.17.3";
+        const int Size = 300_000;
+        // The clients in a network namespace of their own behind a veth pair; the gateway's probe watches its end too.
+        using var peers = new PeerNamespace("198.19.17", 2, 3);
+        await using GatewayProcess gateway = await StartAsync("retransmit-storm", urls: $"http://127.0.0.1:0;http://{peers.HostAddress}:0",
+            configure: config => config["KernelProbe"]!["Interfaces"] = new JsonArray("lo", peers.HostInterface));
+        Uri url = gateway.Urls.Single(u => u.Host == peers.HostAddress);
+
+        // A lossy path to one client: on its way in, every fourth segment with payload from the gateway is
+        // dropped until some 20 kB are gone (about 19 segments of 1000 bytes), so the gateway's TCP sends them again.
+        peers.AddTable("khg_loss", $$"""
+            table inet khg_loss {
+              chain input {
+                type filter hook input priority 0; policy accept;
+                ip saddr {{peers.HostAddress}} ip daddr {{Lossy}} tcp sport {{url.Port}} meta length > 200 numgen inc mod 4 == 0 quota until 20000 bytes counter drop
+              }
+            }
+            """);
+
+        var clean = await FetchOverAsync(gateway, peers, url, Clean, Size);
+        var lossy = await FetchOverAsync(gateway, peers, url, Lossy, Size);
+        long dropped = long.Parse(LossCounter().Match(peers.Nft("list", "table", "inet", "khg_loss")).Groups[1].Value, CultureInfo.InvariantCulture);
+
+        output.WriteLine($"dropped {dropped}; lossy: kernel {lossy.KernelRetransmits}, record {lossy.Record.Attributes()["wire.request.retransmits_out"]}; clean: kernel {clean.KernelRetransmits}");
+        Assert.Equal((200, Size, 200, Size), (clean.Status, clean.BodyLength, lossy.Status, lossy.BodyLength));
+        Assert.True(dropped > 10, $"the loss rule dropped {dropped} segments");
+        // The gateway's own kernel (ss, TCP_INFO's total_retrans of its socket) and its BPF view agree, segment for segment.
+        Assert.True(lossy.KernelRetransmits >= dropped, $"{dropped} segments lost, the kernel sent {lossy.KernelRetransmits} again");
+        Assert.Equal(Lossy, lossy.Record.Str("network.peer.address"));
+        Assert.Equal(lossy.KernelRetransmits, lossy.Record.Long("wire.request.retransmits_out"));
+        Assert.Equal(lossy.KernelRetransmits, lossy.Record.Long("wire.conn.retransmits_out"));
+        Assert.Equal(["retransmit-storm"], Matched(lossy.Record));
+        var alert = await AlertAsync(gateway, "retransmit-storm");
+        Assert.Equal((string?)lossy.Record["trace_id"], (string?)alert["trace_id"]);
+        Assert.Equal(lossy.KernelRetransmits, alert.Long("wire.request.retransmits_out"));
+
+        // The same path without loss: the kernel's count and the record's agree, and the rule leaves it alone.
+        Assert.Equal(Clean, clean.Record.Str("network.peer.address"));
+        Assert.Equal(clean.KernelRetransmits, clean.Record.Long("wire.request.retransmits_out"));
+        Assert.True(clean.KernelRetransmits <= 10, $"the clean path needed {clean.KernelRetransmits} retransmissions");
+        Assert.Null(clean.Record.Attributes()["gateway.rule.matched"]);
+        Assert.Single(gateway.Records(), r => r.Event() == "gateway.alert");
+    }
+
+    // One GET of a body of size bytes from a client at source in the peers' namespace (MSS 1000), over a
+    // connection kept open until the record is written and the gateway's socket read with ss.
+    private static async Task<(JsonObject Record, int Status, int BodyLength, long KernelRetransmits)> FetchOverAsync(
+        GatewayProcess gateway, PeerNamespace peers, Uri url, string source, int size)
+    {
+        string id = Guid.NewGuid().ToString("N");
+        // The socket is made on a thread inside the namespace, so it belongs there; the rest runs anywhere.
+        using RawHttpClient client = peers.Run(() => RawHttpClient.ConnectAsync(url, ttl: 64, tos: 0, mss: 1000, source: IPAddress.Parse(source)).GetAwaiter().GetResult());
+        var (status, body) = await client.GetAsync($"/storm?size={size}", ("X-Test-Id", id)).WaitAsync(TimeSpan.FromSeconds(60));
+        var record = (await gateway.WaitForRecordsAsync(r => r.Event() == Records.Access && r.HasHeader("x-test-id", id), timeoutSeconds: 30))[0];
+        string ss = PeerNamespace.Run("ss", "-tinH", "state", "established", "src", $"{url.Host}:{url.Port}", "dst", $"{source}:{client.LocalEndPoint.Port}");
+        Assert.True(ss.Contains(url.Host, StringComparison.Ordinal), $"ss does not show the gateway's socket for {source}:{client.LocalEndPoint.Port}: {ss}");
+        // ss shows retrans:<now>/<total> once the socket sent anything again; no field means none.
+        Match retrans = TotalRetransmits().Match(ss);
+        return (record, status, body.Length, retrans.Success ? long.Parse(retrans.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
+    }
+
+    [GeneratedRegex(@"\bretrans:\d+/(\d+)")]
+    private static partial Regex TotalRetransmits();
+
+    [GeneratedRegex(@"counter packets (\d+)")]
+    private static partial Regex LossCounter();
 
     private static async Task<(JsonObject Record, int Status)> TlsRequestAsync(GatewayProcess gateway, Uri https, SslProtocols protocols)
     {

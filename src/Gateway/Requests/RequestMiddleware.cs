@@ -13,6 +13,7 @@ using Gateway.Tls;
 using Gateway.Telemetry.Records;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Model;
@@ -250,15 +251,18 @@ internal sealed partial class RequestMiddleware(
         }
 
         var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (record.Rules is not null)
+        var routeId = proxy?.Route.Config.RouteId;
+        // Rules reading this response's wire figures wait with the record while its last bytes are leaving.
+        var rulesWait = share.Pending && Requests.RequestRules.WaitForSettledWire(record);
+        if (record.Rules is not null && !rulesWait)
         {
-            Requests.RequestRules.Finish(record, attributes, wire, proxy?.Route.Config.RouteId, milliseconds, context.RequestServices);
+            Requests.RequestRules.Finish(record, attributes, wire, routeId, milliseconds, context.RequestServices);
         }
 
         var decision = snapshot.Sampling.Decide(new SamplingRequest
         {
             TraceId = span.TraceId,
-            RouteId = proxy?.Route.Config.RouteId,
+            RouteId = routeId,
             RouteRatio = record.Policy.SamplingRatio,
             Method = request.Method,
             Path = path,
@@ -268,7 +272,8 @@ internal sealed partial class RequestMiddleware(
             WireAnomaly = anomaly.Anomaly,
             RuleMatched = record.Rules?.Matched == true,
         });
-        if (decision == SamplingDecision.Dropped)
+        // Where rules still wait, a match of theirs keeps the record whatever this says (WaitingRecord).
+        if (decision == SamplingDecision.Dropped && !rulesWait)
         {
             return false;
         }
@@ -294,7 +299,11 @@ internal sealed partial class RequestMiddleware(
         if (share.Pending)
         {
             // The response's last bytes have not left yet: the record waits for them, off the request's path.
-            onConnection.Wait(new WaitingRecord(ends!.Value, record.Telemetry, attributes, wireView, tuple!.Value, wire, records, logger));
+            // The request's services are gone by the time the rules run: their alerts' sink is taken now.
+            var waitingRules = rulesWait
+                ? new WaitingRecord.PendingRules(record, routeId, milliseconds, decision != SamplingDecision.Dropped, context.RequestServices.GetRequiredService<Rules.AlertDispatcher>())
+                : null;
+            onConnection.Wait(new WaitingRecord(ends!.Value, record.Telemetry, attributes, wireView, tuple!.Value, wire, records, logger, waitingRules));
         }
         else
         {

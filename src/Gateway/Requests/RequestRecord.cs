@@ -14,7 +14,8 @@ namespace Gateway.Requests;
 /// </summary>
 /// <remarks>
 /// Pooled with its <see cref="TelemetryRecord"/> (<see cref="For"/>): nothing reads it once the
-/// first middleware has returned. It is also the request's <see cref="IWireAnomalyFeature"/>
+/// first middleware has returned, except the rules' last step where it waits for the response's
+/// wire figures to settle (WaitingRecord), before the record is handed over. It is also the request's <see cref="IWireAnomalyFeature"/>
 /// unless an earlier middleware set one, and its <see cref="IUpstreamRecordFeature"/>, through which
 /// the upstream leg adds its client spans.
 /// </remarks>

@@ -20,7 +20,9 @@ namespace Gateway.Requests;
 ///      nothing is proxied
 ///   3. Finish (the response has ended, before sampling): the rules that read what proxying
 ///      told; gateway.rule.matched / gateway.rule.denied on the record; the alerts emitted
-///      with the request's trace context
+///      with the request's trace context. Where the response's last bytes are still leaving and
+///      those rules read the wire (WaitForSettledWire), step 3 runs once they have left, with the
+///      record's settled wire.request.* figures, off the request's path
 /// </code>
 /// </summary>
 internal static class RequestRules
@@ -59,8 +61,31 @@ internal static class RequestRules
         return true;
     }
 
-    /// <summary>Step 3.</summary>
-    public static void Finish(RequestRecord record, AttributeList attributes, WireFacts? wireAtEnd, string? routeId, double durationMs, IServiceProvider services)
+    /// <summary>
+    /// Before step 3, for a record whose response is still leaving: true when the response rules read
+    /// <c>wire.*</c>, so that step 3 must wait for the settled figures; what those rules read besides
+    /// the wire is taken now, while the request's context is still valid.
+    /// </summary>
+    public static bool WaitForSettledWire(RequestRecord record)
+    {
+        if (record.Rules is null || !record.Snapshot.Rules.ResponseRulesReadTheWire)
+        {
+            return false;
+        }
+
+        record.RuleInput!.Freeze(record.Snapshot.Rules.ResponseReads);
+        return true;
+    }
+
+    /// <summary>Step 3; the alert sink is taken from <paramref name="services"/> when some alert is raised.</summary>
+    public static void Finish(RequestRecord record, AttributeList attributes, WireFacts? wireAtEnd, string? routeId, double durationMs, IServiceProvider services) =>
+        Finish(record, attributes, wireAtEnd, routeId, durationMs, services, null);
+
+    /// <summary>Step 3 where it waited for the wire figures (<see cref="WaitForSettledWire"/>): the request's services are gone, the alert sink is given.</summary>
+    public static void Finish(RequestRecord record, AttributeList attributes, WireFacts? wireAtEnd, string? routeId, double durationMs, AlertDispatcher alerts) =>
+        Finish(record, attributes, wireAtEnd, routeId, durationMs, null, alerts);
+
+    private static void Finish(RequestRecord record, AttributeList attributes, WireFacts? wireAtEnd, string? routeId, double durationMs, IServiceProvider? services, AlertDispatcher? sink)
     {
         if (record.Rules is not { } outcome)
         {
@@ -87,7 +112,7 @@ internal static class RequestRules
             return;
         }
 
-        var alerts = services.GetRequiredService<AlertDispatcher>();
+        var alerts = sink ?? services!.GetRequiredService<AlertDispatcher>();
         foreach (var alert in raised)
         {
             alerts.Emit(alert with { TraceId = span.TraceId.ToHex(), SpanId = SpanIds.ToHex(span.SpanId), TraceFlags = span.TraceFlags });

@@ -37,6 +37,8 @@ internal sealed class RuleAttributes : IRuleAttributes
     private string[]? _claims;
     private bool _claimsRead;
     private double? _durationMs;
+    private Dictionary<string, RuleValue>? _frozen;
+    private Dictionary<string, RuleValue>? _frozenStore;
 
     /// <summary>Made once per pooled record.</summary>
     public RuleAttributes() => IsRedacted = Redacted;
@@ -59,6 +61,28 @@ internal sealed class RuleAttributes : IRuleAttributes
         _clientAddress = null;
         _claims = null;
         _claimsRead = false;
+        _frozen = null;
+    }
+
+    /// <summary>
+    /// Takes the values of <paramref name="names"/> now, while the request's context is valid, for rules
+    /// evaluated after the request has ended (when its response's wire figures have settled): from
+    /// then on the view answers <c>wire.*</c> from the facts <see cref="AddLate"/> gives, and everything
+    /// else from these values and the server span's attributes, never from the context.
+    /// </summary>
+    public void Freeze(IReadOnlyList<string> names)
+    {
+        var kept = _frozenStore ??= new Dictionary<string, RuleValue>(StringComparer.Ordinal);
+        kept.Clear();
+        foreach (var name in names)
+        {
+            if (!name.StartsWith("wire.", StringComparison.Ordinal) && TryGet(name, out var value))
+            {
+                kept[name] = value;
+            }
+        }
+
+        _frozen = kept;
     }
 
     /// <summary>From now on also answers from the server span's attributes (the response phase), with the wire facts as of the end.</summary>
@@ -73,6 +97,13 @@ internal sealed class RuleAttributes : IRuleAttributes
     /// <inheritdoc />
     public bool TryGet(string name, out RuleValue value)
     {
+        if (_frozen is { } frozen)
+        {
+            return name.StartsWith("wire.", StringComparison.Ordinal) && !name.StartsWith("wire.request.", StringComparison.Ordinal)
+                ? Wire(name, out value)
+                : frozen.TryGetValue(name, out value) || Late(name, out value);
+        }
+
         var request = _context.Request;
         if (name.StartsWith(HeaderPrefix, StringComparison.Ordinal))
         {

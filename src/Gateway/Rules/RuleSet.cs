@@ -22,6 +22,8 @@ public sealed class RuleSet
         _connection = [.. rules.Where(r => r.Condition.Phase == RulePhase.Connection)];
         _request = [.. rules.Where(r => r.Condition.Phase == RulePhase.Request)];
         _response = [.. rules.Where(r => r.Condition.Phase == RulePhase.Response)];
+        ResponseReads = [.. _response.SelectMany(r => r.Condition.Reads).Distinct(StringComparer.Ordinal)];
+        ResponseRulesReadTheWire = ResponseReads.Any(name => name.StartsWith("wire.", StringComparison.Ordinal));
         _retired = retired;
         _time = time;
     }
@@ -43,6 +45,17 @@ public sealed class RuleSet
 
     /// <summary>True when some rule reads what is known only once the response ended.</summary>
     public bool HasResponseRules => _response.Length > 0;
+
+    /// <summary>The attribute names the rules of the response's end read.</summary>
+    public IReadOnlyList<string> ResponseReads { get; }
+
+    /// <summary>
+    /// True when some rule of the response's end reads <c>wire.*</c>: where a response's last bytes are
+    /// still leaving when the request ends, the request's <c>wire.request.*</c> figures (and the
+    /// <c>wire.conn.*</c> totals read at the same point) are known only once they have left, and these
+    /// rules wait for them with the record.
+    /// </summary>
+    public bool ResponseRulesReadTheWire { get; }
 
     /// <summary>
     /// Compiles every definition; throws <see cref="RuleCompileException"/> naming the first rule that

@@ -58,6 +58,43 @@ public sealed class RequestRulesTests
         Assert.False(record.Rules!.Matched);
     }
 
+    [Fact]
+    public void ResponseRuleOnTheWire_ResponseStillLeaving_EvaluatedOnceFiguresSettle_WithHeadersTakenWhileTheRequestLived()
+    {
+        var rules = RuleSet.Compile([
+            new RuleDefinition("storm", "attrs[\"http.request.header.x-client\"][0] == \"a\" && \"wire.request.retransmits_out\" in attrs && attrs[\"wire.request.retransmits_out\"] > 10", RuleActions.Tag),
+        ]);
+        var snapshot = new PolicySnapshot(new HeaderLoggingSettings(), new SamplingSettings(), new ClientIdentitySettings(), rules);
+        var (record, context, attributes) = Request(snapshot);
+        context.Request.Headers["X-Client"] = "a";
+        using var services = new ServiceCollection().BuildServiceProvider();
+        RequestRules.Start(record, context, new DisabledWireView("test"), Tuple);
+        RequestRules.DenyBeforeProxying(context, record);
+
+        // The request ends while its response is still leaving: the rule waits, taking the header now.
+        Assert.True(rules.ResponseRulesReadTheWire);
+        Assert.True(RequestRules.WaitForSettledWire(record));
+        context.Request.Headers.Clear();
+        // Settled later (WaitingRecord adds the figures), then step 3 runs.
+        attributes.Add("wire.request.retransmits_out", 19L);
+        RequestRules.Finish(record, attributes, null, "api", 1.0, services);
+
+        Assert.True(record.Rules!.Matched);
+        Assert.Equal(["storm"], (string[])attributes.Single(a => a.Key == "gateway.rule.matched").Value!);
+    }
+
+    [Fact]
+    public void ResponseRuleNotOnTheWire_DoesNotWaitForTheFigures()
+    {
+        var rules = RuleSet.Compile([new RuleDefinition("errors", "attrs[\"http.response.status_code\"] >= 500", RuleActions.Tag)]);
+        var snapshot = new PolicySnapshot(new HeaderLoggingSettings(), new SamplingSettings(), new ClientIdentitySettings(), rules);
+        var (record, context, _) = Request(snapshot);
+        RequestRules.Start(record, context, new DisabledWireView("test"), Tuple);
+
+        Assert.False(rules.ResponseRulesReadTheWire);
+        Assert.False(RequestRules.WaitForSettledWire(record));
+    }
+
     private static (RequestRecord Record, HttpContext Context, AttributeList Attributes) Request(PolicySnapshot snapshot)
     {
         var telemetry = new TelemetryRecord();
