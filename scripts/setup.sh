@@ -13,6 +13,8 @@ command -v tc >/dev/null 2>&1 || missing+=(iproute2)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 # The TLS tests drive real clients: curl, openssl s_client and Python's ssl module.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The retransmission rule test drops segments on a veth path with nftables (the kernel has no netem here).
+command -v nft >/dev/null 2>&1 || missing+=(nftables)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # The browser test and scripts/screenshots.sh look at pages in Debian's chromium.
