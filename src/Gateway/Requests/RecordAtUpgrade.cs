@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Gateway.Requests;
 
 /// <summary>
-/// The upgrade feature of a request that may switch protocols (an HTTP/1.1 WebSocket handshake):
+/// The upgrade feature of a request that may switch protocols (an HTTP/1.1 WebSocket handshake, or an
+/// HTTP/2 extended CONNECT, RFC 8441, whose tunnel opens with a 200 sent through AcceptAsync):
 /// once the proxy has sent the 101 through it, the request's record is built and handed over, with
 /// the duration up to the upgrade; the tunnel that follows may last hours and belongs to the
 /// connection, whose <c>wire.connection</c> record carries its totals when it closes.
@@ -25,14 +26,25 @@ internal sealed class RecordAtUpgrade(
     IWireAnomalyFeature anomaly,
     ConnectionTuple? tuple,
     RequestOnConnection tracking,
-    long started) : IHttpUpgradeFeature
+    long started) : IHttpUpgradeFeature, IHttpExtendedConnectFeature
 {
+    private IHttpExtendedConnectFeature? _connect;
+
     private int _taken;
 
     /// <summary>Puts the feature in front of the server's on an upgradable request; null (nothing done) otherwise.</summary>
     public static RecordAtUpgrade? Install(RequestMiddleware middleware, HttpContext context, RequestRecord record, IWireAnomalyFeature anomaly,
         ConnectionTuple? tuple, RequestOnConnection tracking, long started)
     {
+        // HTTP/2 (RFC 8441): an extended CONNECT opens the tunnel with a 200 sent through AcceptAsync.
+        if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
+        {
+            var tunnel = new RecordAtUpgrade(context.Features.Get<IHttpUpgradeFeature>() ?? NotUpgradable.Instance,
+                middleware, context, record, anomaly, tuple, tracking, started) { _connect = connect };
+            context.Features.Set<IHttpExtendedConnectFeature>(tunnel);
+            return tunnel;
+        }
+
         if (context.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true } upgradable)
         {
             return null;
@@ -59,6 +71,35 @@ internal sealed class RecordAtUpgrade(
         return stream;
     }
 
+    /// <inheritdoc />
+    public bool IsExtendedConnect => _connect?.IsExtendedConnect ?? false;
+
+    /// <inheritdoc />
+    public string? Protocol => _connect?.Protocol;
+
+    /// <inheritdoc />
+    public async ValueTask<Stream> AcceptAsync()
+    {
+        // The server writes and flushes the 200 that opens the tunnel here.
+        var stream = await (_connect ?? throw new InvalidOperationException("Not an extended CONNECT request.")).AcceptAsync();
+        if (TryTake())
+        {
+            middleware.Finish(context, record, anomaly, tuple, tracking, started, failure: null);
+        }
+
+        return stream;
+    }
+
     /// <summary>True for the first caller only: it records the request.</summary>
     public bool TryTake() => Interlocked.Exchange(ref _taken, 1) == 0;
+}
+
+/// <summary>The upgrade feature of a request that cannot be upgraded (an HTTP/2 stream).</summary>
+file sealed class NotUpgradable : IHttpUpgradeFeature
+{
+    public static readonly NotUpgradable Instance = new();
+
+    public bool IsUpgradableRequest => false;
+
+    public Task<Stream> UpgradeAsync() => throw new InvalidOperationException("Not an upgradable request.");
 }

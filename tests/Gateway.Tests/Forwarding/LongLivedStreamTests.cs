@@ -76,6 +76,45 @@ public sealed class LongLivedStreamTests
     }
 
     [Fact]
+    public async Task WebSocketOverHttp2_RecordsThe200ThatOpensTheTunnelWhileTheSessionGoesOn()
+    {
+        await using var backend = await StreamingBackend.StartAsync();
+        using var config = TestConfig.ForBackend(backend.Address, sections: $$""" "Kestrel": { "Endpoints": { {{GrpcGateway.H2cEndpoint}} } }, """);
+        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath]);
+        await gateway.StartAsync();
+        var id = Guid.NewGuid().ToString("N")[..12];
+
+        using var handler = new SocketsHttpHandler();
+        using var invoker = new HttpMessageInvoker(handler);
+        using var socket = new ClientWebSocket();
+        socket.Options.HttpVersion = System.Net.HttpVersion.Version20;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        socket.Options.CollectHttpResponseDetails = true;
+        await socket.ConnectAsync(new Uri(gateway.Addresses[0].Replace("http://", "ws://", StringComparison.Ordinal) + "/ws/" + id), invoker, CancellationToken.None);
+        Assert.Equal(System.Net.HttpStatusCode.OK, socket.HttpStatusCode);
+        var buffer = new byte[256];
+        async Task Echo(int i)
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes($"message {i}"), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+            Assert.Equal($"message {i}", Encoding.UTF8.GetString(buffer, 0, received.Count));
+        }
+
+        await Echo(0);
+        // Recorded at the 200 of the extended CONNECT (RFC 8441), while the session is open.
+        var record = await JsonLines.WaitForAsync(config.JsonLinesPath, r => r.GetProperty("event").GetString() == "gateway.access"
+            && r.Attributes().GetProperty("url.path").GetString() == "/ws/" + id);
+        Assert.Equal(WebSocketState.Open, socket.State);
+        Assert.Equal(200, record.Attributes().GetProperty("http.response.status_code").GetInt32());
+        Assert.Equal("2", record.Attributes().GetProperty("network.protocol.version").GetString());
+        await Echo(1);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        await Task.Delay(100);
+        Assert.Single(JsonLines.ReadAll(config.JsonLinesPath), r => r.GetProperty("event").GetString() == "gateway.access"
+            && r.Attributes().GetProperty("url.path").GetString() == "/ws/" + id);
+    }
+
+    [Fact]
     public async Task ServerSentEvents_ArriveOneByOneAndTheStreamLeavesOneRecordWhenItEnds()
     {
         await using var backend = await StreamingBackend.StartAsync();
