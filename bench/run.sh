@@ -14,6 +14,11 @@
 #   6 haproxy    HAProxy, the same headers captured into its log (stdout -> file)
 #   7 yarp-h2    bare YARP, the cluster asking for HTTP/2 (h2c) to the backend's HTTP/2 listener
 #   8 gw-h2      the gateway as row 3 with that cluster: the HTTP/2 join's price is 8 against 3
+#   9 gw-ship    the gateway with config/gateway.json as shipped (probe Auto, JSON lines, no
+#                console setting) and OTLP/HTTP to the sink, as a user starts it: only the
+#                routes, the listen and health addresses and the JSON-lines path are the bench's
+#  10 gw-shipc   the same shipped config without OTLP: JSON lines and the console line per
+#                request (stdout to a file, as a service manager takes it)
 #
 # Then, unless switched off: allocated bytes per request of the .NET rows
 # (dotnet-counters), the BPF programs' cost per packet (BPF_PROG_TEST_RUN), and the
@@ -42,10 +47,12 @@ usage: bench/run.sh [--quick] [options]
   --no-alloc         skip the allocation pass (dotnet-counters)
   --no-bpf           skip the BPF per-packet cost
   --no-micro         skip the BenchmarkDotNet micro-benchmarks
+  --rows LIST        measure only these rows (comma-separated names, e.g. gw-all,gw-ship);
+                     yarp and nginx, the baselines of the ratios, are always measured
 EOF
 }
 
-rounds=5 duration=5 warmup=3 warmup_min=20 warmup_max=45 connections=32 pin=1 alloc=1 bpf=1 micro=1 quick=0
+rounds=5 duration=5 warmup=3 warmup_min=20 warmup_max=45 connections=32 pin=1 alloc=1 bpf=1 micro=1 quick=0 only=
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 rounds=2 duration=3 warmup=1 warmup_min=5 warmup_max=10 alloc=0 micro=0 ;;
@@ -59,6 +66,7 @@ while [ $# -gt 0 ]; do
         --no-alloc) alloc=0 ;;
         --no-bpf) bpf=0 ;;
         --no-micro) micro=0 ;;
+        --rows) only=$2; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -81,6 +89,7 @@ command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || missing+=(nginx)
 command -v haproxy >/dev/null || missing+=(haproxy)
 command -v curl >/dev/null || missing+=(curl)
+command -v jq >/dev/null || missing+=(jq)
 command -v taskset >/dev/null || missing+=(util-linux)
 command -v ss >/dev/null || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -240,6 +249,10 @@ pick_port sink_port
 pick_port backend_h2_port
 pick_port yarp_h2_port
 pick_port gw_h2_port
+pick_port ship_port
+pick_port ship_health_port
+pick_port shipc_port
+pick_port shipc_health_port
 
 mkdir -p "$tmp/nginx-backend" "$tmp/nginx-proxy" "$tmp/logs"
 
@@ -377,9 +390,30 @@ printf '{\n  %s\n}\n' "$reverse_proxy_h2" >"$tmp/bare-yarp-h2.json"
 gateway_config "$tmp/gateway-l7.json" Off "$tmp/logs/gw-l7.jsonl"
 gateway_config "$tmp/gateway-all.json" On "$tmp/logs/gw-all.jsonl"
 reverse_proxy=$reverse_proxy_h2 gateway_config "$tmp/gateway-h2.json" Off "$tmp/logs/gw-h2.jsonl"
+# Rows 9-10: the shipped file itself, with only what must differ on this machine replaced.
+shipped_config() {
+    jq --argjson rp "{$reverse_proxy}" --arg urls "http://127.0.0.1:$2" --arg health "http://127.0.0.1:$3" --arg path "$4" \
+        '.ReverseProxy = $rp.ReverseProxy | .Urls = $urls | .Health.Urls = $health | .Telemetry.JsonLines.Path = $path' \
+        "$repo/config/gateway.json" >"$1"
+}
+shipped_config "$tmp/gateway-ship.json" "$ship_port" "$ship_health_port" "$tmp/logs/gw-ship.jsonl"
+shipped_config "$tmp/gateway-shipc.json" "$shipc_port" "$shipc_health_port" "$tmp/logs/gw-shipc.jsonl"
 
-rows=(backend yarp gw-l7 gw-all nginx haproxy yarp-h2 gw-h2)
-declare -A row_no=([backend]=1 [yarp]=2 [gw-l7]=3 [gw-all]=4 [nginx]=5 [haproxy]=6 [yarp-h2]=7 [gw-h2]=8)
+rows=(backend yarp gw-l7 gw-all nginx haproxy yarp-h2 gw-h2 gw-ship gw-shipc)
+if [ -n "$only" ]; then
+    declare -A wanted=([yarp]=1 [nginx]=1)
+    IFS=',' read -r -a only_rows <<<"$only"
+    for r in "${only_rows[@]}"; do
+        [[ " ${rows[*]} " == *" $r "* ]] || { echo "bench: unknown row $r (rows: ${rows[*]})" >&2; exit 2; }
+        wanted[$r]=1
+    done
+    kept=()
+    for r in "${rows[@]}"; do [ -z "${wanted[$r]:-}" ] || kept+=("$r"); done
+    rows=("${kept[@]}")
+fi
+# wants ROW: whether ROW is measured in this run.
+wants() { [[ " ${rows[*]} " == *" $1 "* ]]; }
+declare -A row_no=([backend]=1 [yarp]=2 [gw-l7]=3 [gw-all]=4 [nginx]=5 [haproxy]=6 [yarp-h2]=7 [gw-h2]=8 [gw-ship]=9 [gw-shipc]=10)
 declare -A row_label=(
     [backend]="backend alone (nginx, fixed response)"
     [yarp]="bare YARP 2.3.0, no logging"
@@ -389,6 +423,8 @@ declare -A row_label=(
     [haproxy]="HAProxy + header capture log"
     [yarp-h2]="bare YARP, HTTP/2 (h2c) upstream"
     [gw-h2]="gateway: as row 3, HTTP/2 upstream"
+    [gw-ship]="gateway: shipped config + OTLP"
+    [gw-shipc]="gateway: shipped config, no OTLP (console on)"
 )
 declare -A row_url=(
     [backend]="http://127.0.0.1:$backend_port/api/bench"
@@ -399,12 +435,15 @@ declare -A row_url=(
     [haproxy]="http://127.0.0.1:$haproxy_port/api/bench"
     [yarp-h2]="http://127.0.0.1:$yarp_h2_port/api/bench"
     [gw-h2]="http://127.0.0.1:$gw_h2_port/api/bench"
+    [gw-ship]="http://127.0.0.1:$ship_port/api/bench"
+    [gw-shipc]="http://127.0.0.1:$shipc_port/api/bench"
 )
 # Row 4 exports its records over OTLP only (the gateway writes JSON lines only when
 # no OTLP endpoint is set, unless Telemetry:JsonLines:Enabled says otherwise).
 declare -A row_log=(
     [gw-l7]="$tmp/logs/gw-l7.jsonl"
     [gw-h2]="$tmp/logs/gw-h2.jsonl"
+    [gw-shipc]="$tmp/logs/gw-shipc.jsonl"
     [nginx]="$tmp/logs/nginx-access.log"
     [haproxy]="$tmp/logs/haproxy.log"
 )
@@ -420,14 +459,33 @@ wait_ready backend "${row_pid[backend]}" "${row_url[backend]}" "$tmp/nginx-backe
 
 start yarp "$tmp/bare-yarp.out" "${proxy_pin[@]}" dotnet "$bare_dll" --config "$tmp/bare-yarp.json" --urls "http://127.0.0.1:$yarp_port"
 row_pid[yarp]=$last_pid
-start gw-l7 "$tmp/gw-l7.out" "${proxy_pin[@]}" dotnet "$gateway_dll" --config "$tmp/gateway-l7.json" --urls "http://127.0.0.1:$gw3_port"
-row_pid[gw-l7]=$last_pid
-start yarp-h2 "$tmp/yarp-h2.out" "${proxy_pin[@]}" dotnet "$bare_dll" --config "$tmp/bare-yarp-h2.json" --urls "http://127.0.0.1:$yarp_h2_port"
-row_pid[yarp-h2]=$last_pid
-start gw-h2 "$tmp/gw-h2.out" "${proxy_pin[@]}" dotnet "$gateway_dll" --config "$tmp/gateway-h2.json" --urls "http://127.0.0.1:$gw_h2_port"
-row_pid[gw-h2]=$last_pid
+if wants gw-l7; then
+    start gw-l7 "$tmp/gw-l7.out" "${proxy_pin[@]}" dotnet "$gateway_dll" --config "$tmp/gateway-l7.json" --urls "http://127.0.0.1:$gw3_port"
+    row_pid[gw-l7]=$last_pid
+fi
+if wants yarp-h2; then
+    start yarp-h2 "$tmp/yarp-h2.out" "${proxy_pin[@]}" dotnet "$bare_dll" --config "$tmp/bare-yarp-h2.json" --urls "http://127.0.0.1:$yarp_h2_port"
+    row_pid[yarp-h2]=$last_pid
+fi
+if wants gw-h2; then
+    start gw-h2 "$tmp/gw-h2.out" "${proxy_pin[@]}" dotnet "$gateway_dll" --config "$tmp/gateway-h2.json" --urls "http://127.0.0.1:$gw_h2_port"
+    row_pid[gw-h2]=$last_pid
+fi
+if wants gw-ship; then
+    start gw-ship "$tmp/gw-ship.out" env \
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" \
+        OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+        "${proxy_pin[@]}" dotnet "$gateway_dll" --config "$tmp/gateway-ship.json"
+    row_pid[gw-ship]=$last_pid
+fi
+if wants gw-shipc; then
+    start gw-shipc "$tmp/gw-shipc.out" "${proxy_pin[@]}" dotnet "$gateway_dll" --config "$tmp/gateway-shipc.json"
+    row_pid[gw-shipc]=$last_pid
+fi
 gw_all_note=
-if is_root; then
+if ! wants gw-all; then
+    :
+elif is_root; then
     start gw-all "$tmp/gw-all.out" env \
         OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" \
         OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
@@ -437,13 +495,17 @@ if is_root; then
 else
     gw_all_note="row 4 skipped: KernelProbe:Mode=On needs root (CAP_BPF, CAP_NET_ADMIN)"
     say "$gw_all_note"
-    rows=(backend yarp gw-l7 nginx haproxy yarp-h2 gw-h2)
+    kept=()
+    for r in "${rows[@]}"; do [ "$r" = gw-all ] || kept+=("$r"); done
+    rows=("${kept[@]}")
 fi
 : >"${row_log[haproxy]}"
 start nginx "$tmp/nginx-proxy.out" "${proxy_pin[@]}" nginx -p "$tmp/nginx-proxy" -c "$tmp/nginx-proxy/nginx.conf"
 row_pid[nginx]=$last_pid
-start haproxy "${row_log[haproxy]}" "${proxy_pin[@]}" haproxy -db -f "$tmp/haproxy.cfg"
-row_pid[haproxy]=$last_pid
+if wants haproxy; then
+    start haproxy "${row_log[haproxy]}" "${proxy_pin[@]}" haproxy -db -f "$tmp/haproxy.cfg"
+    row_pid[haproxy]=$last_pid
+fi
 
 wait_ready "OTLP sink" "$sink_pid" "http://127.0.0.1:$sink_port/v1/metrics" "$sink_log" POST
 for row in "${rows[@]}"; do
@@ -453,11 +515,18 @@ for row in "${rows[@]}"; do
     esac
     wait_ready "$row" "${row_pid[$row]}" "${row_url[$row]}" "$out"
 done
+if [ -n "${row_pid[gw-ship]:-}" ] && is_root && ! grep -q 'wire view on' "$tmp/gw-ship.out"; then
+    echo "bench: row 9 (KernelProbe:Mode Auto, as root) started without its wire view; its output:" >&2
+    cat "$tmp/gw-ship.out" >&2
+    exit 1
+fi
 if [ -n "${row_pid[gw-all]:-}" ] && ! grep -q 'wire view on' "$tmp/gw-all.out"; then
     echo "bench: row 4 started without its wire view; its output:" >&2
     cat "$tmp/gw-all.out" >&2
     exit 1
 fi
+# Logs of rows not measured in this run are never written: forget them.
+for r in "${!row_log[@]}"; do wants "$r" || unset "row_log[$r]"; done
 # The first requests above went into the logs: free them.
 for f in "${row_log[@]}"; do discard_log "$f"; done
 
@@ -517,6 +586,25 @@ measure() {
         -v p50="$(field p50_us "$out")" -v p99="$(field p99_us "$out")" -v e="$errors" -v b="$bytes" -v l="$lines" -v la="$load" \
         'BEGIN { printf "%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m, r, n, req / (d / 1e6), p50, p99, e, req, b, l, la }' >>"$runs"
     tail -n 1 "$runs" | awk -F'\t' '{ printf "  %-6s %-8s round %s: %9.0f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %s\n", $1, $2, $3, $4, $5/1000, $6/1000, $7 }' >&2
+    note_output "$row" "$requests"
+}
+
+# note_output ROW REQUESTS: what a gateway row wrote to its stdout during the run just measured:
+# its console lines (one per request where they are on) and its latest telemetry-loss warning.
+declare -A out_seen=() console_lines=() console_requests=() dropped_note=()
+note_output() {
+    local row=$1 file=$tmp/$1.out size new warning
+    case $row in gw-*) ;; *) return 0 ;; esac
+    [ -f "$file" ] || return 0
+    size=$(stat -c %s "$file")
+    new=$(tail -c +$((${out_seen[$row]:-0} + 1)) "$file" | tr -d '\0')
+    out_seen[$row]=$size
+    console_lines[$row]=$(( ${console_lines[$row]:-0} + $(printf '%s' "$new" | grep -c ' -> [0-9]' || true) ))
+    console_requests[$row]=$(( ${console_requests[$row]:-0} + $2 ))
+    warning=$(printf '%s' "$new" | grep -o 'Telemetry dropped: .*' | tail -n 1 || true)
+    [ -z "$warning" ] || dropped_note[$row]=$warning
+    # The console lines can reach hundreds of MB in a run: free them, keeping the file's end.
+    discard_log "$file"
 }
 
 # rate OUT: requests per second of a wrk run.
@@ -546,9 +634,10 @@ warm_dotnet() {
     say "  warm-up $row: ${warmup_note[$row]}"
 }
 
+dotnet_rows="yarp gw-l7 gw-all yarp-h2 gw-h2 gw-ship gw-shipc"
 modes=(keepalive close)
 say "warm-up: .NET rows until steady (${warmup_min}-${warmup_max} s each), then ${warmup} s per row and mode; not measured"
-for row in yarp gw-l7 gw-all yarp-h2 gw-h2; do
+for row in $dotnet_rows; do
     if [ -n "${row_pid[$row]:-}" ] && [ "$warmup_max" -gt 0 ]; then warm_dotnet "$row"; fi
 done
 if [ "$warmup" -gt 0 ]; then
@@ -601,7 +690,7 @@ if [ "$alloc" -eq 1 ]; then
     fi
     if [ -x "$counters" ]; then
         say "allocation pass: dotnet-counters on the .NET rows, ${duration} s of keep-alive load each"
-        for row in yarp gw-l7 gw-all yarp-h2 gw-h2; do
+        for row in $dotnet_rows; do
             [ -n "${row_pid[$row]:-}" ] || continue
             csv=$tmp/alloc-$row.csv
             timeout $((duration + 30)) "${load_pin[@]}" "$counters" collect -p "${row_pid[$row]}" \
@@ -648,7 +737,7 @@ cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo "Load average (1/5/15 min) at the start of the measured rounds: $load_start; at the end: $load_end."
     echo "Placement: $placement."
     echo "Load: wrk -t$wrk_threads -c$connections, ${duration} s per run, $rounds rounds per row and mode, order rotated; medians. Warm-up ${warmup} s per row and mode."
-    for row in yarp gw-l7 gw-all yarp-h2 gw-h2; do
+    for row in $dotnet_rows; do
         if [ -n "${warmup_note[$row]:-}" ]; then echo "Warm-up of $row before that: ${warmup_note[$row]}."; fi
     done
     if [ -n "$gw_all_note" ]; then echo "Note: $gw_all_note."; fi
@@ -699,7 +788,8 @@ cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
                 }
             }
             if (warn != "") print warn "\n"
-            printf "Gateway with everything on vs bare YARP, keep-alive: %sx throughput (target >= 0.90), %sx p99 (target <= 1.25).\n\n", ka_rps, ka_p99
+            if (mr["gw-all"] > 0)
+                printf "Gateway with everything on vs bare YARP, keep-alive: %sx throughput (target >= 0.90), %sx p99 (target <= 1.25).\n\n", ka_rps, ka_p99
             if (alloc["yarp"] != "") {
                 print "### Allocated per request (keep-alive, dotnet.gc.heap.total_allocated / requests)"
                 print ""
@@ -713,6 +803,25 @@ cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
                 print ""
             }
         }' "$runs"
+    if wants gw-ship; then
+        awk -F'\t' 'NR > 1 && $1 == "keepalive" { r[$2] = r[$2] " " $4; p[$2] = p[$2] " " $6 }
+            function median(list,   n, a, i, j, t) {
+                n = split(list, a, " ")
+                for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+                return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+            }
+            END { printf "Shipped config with OTLP vs bare YARP, keep-alive: %.2fx throughput, %.2fx p99.\n\n", median(r["gw-ship"]) / median(r["yarp"]), median(p["gw-ship"]) / median(p["yarp"]) }' "$runs"
+    fi
+    echo "### What the gateway rows wrote to stdout during the measured runs"
+    echo
+    echo "| row | console lines per request | latest telemetry-loss warning |"
+    echo "|---|---:|---|"
+    for row in "${rows[@]}"; do
+        case $row in gw-*) ;; *) continue ;; esac
+        per=$(awk -v l="${console_lines[$row]:-0}" -v r="${console_requests[$row]:-0}" 'BEGIN { printf "%.3f", (r > 0 ? l / r : 0) }')
+        printf '| %s | %s | %s |\n' "$row" "$per" "${dropped_note[$row]:-none}"
+    done
+    echo
 } >"$summary"
 cat "$summary"
 
