@@ -84,17 +84,73 @@ public sealed class TelemetryLossTests
         Assert.Empty(again.Log.Attributes);
     }
 
-    private static TelemetryRecord Access(RecordPool pool)
+    [Fact]
+    public async Task TraceQueueFull_TheAccessRecordBesideItIsWrittenWhole()
+    {
+        using var loss = new TelemetryLoss();
+        // Room for one span in flight and one queued; the export is held, so the third record's span is dropped.
+        var traces = new ScriptedSink(loss, maxQueue: 1, maxBatch: 1, signal: TelemetrySignal.Traces) { Hold = new TaskCompletionSource() };
+        var logs = new FormProbeSink(loss);
+        var pool = new RecordPool();
+        await using (var pipeline = new RecordPipeline([traces, logs]))
+        {
+            pipeline.Submit(Access(pool, withSpan: true));
+            await traces.Started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            pipeline.Submit(Access(pool, withSpan: true));
+            pipeline.Submit(Access(pool, withSpan: true));
+            traces.Hold.SetResult();
+        }
+
+        Assert.Equal(1, loss.Dropped()[(TelemetrySignal.Traces, "scripted", TelemetryLoss.QueueFull)]);
+        // Core while its span went out; whole once the span was dropped, so nothing of the request is lost.
+        Assert.Equal([true, true, false], logs.Core);
+    }
+
+    private static TelemetryRecord Access(RecordPool pool, bool withSpan = false)
     {
         var record = pool.Rent();
         record.HasLog = true;
         record.Log.EventName = SemanticConventions.AccessEvent;
-        record.Log.Attributes.Add(SemanticConventions.WireObserved, false);
+        if (withSpan)
+        {
+            var span = record.AddSpan();
+            span.Attributes.Add(SemanticConventions.HttpRequestMethod, "GET");
+            record.Log.ShareAttributes(span.Attributes);
+        }
+        else
+        {
+            record.Log.Attributes.Add(SemanticConventions.WireObserved, false);
+        }
+
         return record;
     }
 
-    private sealed class ScriptedSink(TelemetryLoss loss, int maxQueue, int maxBatch, int delayMilliseconds = 20)
-        : RecordSink("scripted", TelemetrySignal.Logs, new BatchOptions(maxQueue, maxBatch, TimeSpan.FromMilliseconds(delayMilliseconds), TimeSpan.FromSeconds(5)), loss)
+    // OTLP logs beside OTLP traces decide the form when they encode a record: this one notes the decision.
+    private sealed class FormProbeSink(TelemetryLoss loss)
+        : RecordSink("probe", TelemetrySignal.Logs, new BatchOptions(100, 10, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(5)), loss)
+    {
+        private readonly AccessRecordFormPolicy policy = AccessRecordFormPolicy.BesideSpans(Gateway.Configuration.AccessRecordForm.Auto);
+
+        public List<bool> Core { get; } = [];
+
+        public override int ItemsOf(TelemetryRecord record) => record.HasLog ? 1 : 0;
+
+        protected override Task<ExportOutcome> ExportAsync(IReadOnlyList<TelemetryRecord> batch, int items, CancellationToken cancellationToken)
+        {
+            lock (Core)
+            {
+                foreach (var record in batch)
+                {
+                    Core.Add(policy.IsCore(record));
+                }
+            }
+
+            return Task.FromResult(ExportOutcome.Delivered);
+        }
+    }
+
+    private sealed class ScriptedSink(TelemetryLoss loss, int maxQueue, int maxBatch, int delayMilliseconds = 20, TelemetrySignal signal = TelemetrySignal.Logs)
+        : RecordSink("scripted", signal, new BatchOptions(maxQueue, maxBatch, TimeSpan.FromMilliseconds(delayMilliseconds), TimeSpan.FromSeconds(5)), loss)
     {
         public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -104,7 +160,7 @@ public sealed class TelemetryLossTests
 
         public Func<ExportOutcome> Next { get; set; } = () => ExportOutcome.Delivered;
 
-        public override int ItemsOf(TelemetryRecord record) => record.HasLog ? 1 : 0;
+        public override int ItemsOf(TelemetryRecord record) => record.ItemsFor(Signal);
 
         protected override async Task<ExportOutcome> ExportAsync(IReadOnlyList<TelemetryRecord> batch, int items, CancellationToken cancellationToken)
         {

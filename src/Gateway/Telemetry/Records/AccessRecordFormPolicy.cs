@@ -35,7 +35,8 @@ internal readonly record struct AccessRecordFormPolicy
 
     /// <summary>
     /// The policy of OTLP logs sent beside OTLP traces: <see cref="AccessRecordForm.Auto"/> means core
-    /// for a request whose span is exported, full for one whose span was sampled out.
+    /// for a request whose span is exported, full for one whose span was sampled out or dropped by a
+    /// full trace queue (<see cref="TelemetryRecord.SpansDropped"/>).
     /// </summary>
     public static AccessRecordFormPolicy BesideSpans(AccessRecordForm form) => new(form, spansExportedAlongside: true);
 
@@ -44,7 +45,8 @@ internal readonly record struct AccessRecordFormPolicy
     {
         AccessRecordForm.Core => true,
         AccessRecordForm.Full => false,
-        // Auto: core only where the span goes out too and the record can point at it.
-        _ => _spansExportedAlongside && record.ExportedSpanCount > 0,
+        // Auto: core only where the span goes out too and the record can point at it; a span the
+        // trace queue had no room for takes nothing with it.
+        _ => _spansExportedAlongside && record.ExportedSpanCount > 0 && !record.SpansDropped,
     };
 }

@@ -54,6 +54,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         {
             Interlocked.Add(ref _pendingItems, -items);
             _loss.OnQueueFull(Signal, Exporter, items);
+            MarkSpansDropped(record);
             return;
         }
 
@@ -68,6 +69,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
             // A record this sink cannot write (an encoder fault) is lost, and counted as such.
             Interlocked.Add(ref _pendingItems, -items);
             _loss.OnExportFailed(Signal, Exporter, items, calls: 0);
+            MarkSpansDropped(record);
             return;
         }
 
@@ -81,6 +83,15 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         if (pending >= Options.MaxBatchSize)
         {
             Wake();
+        }
+    }
+
+    // The access record cannot point at spans that never leave: the log sinks offered next write it whole.
+    private void MarkSpansDropped(TelemetryRecord record)
+    {
+        if (Signal == TelemetrySignal.Traces)
+        {
+            record.SpansDropped = true;
         }
     }
 

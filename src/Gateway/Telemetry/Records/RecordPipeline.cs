@@ -26,7 +26,11 @@ internal sealed class RecordPipeline : IAsyncDisposable
     /// <summary>A clean record to fill.</summary>
     public TelemetryRecord Rent() => _pool.Rent();
 
-    /// <summary>Hands a filled record to every sink; the caller must not touch it afterwards.</summary>
+    /// <summary>
+    /// Hands a filled record to every sink, in the order they were given (trace sinks first, so that a
+    /// log sink knows whether the spans its core form points at were taken); the caller must not touch
+    /// it afterwards.
+    /// </summary>
     public void Submit(TelemetryRecord record)
     {
         // The caller's own reference keeps the record alive until every sink has queued it.

@@ -34,6 +34,13 @@ internal sealed class TelemetryRecord
     /// <summary>A list for building attributes before they go into a span (the request headers), reused.</summary>
     public AttributeList Scratch { get; } = new(16);
 
+    /// <summary>
+    /// True once a trace exporter could not take the record's spans (its queue was full, or they could
+    /// not be encoded): its access record then has no span to point at, and is written whole
+    /// (<see cref="AccessRecordFormPolicy"/>). Set by the trace sink, which the pipeline offers first.
+    /// </summary>
+    public bool SpansDropped { get; set; }
+
     /// <summary>Number of spans the trace exporters will write.</summary>
     public int ExportedSpanCount => ExportSpans ? _spans.Count : 0;
 
@@ -91,6 +98,7 @@ internal sealed class TelemetryRecord
         _spans.Clear();
 
         ExportSpans = true;
+        SpansDropped = false;
         HasLog = false;
         Scratch.Clear();
         Log.Reset();
