@@ -47,12 +47,13 @@ usage: bench/run.sh [--quick] [options]
   --no-alloc         skip the allocation pass (dotnet-counters)
   --no-bpf           skip the BPF per-packet cost
   --no-micro         skip the BenchmarkDotNet micro-benchmarks
+  --keepalive-only   measure keep-alive only (the mode the speed targets are set in), half the time
   --rows LIST        measure only these rows (comma-separated names, e.g. gw-all,gw-ship);
                      yarp and nginx, the baselines of the ratios, are always measured
 EOF
 }
 
-rounds=5 duration=5 warmup=3 warmup_min=20 warmup_max=45 connections=32 pin=1 alloc=1 bpf=1 micro=1 quick=0 only=
+rounds=5 duration=5 warmup=3 warmup_min=20 warmup_max=45 connections=32 pin=1 alloc=1 bpf=1 micro=1 quick=0 only= keepalive_only=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 rounds=2 duration=3 warmup=1 warmup_min=5 warmup_max=10 alloc=0 micro=0 ;;
@@ -67,6 +68,7 @@ while [ $# -gt 0 ]; do
         --no-bpf) bpf=0 ;;
         --no-micro) micro=0 ;;
         --rows) only=$2; shift ;;
+        --keepalive-only) keepalive_only=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -636,6 +638,7 @@ warm_dotnet() {
 
 dotnet_rows="yarp gw-l7 gw-all yarp-h2 gw-h2 gw-ship gw-shipc"
 modes=(keepalive close)
+if [ "$keepalive_only" -eq 1 ]; then modes=(keepalive); fi
 say "warm-up: .NET rows until steady (${warmup_min}-${warmup_max} s each), then ${warmup} s per row and mode; not measured"
 for row in $dotnet_rows; do
     if [ -n "${row_pid[$row]:-}" ] && [ "$warmup_max" -gt 0 ]; then warm_dotnet "$row"; fi
@@ -654,7 +657,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((round = 1; round <= rounds; round++)); do
     # Rotate the row order and alternate which mode goes first, so drift spreads evenly.
     order=("${rows[@]:$(( (round - 1) % ${#rows[@]} ))}" "${rows[@]:0:$(( (round - 1) % ${#rows[@]} ))}")
-    if ((round % 2)); then round_modes=(keepalive close); else round_modes=(close keepalive); fi
+    if ((round % 2)) || [ "${#modes[@]}" -eq 1 ]; then round_modes=("${modes[@]}"); else round_modes=(close keepalive); fi
     for mode in "${round_modes[@]}"; do
         for row in "${order[@]}"; do
             measure "$row" "$mode" "$round"
@@ -742,7 +745,7 @@ cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     done
     if [ -n "$gw_all_note" ]; then echo "Note: $gw_all_note."; fi
     echo
-    awk -F'\t' -v rssfile="$rss_tsv" '
+    awk -F'\t' -v rssfile="$rss_tsv" -v measured_modes="${modes[*]}" '
         function median(list,   n, a, i, j, t) {
             n = split(list, a, " ")
             for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -760,10 +763,10 @@ cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
             err[key] += $7; req[key] += $8; bytes[key] += $9; lines[key] += $10
         }
         END {
-            split("keepalive close", modes, " ")
+            nmodes = split(measured_modes, modes, " ")
             title["keepalive"] = "Keep-alive (connections reused)"
             title["close"] = "New connection per request (Connection: close)"
-            for (m = 1; m <= 2; m++) {
+            for (m = 1; m <= nmodes; m++) {
                 mode = modes[m]
                 for (i = 1; i <= nrows; i++) {
                     r = order[i]; key = mode SUBSEP r
