@@ -11,6 +11,9 @@
 #               spans and access records to bench/OtlpSink
 #   logs        gateway with OTEL_TRACES_EXPORTER=none: the access records go, the spans do not
 #   no-probe    gateway with KernelProbe:Mode=Off
+#   rules       gateway as row gateway plus the ten typical rules of RuleBenchmarks
+#               (bench/Gateway.Benchmarks/TypicalRules.cs, each tag + alert, none matching):
+#               rules minus gateway is what ten rules cost per request in the real process
 #   no-export   gateway with no sink at all: records are built, then dropped
 #   bare        no probe and no sink: the gateway's middleware and record building only
 #   baseline    gateway run from another build (BASELINE=path/to/Gateway.dll): an A/B of a
@@ -45,21 +48,21 @@ burst=${PROFILE_BURST:-3}
 baseline=${BASELINE:-}
 rows=${ROWS:-yarp gateway${baseline:+ baseline}}
 usage() {
-    echo "usage: bench/profile.sh   (ROWS=\"yarp yarp-quiet gateway logs no-probe no-export bare baseline\" PROFILE_WARMUP=25 PROFILE_ROUNDS=8 PROFILE_BURST=3 BASELINE=other/Gateway.dll; root, for the probe and perf; about 3 minutes for two rows)"
+    echo "usage: bench/profile.sh   (ROWS=\"yarp yarp-quiet gateway rules logs no-probe no-export bare baseline\" PROFILE_WARMUP=25 PROFILE_ROUNDS=8 PROFILE_BURST=3 BASELINE=other/Gateway.dll; root, for the probe and perf; about 3 minutes for two rows)"
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
 for n in "$warm" "$rounds" "$burst"; do
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "profile: not a positive number: $n" >&2; exit 2; }
 done
 for row in $rows; do
-    case "$row" in yarp|yarp-quiet|gateway|logs|no-probe|no-export|bare) ;; baseline) [ -f "$baseline" ] || { echo "profile: row baseline needs BASELINE=path/to/Gateway.dll (not a file: '$baseline')" >&2; exit 2; } ;;
-        *) echo "profile: unknown row '$row' (yarp, gateway, logs, no-probe, no-export, bare, baseline)" >&2; exit 2 ;; esac
+    case "$row" in yarp|yarp-quiet|gateway|rules|logs|no-probe|no-export|bare) ;; baseline) [ -f "$baseline" ] || { echo "profile: row baseline needs BASELINE=path/to/Gateway.dll (not a file: '$baseline')" >&2; exit 2; } ;;
+        *) echo "profile: unknown row '$row' (yarp, gateway, rules, logs, no-probe, no-export, bare, baseline)" >&2; exit 2 ;; esac
 done
 [[ " $rows " == *" yarp "* ]] || { echo "profile: ROWS must include yarp (every row is compared with it)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "profile: run as root (KernelProbe:Mode=On and perf)" >&2; exit 2; }
 PATH="$PATH:/usr/sbin:/sbin"
 missing=()
-for tool in wrk nginx perf taskset ss; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in wrk nginx perf taskset ss jq; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
     pkgs=()
     for tool in "${missing[@]}"; do case "$tool" in perf) pkgs+=(linux-perf) ;; taskset) pkgs+=(util-linux) ;; ss) pkgs+=(iproute2) ;; *) pkgs+=("$tool") ;; esac; done
@@ -69,7 +72,9 @@ fi
 [ "$(nproc)" -ge 2 ] || { echo "profile: needs 2 cores (proxies on CPU 0, load on CPU 1)" >&2; exit 2; }
 scripts/setup.sh
 
-for project in src/Gateway/Gateway.csproj bench/BareYarp/BareYarp.csproj bench/OtlpSink/OtlpSink.csproj; do
+projects=(src/Gateway/Gateway.csproj bench/BareYarp/BareYarp.csproj bench/OtlpSink/OtlpSink.csproj)
+[[ " $rows " != *" rules "* ]] || projects+=(bench/Gateway.Benchmarks/Gateway.Benchmarks.csproj)
+for project in "${projects[@]}"; do
     dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null || { echo "profile: build of $project failed" >&2; exit 1; }
 done
 counters=$repo/artifacts/tools/dotnet-counters
@@ -102,6 +107,11 @@ gateway() {
     local name=$1 probe=$2 otlp=$3 dll=${4:-src/Gateway/bin/Release/net10.0/Gateway.dll}
     [[ " $rows " == *" $name "* ]] || return 0
     gateway_config "$tmp/$name.json" "$probe"
+    if [ "$name" = rules ]; then
+        dotnet bench/Gateway.Benchmarks/bin/Release/net10.0/Gateway.Benchmarks.dll rules-json >"$tmp/rules.json"
+        jq --slurpfile rules "$tmp/rules.json" '. + { Rules: $rules[0] }' "$tmp/$name.json" >"$tmp/$name.with-rules.json"
+        mv "$tmp/$name.with-rules.json" "$tmp/$name.json"
+    fi
     local -a export_env=()
     [ "$otlp" = none ] || export_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
     [ "$otlp" = logs ] && export_env+=(OTEL_TRACES_EXPORTER=none)
@@ -111,6 +121,7 @@ start yarp dotnet bench/BareYarp/bin/Release/net10.0/BareYarp.dll --config "$tmp
 [[ " $rows " != *" yarp-quiet "* ]] || start yarp-quiet dotnet bench/BareYarp/bin/Release/net10.0/BareYarp.dll --config "$tmp/yarp.json" \
     --Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=None
 gateway gateway On all
+gateway rules On all
 gateway logs On logs
 gateway no-probe Off all
 gateway no-export On none

@@ -651,6 +651,10 @@ if [ "$warmup" -gt 0 ]; then
     done
 fi
 for f in "${row_log[@]}"; do discard_log "$f"; done
+# What the gateways wrote to stdout during the warm-up is not the measured runs' (note_output).
+for row in "${rows[@]}"; do
+    if [ -f "$tmp/$row.out" ]; then out_seen[$row]=$(stat -c %s "$tmp/$row.out"); fi
+done
 
 say "measuring: $rounds rounds x ${#rows[@]} rows x ${#modes[@]} modes x ${duration} s (order rotated every round)"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)

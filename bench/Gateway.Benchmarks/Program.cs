@@ -10,7 +10,8 @@ namespace Gateway.Benchmarks;
 /// <summary>
 /// <c>micro [BenchmarkDotNet options]</c>: the hot-path micro-benchmarks;
 /// <c>bpf [--repeat N] [--runs N]</c>: the BPF programs' cost per packet;
-/// <c>sizes</c>: the OTLP bytes of one request's record (full and core access record).
+/// <c>sizes</c>: the OTLP bytes of one request's record (full and core access record);
+/// <c>rules-json</c>: the ten typical rules as the gateway's <c>Rules</c> section (bench/profile.sh's rules row).
 /// </summary>
 public static class Program
 {
@@ -25,6 +26,12 @@ public static class Program
         if (args.Length > 0 && args[0] == "sizes")
         {
             return RecordSizes.Run();
+        }
+
+        if (args.Length > 0 && args[0] == "rules-json")
+        {
+            Console.Out.WriteLine(TypicalRules.ConfigSection());
+            return 0;
         }
 
         if (args.Length > 0 && args[0] == "micro")

@@ -28,6 +28,16 @@ public static class TypicalRules
     public static RuleSet Compile() =>
         RuleSet.Compile(Conditions.Select((c, i) => new RuleDefinition($"rule-{i}", c, RuleActions.Tag | RuleActions.Alert)));
 
+    /// <summary>
+    /// The ten rules as the gateway's <c>Rules</c> section (each tagging and alerting), for the bench
+    /// rows that run them in the real process: <c>Gateway.Benchmarks rules-json</c>.
+    /// </summary>
+    public static string ConfigSection() =>
+        System.Text.Json.JsonSerializer.Serialize(
+            Conditions.Select((c, i) => (Name: $"rule-{i}", Rule: new { Condition = c, Actions = new[] { "tag", "alert" } }))
+                .ToDictionary(r => r.Name, r => (object)r.Rule),
+            new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
     /// <summary>An ordinary request that none of them matches.</summary>
     public static Dictionary<string, RuleValue> Request() => new()
     {

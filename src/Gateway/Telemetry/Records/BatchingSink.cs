@@ -16,8 +16,10 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
     private readonly CancellationTokenSource _abort = new();
     private readonly TelemetryLoss _loss;
     private readonly List<TItem> _batch = [];
+    private readonly int _closeOpenAt;
     private Task? _loop;
     private int _pendingItems;
+    private int _queuedItems;
     private long _lastTurn;
     private int _wakeRequested;
     private int _flushRequested;
@@ -25,7 +27,15 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
 
     /// <summary>A sink named <paramref name="exporter"/> for <paramref name="signal"/>.</summary>
     protected BatchingSink(string exporter, TelemetrySignal signal, BatchOptions options, TelemetryLoss loss)
-        : base(exporter, signal, options) => _loss = loss;
+        : base(exporter, signal, options)
+    {
+        _loss = loss;
+        // Items in open items (each thread's own batch) count against the queue. Left to fill to a
+        // batch's worth each, a few threads' partly filled batches would fill the queue between them
+        // (four of 511 against the default 2048) and records would be dropped with nothing being
+        // sent: once they hold half the queue together (or a batch's worth, if more), they go.
+        _closeOpenAt = Math.Max(options.MaxBatchSize, options.MaxQueueSize / 2);
+    }
 
     /// <inheritdoc />
     public sealed override int PendingItems => Volatile.Read(ref _pendingItems);
@@ -75,9 +85,15 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
 
         if (!ready)
         {
+            if (pending - Volatile.Read(ref _queuedItems) >= _closeOpenAt)
+            {
+                Wake();
+            }
+
             return;
         }
 
+        Interlocked.Add(ref _queuedItems, items);
         _queue.Enqueue(item!);
         // Queued records go once a batch's worth is waiting.
         if (pending >= Options.MaxBatchSize)
@@ -98,13 +114,15 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
     /// <summary>Queues a whole batch, closed on the offering thread or by the loop; it goes at once.</summary>
     protected void Queue(TItem batch)
     {
+        Interlocked.Add(ref _queuedItems, ItemsIn(batch));
         _queue.Enqueue(batch);
         Wake();
     }
 
     private void Wake()
     {
-        if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+        // Read first: every offer over the mark calls this, and the write is needed once per turn.
+        if (Volatile.Read(ref _wakeRequested) == 0 && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
         {
             _wake.Release();
         }
@@ -164,6 +182,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
         while (_queue.TryDequeue(out var left))
         {
             var items = ItemsIn(left);
+            Interlocked.Add(ref _queuedItems, -items);
             Interlocked.Add(ref _pendingItems, -items);
             _loss.OnExportFailed(Signal, Exporter, items, calls: 0);
             Free(left);
@@ -237,8 +256,11 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
 
             Volatile.Write(ref _wakeRequested, 0);
             Volatile.Write(ref _lastTurn, Stopwatch.GetTimestamp());
-            // A full item woke the loop: the open ones keep filling. Otherwise (the delay is up, a flush, the end) they go too.
-            if (!woken || stopping.IsCancellationRequested || Interlocked.Exchange(ref _flushRequested, 0) == 1)
+            // A full item woke the loop: the open ones keep filling, unless they hold half the queue
+            // together (a slow export holds queued items, which closing open ones would not help).
+            // Otherwise (the delay is up, a flush, the end) they go too.
+            if (!woken || stopping.IsCancellationRequested || Interlocked.Exchange(ref _flushRequested, 0) == 1
+                || PendingItems - Volatile.Read(ref _queuedItems) >= _closeOpenAt)
             {
                 CloseOpenItems(final: false);
             }
@@ -270,6 +292,7 @@ internal abstract class BatchingSink<TItem> : TelemetrySink
             }
         }
 
+        Interlocked.Add(ref _queuedItems, -items);
         Interlocked.Add(ref _pendingItems, -items);
         return _batch.Count > 0;
     }

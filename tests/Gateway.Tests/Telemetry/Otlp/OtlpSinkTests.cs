@@ -193,6 +193,47 @@ public sealed class OtlpSinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Offer_ManyThreadsEachBatchPartlyFull_TheyGoBeforeTheyFillTheQueue()
+    {
+        using var loss = new TelemetryLoss();
+        var pool = new RecordPool();
+        var tag = Guid.NewGuid().ToString("N");
+        const int threads = 8;
+        const int each = 200;
+        // Each thread's batch stays under the batch size and the delay never comes: 8 x 200 records
+        // only fit through a queue of 1024 if the threads' open batches go once they hold half of it.
+        var options = new BatchOptions(1024, 512, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5));
+        var sink = Sink(TelemetrySignal.Traces, options, loss, "http/protobuf");
+        await using (var pipeline = new RecordPipeline([sink]))
+        {
+            for (var t = 0; t < threads; t++)
+            {
+                var n = t;
+                var worker = new Thread(() =>
+                {
+                    for (var i = 0; i < each; i++)
+                    {
+                        Submit(pipeline, pool, $"{tag} {n}-{i}");
+                    }
+                });
+                worker.Start();
+                worker.Join();
+                // A server's threads interleave with the export loop; here they take turns, and the
+                // loop gets its turn between them (bounded: without it the queue simply stays full).
+                var waited = System.Diagnostics.Stopwatch.StartNew();
+                while (sink.PendingItems >= options.MaxQueueSize / 2 && waited.Elapsed < TimeSpan.FromSeconds(2))
+                {
+                    await Task.Delay(10);
+                }
+            }
+        }
+
+        Assert.Empty(loss.Dropped());
+        var spans = await _receiver.WaitForSpansAsync(s => s.Name.StartsWith(tag, StringComparison.Ordinal), threads * each, Wait);
+        Assert.Equal(threads * each, spans.Select(s => s.Name).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Offer_ThreadEndsWithItsBatchOpen_TheRecordsLeaveWhenTheDelayIsUp()
     {
         using var loss = new TelemetryLoss();
