@@ -108,8 +108,8 @@ gateway() {
     [[ " $rows " == *" $name "* ]] || return 0
     gateway_config "$tmp/$name.json" "$probe"
     if [ "$name" = rules ]; then
-        dotnet bench/Gateway.Benchmarks/bin/Release/net10.0/Gateway.Benchmarks.dll rules-json >"$tmp/rules.json"
-        jq --slurpfile rules "$tmp/rules.json" '. + { Rules: $rules[0] }' "$tmp/$name.json" >"$tmp/$name.with-rules.json"
+        dotnet bench/Gateway.Benchmarks/bin/Release/net10.0/Gateway.Benchmarks.dll rules-json >"$tmp/typical-rules.json"
+        jq --slurpfile rules "$tmp/typical-rules.json" '. + { Rules: $rules[0] }' "$tmp/$name.json" >"$tmp/$name.with-rules.json"
         mv "$tmp/$name.with-rules.json" "$tmp/$name.json"
     fi
     local -a export_env=()
