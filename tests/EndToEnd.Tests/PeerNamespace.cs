@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace EndToEnd.Tests;
 
@@ -10,9 +9,8 @@ namespace EndToEnd.Tests;
 /// <see cref="Run{T}"/> belong to the namespace for their whole life. Disposing removes the
 /// namespace, and with it the veth pair and every nftables table made in it, even when the test failed.
 /// </summary>
-internal sealed partial class PeerNamespace : IDisposable
+internal sealed class PeerNamespace : IDisposable
 {
-    private const int CloneNewNet = 0x40000000;
     private readonly List<string> tables = [];
 
     public PeerNamespace(string prefix, params int[] hosts)
@@ -68,32 +66,9 @@ internal sealed partial class PeerNamespace : IDisposable
     public string Nft(params string[] args) => Run("ip", ["netns", "exec", Name, "nft", .. args]);
 
     /// <summary>Runs <paramref name="action"/> on a thread that has entered the namespace.</summary>
-    public T Run<T>(Func<T> action)
-    {
-        T? result = default;
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using SafeHandle ns = File.OpenHandle($"/run/netns/{Name}");
-                if (SetNs((int)ns.DangerousGetHandle(), CloneNewNet) != 0)
-                    throw new InvalidOperationException($"setns into {Name} failed: errno {Marshal.GetLastPInvokeError()}");
-                result = action();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
+    public T Run<T>(Func<T> action) =>
         // Bounded: what runs here only makes and connects sockets.
-        if (!thread.Join(TimeSpan.FromSeconds(30)))
-            throw new TimeoutException($"code in network namespace {Name} did not finish within 30 s");
-        if (failure is not null)
-            throw new AggregateException($"in network namespace {Name}", failure);
-        return result!;
-    }
+        TestSupport.NamespaceThread.Run(Name, action, TimeSpan.FromSeconds(30));
 
     public void Dispose()
     {
@@ -133,6 +108,4 @@ internal sealed partial class PeerNamespace : IDisposable
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
-    private static partial int SetNs(int fd, int nstype);
 }

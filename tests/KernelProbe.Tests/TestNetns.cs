@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace KernelProbe.Tests;
 
@@ -10,9 +9,8 @@ namespace KernelProbe.Tests;
 /// creates belong to the namespace for their whole life, and TC attachments it
 /// makes land on the namespace's interfaces, never on the host's.
 /// </summary>
-internal sealed partial class TestNetns : IDisposable
+internal sealed class TestNetns : IDisposable
 {
-    private const int CloneNewNet = 0x40000000;
 
     public TestNetns()
     {
@@ -32,30 +30,7 @@ internal sealed partial class TestNetns : IDisposable
     public string Name { get; }
 
     /// <summary>Runs <paramref name="action"/> inside the namespace and returns its result.</summary>
-    public T Run<T>(Func<T> action)
-    {
-        T? result = default;
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using SafeHandle ns = File.OpenHandle($"/run/netns/{Name}");
-                if (SetNs((int)ns.DangerousGetHandle(), CloneNewNet) != 0)
-                    throw new InvalidOperationException($"setns into {Name} failed: errno {Marshal.GetLastPInvokeError()}");
-                result = action();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-            throw new AggregateException($"in network namespace {Name}", failure);
-        return result!;
-    }
+    public T Run<T>(Func<T> action) => TestSupport.NamespaceThread.Run(Name, action);
 
     public void Run(Action action) => Run(() => { action(); return 0; });
 
@@ -85,6 +60,4 @@ internal sealed partial class TestNetns : IDisposable
         return output;
     }
 
-    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
-    private static partial int SetNs(int fd, int nstype);
 }
