@@ -369,7 +369,8 @@ internal sealed partial class UpstreamAttempt
 
         // A gRPC call: the status the destination gave in its trailers (YARP has copied them by now), or,
         // without an answer, what a gRPC client makes of the gateway's 502.
-        GrpcCall.Of(context, status ?? StatusCodes.Status502BadGateway)?.AddTo(attributes);
+        var grpc = GrpcCall.Of(context, status ?? StatusCodes.Status502BadGateway);
+        grpc?.AddTo(attributes);
 
         attributes.Add(SemanticConventions.GatewayRouteId, proxy.Route.Config.RouteId);
         attributes.AddIfPresent(SemanticConventions.GatewayClusterId, proxy.Cluster?.Config.ClusterId);
@@ -381,6 +382,12 @@ internal sealed partial class UpstreamAttempt
             attributes.Add(SemanticConventions.ErrorType, ForwarderErrors.ErrorType(error));
             attributes.AddIfPresent(SemanticConventions.GatewayUpstreamError, outcome?.Error);
             span.SetError(ForwarderErrors.Describe(error));
+        }
+        else if (grpc is { IsClientError: true } call)
+        {
+            // A gRPC call fails inside an HTTP 200; for its caller any status but OK is an error (the conventions' client span).
+            attributes.Add(SemanticConventions.ErrorType, call.ErrorType);
+            span.SetError();
         }
         else if (status >= 500)
         {

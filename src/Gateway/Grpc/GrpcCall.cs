@@ -20,16 +20,54 @@ internal readonly record struct GrpcCall(string? Service, string? Method, int St
     /// <summary>The <c>UNKNOWN</c> status.</summary>
     public const int Unknown = 2;
 
+    /// <summary>The <c>DEADLINE_EXCEEDED</c> status.</summary>
+    public const int DeadlineExceeded = 4;
+
+    /// <summary>The <c>UNIMPLEMENTED</c> status.</summary>
+    public const int Unimplemented = 12;
+
     /// <summary>The <c>INTERNAL</c> status.</summary>
     public const int Internal = 13;
 
     /// <summary>The <c>UNAVAILABLE</c> status.</summary>
     public const int Unavailable = 14;
 
+    /// <summary>The <c>DATA_LOSS</c> status.</summary>
+    public const int DataLoss = 15;
+
     /// <summary>The <c>rpc.system</c> value.</summary>
     public const string System = "grpc";
 
+    /// <summary>The <c>error.type</c> of a status outside the 17 that gRPC defines.</summary>
+    public const string OtherError = "_OTHER";
+
     private const string StatusHeader = "grpc-status";
+
+    // The names gRPC gives its codes (doc/statuscodes.md), indexed by code: the error.type of a failed call.
+    private static readonly string[] Names =
+    [
+        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+        "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+        "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+    ];
+
+    /// <summary>
+    /// True when the call failed as its server sees it (OpenTelemetry's gRPC conventions, server span):
+    /// UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS, and a code gRPC does not
+    /// define. The others (CANCELLED, NOT_FOUND, PERMISSION_DENIED, ...) are the caller's doing or an answer.
+    /// </summary>
+    public bool IsServerError => StatusCode is Unknown or DeadlineExceeded or Unimplemented or Internal or Unavailable or DataLoss || !IsDefined;
+
+    /// <summary>True when the call failed as its client sees it (the conventions' client span): any status but OK.</summary>
+    public bool IsClientError => StatusCode != 0;
+
+    /// <summary>
+    /// The <c>error.type</c> of a failed call: the status's name (<c>DEADLINE_EXCEEDED</c>), as the conventions
+    /// ask, or <see cref="OtherError"/> for any code gRPC does not define, so that a backend's stray codes add no values.
+    /// </summary>
+    public string ErrorType => IsDefined ? Names[StatusCode] : OtherError;
+
+    private bool IsDefined => (uint)StatusCode < (uint)Names.Length;
 
     /// <summary>The call carried by <paramref name="context"/> once its response ended; null when the request is not gRPC.</summary>
     /// <param name="context">The finished request.</param>

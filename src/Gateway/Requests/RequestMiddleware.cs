@@ -175,7 +175,8 @@ internal sealed partial class RequestMiddleware(
                 capture.IsRedacted(HeaderNames.UserAgent) ? SemanticConventions.RedactedValue : capture.Limit(request.Headers.UserAgent.ToString()));
         }
 
-        GrpcCall.Of(context, status)?.AddTo(attributes);
+        var grpc = GrpcCall.Of(context, status);
+        grpc?.AddTo(attributes);
 
         if (tuple is { } client)
         {
@@ -218,8 +219,11 @@ internal sealed partial class RequestMiddleware(
         }
 
         var forwarderError = ForwarderErrors.Of(context);
+        // A gRPC call fails inside an HTTP 200: its status decides, as the conventions' server span says (GrpcCall.IsServerError).
+        var grpcFailed = grpc is { IsServerError: true };
         var errorType = forwarderError is not null ? ForwarderErrors.ErrorType(forwarderError)
             : failure is not null ? failure.GetType().FullName
+            : grpcFailed ? grpc!.Value.ErrorType
             : status >= 500 ? status.ToString(CultureInfo.InvariantCulture)
             : null;
         attributes.AddIfPresent(SemanticConventions.ErrorType, errorType);
@@ -268,6 +272,7 @@ internal sealed partial class RequestMiddleware(
             Path = path,
             Headers = request.Headers,
             Status = status,
+            Failed = grpcFailed,
             DurationMs = milliseconds,
             WireAnomaly = anomaly.Anomaly,
             RuleMatched = record.Rules?.Matched == true,
@@ -279,7 +284,7 @@ internal sealed partial class RequestMiddleware(
         }
 
         span.Name = template is null ? request.Method : SpanName(request.Method, template);
-        if (status >= 500 || failure is not null)
+        if (status >= 500 || failure is not null || grpcFailed)
         {
             span.SetError(forwarderError is not null ? ForwarderErrors.Describe(forwarderError) : failure?.Message);
         }

@@ -9,7 +9,7 @@ public enum SamplingDecision
     /// <summary>Kept by the ratio.</summary>
     Ratio,
 
-    /// <summary>Kept because the status was 500 or above.</summary>
+    /// <summary>Kept because the request failed: the status was 500 or above, or a gRPC call failed (<see cref="SamplingRequest.Failed"/>).</summary>
     ServerError,
 
     /// <summary>Kept because <see cref="IWireAnomalyFeature.Anomaly"/> was set.</summary>

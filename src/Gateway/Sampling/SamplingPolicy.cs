@@ -5,8 +5,9 @@ namespace Gateway.Sampling;
 
 /// <summary>
 /// Decides, when a response has ended, whether its access record and server span (and the
-/// client spans of its upstream attempts) are recorded: always for status &gt;= 500, a wire
-/// anomaly or a matching rule; otherwise with the configured ratio. Whether a rule matched is
+/// client spans of its upstream attempts) are recorded: always for a failed request (status
+/// &gt;= 500, or a failed gRPC call, which is HTTP 200), a wire anomaly or a matching rule;
+/// otherwise with the configured ratio. Whether a rule matched is
 /// the rules' decision (Rules/RuleSet.cs, which also holds the <c>AlwaysKeep</c> entries): one
 /// mechanism, so sampling never hides a match.
 /// </summary>
@@ -23,7 +24,7 @@ public sealed class SamplingPolicy
     /// <summary>Decides for one request.</summary>
     public SamplingDecision Decide(in SamplingRequest request)
     {
-        if (request.Status >= 500)
+        if (request.Status >= 500 || request.Failed)
         {
             return SamplingDecision.ServerError;
         }

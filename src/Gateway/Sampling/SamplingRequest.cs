@@ -27,6 +27,12 @@ public readonly record struct SamplingRequest
     /// <summary>Status sent to the client.</summary>
     public int Status { get; init; }
 
+    /// <summary>
+    /// The request failed although its status is below 500: a gRPC call whose <c>grpc-status</c> counts as an
+    /// error for the server span (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS).
+    /// </summary>
+    public bool Failed { get; init; }
+
     /// <summary>Duration in milliseconds.</summary>
     public double DurationMs { get; init; }
 

@@ -49,6 +49,33 @@ public sealed class GrpcCallTests
         Assert.Equal(9, GrpcCall.Of(context, 200)!.Value.StatusCode);
     }
 
+    [Theory]
+    [InlineData(0, "OK", false, false)]
+    [InlineData(1, "CANCELLED", false, true)]
+    [InlineData(2, "UNKNOWN", true, true)]
+    [InlineData(3, "INVALID_ARGUMENT", false, true)]
+    [InlineData(4, "DEADLINE_EXCEEDED", true, true)]
+    [InlineData(5, "NOT_FOUND", false, true)]
+    [InlineData(6, "ALREADY_EXISTS", false, true)]
+    [InlineData(7, "PERMISSION_DENIED", false, true)]
+    [InlineData(8, "RESOURCE_EXHAUSTED", false, true)]
+    [InlineData(9, "FAILED_PRECONDITION", false, true)]
+    [InlineData(10, "ABORTED", false, true)]
+    [InlineData(11, "OUT_OF_RANGE", false, true)]
+    [InlineData(12, "UNIMPLEMENTED", true, true)]
+    [InlineData(13, "INTERNAL", true, true)]
+    [InlineData(14, "UNAVAILABLE", true, true)]
+    [InlineData(15, "DATA_LOSS", true, true)]
+    [InlineData(16, "UNAUTHENTICATED", false, true)]
+    [InlineData(17, "_OTHER", true, true)]
+    [InlineData(4000, "_OTHER", true, true)]
+    public void Status_ErrorForTheServerAndForTheClient_AsTheConventionsSay(int code, string name, bool serverError, bool clientError)
+    {
+        var call = new GrpcCall("s.S", "M", code);
+        Assert.Equal((serverError, clientError), (call.IsServerError, call.IsClientError));
+        Assert.Equal(name, call.ErrorType);
+    }
+
     [Fact]
     public void Of_NotGrpc_Null() => Assert.Null(GrpcCall.Of(new DefaultHttpContext(), 200));
 

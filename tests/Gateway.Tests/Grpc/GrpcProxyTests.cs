@@ -187,9 +187,11 @@ public sealed class GrpcProxyTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(StatusCode.OK)]
-    [InlineData(StatusCode.NotFound)]
-    public async Task Unary_ClientSpanOfTheUpstreamAttempt_CarriesTheRpcAttributesWithTheDestinationsStatus(StatusCode status)
+    [InlineData(StatusCode.OK, null, null)]
+    [InlineData(StatusCode.NotFound, "NOT_FOUND", null)]
+    [InlineData(StatusCode.Cancelled, "CANCELLED", null)]
+    [InlineData(StatusCode.Internal, "INTERNAL", "INTERNAL")]
+    public async Task Unary_ClientSpanOfTheUpstreamAttempt_CarriesTheRpcAttributesWithTheDestinationsStatus(StatusCode status, string? clientError, string? serverError)
     {
         var id = NewId();
         var trace = _gateway.Spans.NewTrace(id);
@@ -204,12 +206,22 @@ public sealed class GrpcProxyTests : IAsyncLifetime
             Assert.Equal(status, (await Assert.ThrowsAsync<RpcException>(async () => await call)).StatusCode);
         }
 
-        var spans = await _gateway.Spans.WaitForAsync(s => s.Any(a => a.TraceId == trace && a.Kind == Gateway.Telemetry.Records.SpanKindCode.Client));
+        var spans = await _gateway.Spans.WaitForAsync(s => s.Count(a => a.TraceId == trace) == 2);
         var client = spans.Single(a => a.TraceId == trace && a.Kind == Gateway.Telemetry.Records.SpanKindCode.Client);
         Assert.Equal("grpc", client.Tag("rpc.system"));
         Assert.Equal("gateway.test.Echo", client.Tag("rpc.service"));
         Assert.Equal("Unary", client.Tag("rpc.method"));
         Assert.Equal((long)status, client.Tag("rpc.grpc.status_code"));
+        // The conventions' span status: for the caller any status but OK failed; for the server only
+        // UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE and DATA_LOSS did.
+        Assert.Equal(clientError, client.Tag("error.type"));
+        Assert.Equal(clientError is null ? Gateway.Telemetry.Records.SpanStatusCode.Unset : Gateway.Telemetry.Records.SpanStatusCode.Error, client.Status);
+        var server = spans.Single(a => a.TraceId == trace && a.Kind == Gateway.Telemetry.Records.SpanKindCode.Server);
+        Assert.Equal((long)status, server.Tag("rpc.grpc.status_code"));
+        Assert.Equal(serverError, server.Tag("error.type"));
+        Assert.Equal(serverError is null ? Gateway.Telemetry.Records.SpanStatusCode.Unset : Gateway.Telemetry.Records.SpanStatusCode.Error, server.Status);
+        var record = (await RecordOf(id)).Attributes();
+        Assert.Equal(serverError, record.TryGetProperty("error.type", out var type) ? type.GetString() : null);
     }
 
     private async Task WaitUntilBackendSees(string id)

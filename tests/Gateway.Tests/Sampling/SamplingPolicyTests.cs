@@ -35,6 +35,16 @@ public sealed class SamplingPolicyTests
     }
 
     [Fact]
+    public void Decide_RatioZeroFailedBelow500_IsKeptAsAnError()
+    {
+        // A failed gRPC call is HTTP 200.
+        var policy = new SamplingPolicy(new SamplingSettings { Ratio = 0 });
+
+        Assert.Equal(SamplingDecision.ServerError, policy.Decide(Request() with { Failed = true }));
+        Assert.Equal(SamplingDecision.Dropped, policy.Decide(Request() with { Failed = false }));
+    }
+
+    [Fact]
     public void Decide_RatioZeroWireAnomaly_IsKept()
     {
         Assert.Equal(SamplingDecision.WireAnomaly, new SamplingPolicy(new SamplingSettings { Ratio = 0 }).Decide(Request(anomaly: true)));
