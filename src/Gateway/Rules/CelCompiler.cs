@@ -577,6 +577,8 @@ public static class CelCompiler
 
         private Expr Attribute(string name)
         {
+            // One instance per name across all rules: the request's view keys what it has read by reference.
+            name = string.Intern(name);
             if (!Reads.Contains(name))
             {
                 Reads.Add(name);
@@ -588,6 +590,7 @@ public static class CelCompiler
 
         private Expr Presence(string name)
         {
+            name = string.Intern(name);
             if (!Reads.Contains(name))
             {
                 Reads.Add(name);

@@ -84,6 +84,39 @@ public sealed class RequestRulesTests
     }
 
     [Fact]
+    public void SameHeaderReadByManyRules_EachPhaseAndEachRequestSeesItsOwnValue()
+    {
+        // The view keeps what one evaluation read (the User-Agent is read by three of the ten typical
+        // rules): the response's rules and the next request on the pooled record must still read anew.
+        var rules = RuleSet.Compile([
+            new RuleDefinition("req-a", "attrs[\"http.request.header.x-client\"][0] == \"a\"", RuleActions.Tag),
+            new RuleDefinition("req-a-again", "attrs[\"http.request.header.x-client\"].exists(v, v == \"a\")", RuleActions.Tag),
+            new RuleDefinition("resp-b", "attrs[\"http.request.header.x-client\"][0] == \"b\" && attrs[\"http.response.status_code\"] >= 200", RuleActions.Tag),
+        ]);
+        var snapshot = new PolicySnapshot(new HeaderLoggingSettings(), new SamplingSettings(), new ClientIdentitySettings(), rules);
+        var (record, context, attributes) = Request(snapshot);
+        using var services = new ServiceCollection().BuildServiceProvider();
+
+        context.Request.Headers["X-Client"] = "a";
+        RequestRules.Start(record, context, new DisabledWireView("test"), Tuple);
+        RequestRules.DenyBeforeProxying(context, record);
+        context.Request.Headers["X-Client"] = "b";
+        attributes.Add("http.response.status_code", 200L);
+        RequestRules.Finish(record, attributes, null, "api", 1.0, services);
+        Assert.Equal(["req-a", "req-a-again", "resp-b"], (string[])attributes.Single(a => a.Key == "gateway.rule.matched").Value!);
+
+        // The next request on the same pooled record and view.
+        var (_, next, nextAttributes) = Request(snapshot);
+        next.Request.Headers["X-Client"] = "c";
+        RequestRules.Start(record, next, new DisabledWireView("test"), Tuple);
+        RequestRules.DenyBeforeProxying(next, record);
+        nextAttributes.Add("http.response.status_code", 200L);
+        RequestRules.Finish(record, nextAttributes, null, "api", 1.0, services);
+        Assert.False(record.Rules!.Matched);
+        Assert.DoesNotContain(nextAttributes, a => a.Key == "gateway.rule.matched");
+    }
+
+    [Fact]
     public void ResponseRuleNotOnTheWire_DoesNotWaitForTheFigures()
     {
         var rules = RuleSet.Compile([new RuleDefinition("errors", "attrs[\"http.response.status_code\"] >= 500", RuleActions.Tag)]);
