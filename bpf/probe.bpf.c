@@ -280,6 +280,18 @@ static __always_inline void emit_event(struct __sk_buff *skb, const struct probe
 }
 
 /*
+ * The order of a record's updates is part of the contract with user space,
+ * which reads records while these programs update them (LiveTable.Snapshot:
+ * the record as it stood at one moment): a segment's counters are updated
+ * before the highest sequence it moves (rcv_max, snd_max), and a turn's
+ * counters before the two sequence numbers that say where it is, so no
+ * moment shows a sequence without the segments that led to it. The atomic
+ * adds order the plain stores after them; between plain stores, barrier()
+ * keeps the compiler from reordering them.
+ */
+#define barrier() asm volatile("" ::: "memory")
+
+/*
  * The peer's data after the gateway's: keep the counters as they were just
  * before this segment (struct probe_turn in probe.h). Called before the
  * segment is counted.
@@ -294,6 +306,7 @@ static __always_inline void track_turn(struct probe_flow_record *rec, const stru
 	rec->turn.data_packets_out = rec->data_packets_out;
 	rec->turn.bytes_out = rec->bytes_out;
 	rec->turn.retransmits_out = rec->retransmits_out;
+	barrier();
 	rec->turn.peer_seq = pkt->seq;
 	rec->turn.snd_max = rec->snd_max;
 	__sync_fetch_and_add(&rec->turns, 1);
@@ -304,18 +317,21 @@ static __always_inline void count(struct probe_flow_record *rec, const struct pa
 {
 	if (ingress) {
 		if (pkt->payload) {
-			__u32 end = pkt->seq + pkt->payload;
-
 			track_turn(rec, pkt);
 			__sync_fetch_and_add(&rec->data_packets_in, pkt->segs);
+		}
+		__sync_fetch_and_add(&rec->packets_in, pkt->segs);
+		__sync_fetch_and_add(&rec->bytes_in, pkt->payload);
+		/* after the counters (see barrier() above) */
+		if (pkt->payload) {
+			__u32 end = pkt->seq + pkt->payload;
+
 			if (!(rec->flags & PROBE_FLOW_RCV_MAX) || seq_before(rec->rcv_max, end)) {
 				rec->rcv_max = end;
 				if (!(rec->flags & PROBE_FLOW_RCV_MAX))
 					__sync_fetch_and_or(&rec->flags, PROBE_FLOW_RCV_MAX);
 			}
 		}
-		__sync_fetch_and_add(&rec->packets_in, pkt->segs);
-		__sync_fetch_and_add(&rec->bytes_in, pkt->payload);
 	} else {
 		if (pkt->payload) {
 			__sync_fetch_and_add(&rec->data_packets_out, pkt->segs);

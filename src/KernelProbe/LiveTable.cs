@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 using KernelProbe.Native;
 
 namespace KernelProbe;
@@ -48,31 +47,89 @@ internal sealed unsafe class LiveTable : IDisposable
         return new LiveTable((byte*)address, length, slots - 1);
     }
 
-    /// <summary>The flow's record as its slot holds it; false when the slot holds another flow (or none).</summary>
-    public bool TryRead(ProbeFlowKey key, out ProbeFlowRecord record)
+    /// <summary>
+    /// The flow's record as its slot holds it: <see cref="LiveRead.Read"/> with a state the record really had
+    /// (<see cref="Snapshot"/>); <see cref="LiveRead.NotHeld"/> when the slot holds another flow (or none);
+    /// <see cref="LiveRead.Moving"/> when the record changed under every one of the reader's attempts.
+    /// </summary>
+    public LiveRead TryRead(ProbeFlowKey key, out ProbeFlowRecord record)
     {
+        record = default;
         if (_disposed)
-        {
-            record = default;
-            return false;
-        }
+            return LiveRead.NotHeld;
 
         var slot = (ProbeLiveSlot*)(_base + ((nuint)(ProbeLiveSlot.Index(key) & _mask) * (nuint)sizeof(ProbeLiveSlot)));
-        bool found = false;
-        record = default;
+        LiveRead result = LiveRead.NotHeld;
         if (Holds(slot, &key))
         {
-            record = slot->Rec;
-            // The programs write a new owner's key before its record: the same key after the
-            // copy means the copy is this flow's. Loads are ordered on x86; elsewhere, fence them.
-            if (!X86Base.IsSupported)
-                Interlocked.MemoryBarrier();
-            found = Holds(slot, &key);
+            bool still = Snapshot(&slot->Rec, out record);
+            // The programs write a new owner's key before its record: the same key after the copy means the
+            // copy is this flow's (the key loads are acquire loads, ordered after the copy's).
+            result = !Holds(slot, &key) ? LiveRead.NotHeld : still ? LiveRead.Read : LiveRead.Moving;
         }
 
         // The mapping lives as long as this object: keep it alive until the reads are done.
         GC.KeepAlive(this);
-        return found;
+        return result;
+    }
+
+    /// <summary>
+    /// Copies a record the programs keep updating into <paramref name="record"/>, as one state it really
+    /// had. A plain struct copy is no such thing: its loads may run in any order (a block copy may load the
+    /// end first, or use string instructions, whose loads x86 does not order), so it could take the
+    /// highest sequence sent after the segment that moved it and the segment counters from before it:
+    /// a share one segment short, bytes exact. Here every word is an acquire load, and the record is copied
+    /// again until two copies in a row agree: the fields readers combine only grow (counters, the highest
+    /// sequences, the turn kept and the turns, the flag bits they read), so a field that reads the
+    /// same before and after the moment between the two copies had that value at that moment, and the
+    /// copy is the record as it stood then. The programs update a record's counters before the sequence
+    /// they move (probe.bpf.c), so that state never shows a sequence without its segments. False when
+    /// the record changed between every two copies (a few microseconds of attempts).
+    /// </summary>
+    internal static bool Snapshot(ProbeFlowRecord* source, out ProbeFlowRecord record)
+    {
+        ProbeFlowRecord first, second = default;
+        CopyWords(source, &first);
+        for (int attempt = 0; attempt < SnapshotAttempts; attempt++)
+        {
+            CopyWords(source, &second);
+            if (SameWords(&first, &second))
+            {
+                record = second;
+                return true;
+            }
+
+            first = second;
+        }
+
+        record = second;
+        return false;
+    }
+
+    /// <summary>Copies after the first that <see cref="Snapshot"/> makes at most.</summary>
+    internal const int SnapshotAttempts = 64;
+
+    private static readonly int Words = sizeof(ProbeFlowRecord) / sizeof(ulong);
+
+    private static void CopyWords(ProbeFlowRecord* source, ProbeFlowRecord* target)
+    {
+        var from = (ulong*)source;
+        var to = (ulong*)target;
+        for (int i = 0; i < Words; i++)
+            to[i] = Volatile.Read(ref from[i]);
+    }
+
+    private static bool SameWords(ProbeFlowRecord* a, ProbeFlowRecord* b)
+    {
+        var x = (ulong*)a;
+        var y = (ulong*)b;
+        for (int i = 0; i < Words; i++)
+        {
+            if (x[i] != y[i])
+                return false;
+        }
+
+        return true;
     }
 
     private static bool Holds(ProbeLiveSlot* slot, ProbeFlowKey* key)
@@ -88,4 +145,17 @@ internal sealed unsafe class LiveTable : IDisposable
     public void Dispose() => _disposed = true;
 
     ~LiveTable() => LibBpf.Munmap((nint)_base, _length);
+}
+
+/// <summary>What <see cref="LiveTable.TryRead"/> found in a flow's slot.</summary>
+internal enum LiveRead
+{
+    /// <summary>The slot holds the flow: the record was read.</summary>
+    Read,
+
+    /// <summary>The slot holds another flow, or none: the table keeps the flow's record, if it has one.</summary>
+    NotHeld,
+
+    /// <summary>The slot holds the flow, but its record changed under every attempt to read it.</summary>
+    Moving,
 }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace KernelProbe;
 
@@ -160,14 +161,38 @@ public sealed class WireProbe : IDisposable
         return found;
     }
 
-    // Where the programs keep the flow: its live slot when it holds it, else the table.
-    private bool TryRead(ProbeFlowKey raw, out ProbeFlowRecord record) =>
-        live.TryRead(raw, out record) || flows.TryLookup(raw, out record);
+    // Where the programs keep the flow: its live slot when it holds it, else the table. Either way one state
+    // the record really had (LiveTable.Snapshot): the table's copy is made by the kernel, as unordered as a
+    // struct copy, so it is read until two lookups in a row agree. A record that kept changing reads as none.
+    private bool TryRead(ProbeFlowKey raw, out ProbeFlowRecord record)
+    {
+        switch (live.TryRead(raw, out record))
+        {
+            case LiveRead.Read:
+                return true;
+            case LiveRead.Moving:
+                return false;
+        }
+
+        if (!flows.TryLookup(raw, out ProbeFlowRecord first))
+            return false;
+        for (int attempt = 0; attempt < LiveTable.SnapshotAttempts; attempt++)
+        {
+            if (!flows.TryLookup(raw, out record))
+                return false;
+            if (MemoryMarshal.AsBytes(new ReadOnlySpan<ProbeFlowRecord>(in first)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<ProbeFlowRecord>(in record))))
+                return true;
+            first = record;
+        }
+
+        record = default;
+        return false;
+    }
 
     /// <summary>The flow as its slot in the mapped live table holds it; false when the slot holds another flow (then the table keeps it).</summary>
     public bool TryReadLiveFlow(FlowKey key, out FlowView view)
     {
-        bool found = live.TryRead(key.ToRaw(), out ProbeFlowRecord record);
+        bool found = live.TryRead(key.ToRaw(), out ProbeFlowRecord record) == LiveRead.Read;
         view = found ? new FlowView(record) : default;
         return found;
     }

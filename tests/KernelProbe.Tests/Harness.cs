@@ -52,7 +52,7 @@ internal sealed class Harness : IDisposable
         ProbeFlowKey raw = key.ToRaw();
         if (!Flows.TryLookup(raw, out ProbeFlowRecord table))
             return null;
-        return FlowRecord.FromRaw(Live.TryRead(raw, out ProbeFlowRecord kept) ? kept : table);
+        return FlowRecord.FromRaw(Live.TryRead(raw, out ProbeFlowRecord kept) == LiveRead.Read ? kept : table);
     }
 
     /// <summary>The flow as the gateway reads it per request (live slot, else table); default when it has no record.</summary>
@@ -61,7 +61,7 @@ internal sealed class Harness : IDisposable
         ProbeFlowKey raw = key.ToRaw();
         if (!Flows.TryLookup(raw, out ProbeFlowRecord table))
             return default;
-        return new FlowView(Live.TryRead(raw, out ProbeFlowRecord kept) ? kept : table);
+        return new FlowView(Live.TryRead(raw, out ProbeFlowRecord kept) == LiveRead.Read ? kept : table);
     }
 
     public int FlowCount => Flows.Keys<ProbeFlowKey>().Count;

@@ -12,6 +12,7 @@ public sealed class LiveProbeTests : IDisposable
 {
     private const int IpProtoTcp = 6;
     private const int TcpMaxSeg = 2;
+    private const int TcpInfo = 11;
     private const int Ipv6TClass = 67;
     private const int Ipv6UnicastHops = 16;
     private readonly string registryDir = Path.Combine(Path.GetTempPath(), "khg-registry-" + Guid.NewGuid().ToString("N"));
@@ -134,6 +135,67 @@ public sealed class LiveProbeTests : IDisposable
             Assert.Equal(closed, last.ToRecord());
             Assert.Equal(0ul, probe.Statistics()[ProbeStat.LiveBusy]);
         });
+    }
+
+    [SkippableTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public void ReadWhileSegmentsLeave_EveryRead_HasTheSegmentsItsHighestSequenceNeeds(string address)
+    {
+        // A read is one state the record had (LiveTable.Snapshot), never the highest sequence sent after a
+        // segment with the counts from before it: that would make a request's packets_out short while its
+        // bytes (from the sequences) are exact (issue 15). Writes of whole segments only: every segment
+        // carries the MSS, so a true state has at least ceil(bytes sent / MSS) data segments out. A reader
+        // spins on the flow while responses leave (millions of reads, many during the programs' updates).
+        using var ns = new TestNetns();
+        IPAddress ip = IPAddress.Parse(address);
+        long reads = 0;
+        var torn = new List<string>();
+        ns.Run(() =>
+        {
+            using WireProbe probe = StartProbe();
+            using Socket listener = Listen(probe, ip);
+            using var client = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            client.SetRawSocketOption(IpProtoTcp, TcpMaxSeg, BitConverter.GetBytes(536));
+            client.Connect(listener.LocalEndPoint!);
+            using Socket server = listener.Accept();
+            server.NoDelay = true;
+            FlowKey key = FlowKey.FromSocket(server)!.Value;
+            byte[] info = new byte[232];
+            server.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+            int mss = BitConverter.ToInt32(info, 16); // tcpi_snd_mss
+            var random = new Random(15);
+            for (int round = 0; round < 20; round++)
+            {
+                using var stop = new ManualResetEventSlim();
+                var reader = new Thread(() =>
+                {
+                    while (!stop.IsSet)
+                    {
+                        if (!probe.TryReadFlow(key, out FlowView view) || view.SentOffset is not { } sent)
+                            continue;
+                        reads++;
+                        ulong needed = ((ulong)sent + (ulong)mss - 1) / (ulong)mss;
+                        if (view.DataPacketsOut < needed && torn.Count < 10)
+                            torn.Add($"{sent} bytes sent with {view.DataPacketsOut} data segments (at least {needed})");
+                    }
+                });
+                reader.Start();
+                int size = mss * (20 + random.Next(200));
+                for (int sent = 0; sent < size;)
+                {
+                    int chunk = Math.Min(size - sent, mss * (1 + random.Next(4)));
+                    server.Send(new byte[chunk]);
+                    sent += chunk;
+                }
+
+                ReceiveExactly(client, size);
+                stop.Set();
+                reader.Join();
+            }
+        });
+        Assert.True(reads > 1000, $"{reads} reads: the reader never ran alongside the segments");
+        Assert.True(torn.Count == 0, $"torn reads among {reads}: {string.Join("; ", torn)}");
     }
 
     [SkippableFact]

@@ -60,6 +60,9 @@ public sealed class OtlpTestReceiver : IAsyncDisposable
     /// <summary>The latest exported value of each Sum or Gauge metric, summed over its attribute sets.</summary>
     public IReadOnlyDictionary<string, double> MetricTotals => _sink.MetricTotals;
 
+    /// <summary>The latest exported value of each Sum or Gauge data point, keyed <c>name{key=value,...}</c> by its attributes.</summary>
+    public IReadOnlyDictionary<string, double> MetricPoints => _sink.MetricPoints;
+
     /// <summary>Starts a receiver on 127.0.0.1 with OS-chosen ports.</summary>
     public static Task<OtlpTestReceiver> StartAsync(CancellationToken cancellationToken = default) => StartAsync(0, cancellationToken);
 

@@ -115,6 +115,28 @@ internal static class OtlpDecoder
             }))
             .ToList();
 
+    /// <summary>
+    /// Each data point of a Sum or Gauge as exported in this request, keyed by the metric's name and the
+    /// point's attributes (<c>name{key=value,...}</c>, keys in ordinal order; a point without attributes is
+    /// its name alone).
+    /// </summary>
+    public static List<(string Key, double Value)> MetricPoints(ExportMetricsServiceRequest request) =>
+        request.ResourceMetrics
+            .SelectMany(r => r.ScopeMetrics)
+            .SelectMany(s => s.Metrics)
+            .SelectMany(m => (m.DataCase switch
+            {
+                Protocol.Metrics.Metric.DataOneofCase.Sum => m.Sum.DataPoints,
+                Protocol.Metrics.Metric.DataOneofCase.Gauge => m.Gauge.DataPoints,
+                _ => Enumerable.Empty<Protocol.Metrics.NumberDataPoint>(),
+            }).Select(p => (PointKey(m.Name, p.Attributes), Value(p))))
+            .ToList();
+
+    private static string PointKey(string name, RepeatedField<KeyValue> attributes) =>
+        attributes.Count == 0
+            ? name
+            : $"{name}{{{string.Join(",", attributes.Select(a => $"{a.Key}={(a.Value is null ? null : Value(a.Value))}").Order(StringComparer.Ordinal))}}}";
+
     private static double Value(Protocol.Metrics.NumberDataPoint point) =>
         point.ValueCase == Protocol.Metrics.NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble;
 

@@ -17,6 +17,7 @@ internal sealed class ExportSink
     private readonly List<string> _metricNames = [];
     private readonly List<IReadOnlyDictionary<string, object?>> _metricResources = [];
     private readonly Dictionary<string, double> _metricTotals = [];
+    private readonly Dictionary<string, double> _metricPoints = [];
 
     // [signal, transport]: transport 0 = grpc, 1 = http.
     private readonly int[,] _requests = new int[3, 2];
@@ -63,6 +64,18 @@ internal sealed class ExportSink
             lock (_gate)
             {
                 return new Dictionary<string, double>(_metricTotals);
+            }
+        }
+    }
+
+    /// <summary>The latest exported value of each data point (see <see cref="OtlpDecoder.MetricPoints"/>).</summary>
+    public IReadOnlyDictionary<string, double> MetricPoints
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, double>(_metricPoints);
             }
         }
     }
@@ -155,8 +168,14 @@ internal sealed class ExportSink
         var names = OtlpDecoder.MetricNames(request);
         var totals = OtlpDecoder.MetricTotals(request);
         var resources = OtlpDecoder.MetricResources(request);
+        var points = OtlpDecoder.MetricPoints(request);
         lock (_gate)
         {
+            foreach (var (key, value) in points)
+            {
+                _metricPoints[key] = value;
+            }
+
             _metricNames.AddRange(names);
             _metricResources.AddRange(resources);
             foreach (var (name, total) in totals)
@@ -177,6 +196,7 @@ internal sealed class ExportSink
             _metricNames.Clear();
             _metricResources.Clear();
             _metricTotals.Clear();
+            _metricPoints.Clear();
             for (var signal = 0; signal < _requests.GetLength(0); signal++)
             {
                 Interlocked.Exchange(ref _requests[signal, 0], 0);
