@@ -32,7 +32,8 @@ namespace Gateway.Requests;
 ///   2. routing ─► RequestHeaderCaptureMiddleware captures request headers under the route's policy
 ///   3. proxy pipeline; UpstreamAttempt adds one client span per attempt to the same record
 ///   4. response ends: client identity, wire facts, response headers, query redaction
-///   5. sampling decides; record kept ─► submitted (server span, client spans, access record); dropped ─► back to the pool
+///   5. sampling decides; record kept ─► submitted (server span, client spans, access record); dropped ─► back to the pool.
+///      A response still leaving: the record waits for its wire figures (WaitingRecord), and sampling decides then
 /// </code>
 /// </remarks>
 internal sealed partial class RequestMiddleware(
@@ -249,7 +250,7 @@ internal sealed partial class RequestMiddleware(
         WireEventRouter.Reconcile(span, wire);
 
         // What the wire saw during this request makes it worth keeping whatever the sampling ratio.
-        if (share.Delta?.RetransmitsOut > 0 || wire?.ResetBy is not null || span.HasEventWithPrefix(WireEventRouter.EventPrefix))
+        if (WireLooksWrong(share, wire) || span.HasEventWithPrefix(WireEventRouter.EventPrefix))
         {
             anomaly.Anomaly = true;
         }
@@ -263,22 +264,19 @@ internal sealed partial class RequestMiddleware(
             Requests.RequestRules.Finish(record, attributes, wire, routeId, milliseconds, context.RequestServices);
         }
 
-        var decision = snapshot.Sampling.Decide(new SamplingRequest
+        var sampling = new SamplingRequest
         {
             TraceId = span.TraceId,
             RouteId = routeId,
             RouteRatio = record.Policy.SamplingRatio,
-            Method = request.Method,
-            Path = path,
-            Headers = request.Headers,
             Status = status,
             Failed = grpcFailed,
-            DurationMs = milliseconds,
             WireAnomaly = anomaly.Anomaly,
             RuleMatched = record.Rules?.Matched == true,
-        });
-        // Where rules still wait, a match of theirs keeps the record whatever this says (WaitingRecord).
-        if (decision == SamplingDecision.Dropped && !rulesWait)
+        };
+        // A record whose response is still leaving is decided once its figures have settled (WaitingRecord):
+        // its retransmissions, and the matches of rules that read them, are known only then.
+        if (!share.Pending && snapshot.Sampling.Decide(sampling) == SamplingDecision.Dropped)
         {
             return false;
         }
@@ -306,9 +304,10 @@ internal sealed partial class RequestMiddleware(
             // The response's last bytes have not left yet: the record waits for them, off the request's path.
             // The request's services are gone by the time the rules run: their alerts' sink is taken now.
             var waitingRules = rulesWait
-                ? new WaitingRecord.PendingRules(record, routeId, milliseconds, decision != SamplingDecision.Dropped, context.RequestServices.GetRequiredService<Rules.AlertDispatcher>())
+                ? new WaitingRecord.PendingRules(record, routeId, milliseconds, context.RequestServices.GetRequiredService<Rules.AlertDispatcher>())
                 : null;
-            onConnection.Wait(new WaitingRecord(ends!.Value, record.Telemetry, attributes, wireView, tuple!.Value, wire, records, logger, waitingRules));
+            onConnection.Wait(new WaitingRecord(ends!.Value, record.Telemetry, attributes, wireView, tuple!.Value, wire, records, logger,
+                snapshot.Sampling, sampling, waitingRules));
         }
         else
         {
@@ -317,6 +316,14 @@ internal sealed partial class RequestMiddleware(
 
         return true;
     }
+
+    /// <summary>
+    /// The wire facts that make a request worth keeping whatever the sampling ratio: its own segments sent
+    /// again, or a reset of its connection. Asked when the request ends and, for a response that was still
+    /// leaving, again with its settled share (<see cref="WaitingRecord"/>).
+    /// </summary>
+    internal static bool WireLooksWrong(WireRequestShare share, WireFacts? wire) =>
+        share.Delta?.RetransmitsOut > 0 || wire?.ResetBy is not null;
 
     /// <summary>Logs a record that could not be built or submitted (the request was served).</summary>
     internal static void LogTelemetryFailed(ILogger logger, Exception exception) => Log.TelemetryFailed(logger, exception);

@@ -9,7 +9,8 @@ namespace Gateway.Sampling;
 /// &gt;= 500, or a failed gRPC call, which is HTTP 200), a wire anomaly or a matching rule;
 /// otherwise with the configured ratio. Whether a rule matched is
 /// the rules' decision (Rules/RuleSet.cs, which also holds the <c>AlwaysKeep</c> entries): one
-/// mechanism, so sampling never hides a match.
+/// mechanism, so sampling never hides a match. A record whose response was still leaving is
+/// decided once its wire figures have settled, with the anomaly and the matches they showed.
 /// </summary>
 public sealed class SamplingPolicy
 {

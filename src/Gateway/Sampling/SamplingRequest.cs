@@ -1,9 +1,12 @@
 using Gateway.Telemetry.Records;
-using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Sampling;
 
-/// <summary>What the sampling decision looks at, once the response has ended.</summary>
+/// <summary>
+/// What the sampling decision looks at, once the response has ended (or, for a response still
+/// leaving then, once its wire figures have settled). Values only, no part of the request's
+/// context: a record that waits for its figures is decided after the context is gone.
+/// </summary>
 public readonly record struct SamplingRequest
 {
     /// <summary>The request's trace id; the ratio decision is a function of it, so every gateway of a trace agrees.</summary>
@@ -15,15 +18,6 @@ public readonly record struct SamplingRequest
     /// <summary>The route's own ratio (metadata <c>Sampling.Ratio</c>), or null for the global one.</summary>
     public double? RouteRatio { get; init; }
 
-    /// <summary>Request method.</summary>
-    public required string Method { get; init; }
-
-    /// <summary>Request path.</summary>
-    public required string Path { get; init; }
-
-    /// <summary>Request headers.</summary>
-    public required IHeaderDictionary Headers { get; init; }
-
     /// <summary>Status sent to the client.</summary>
     public int Status { get; init; }
 
@@ -32,9 +26,6 @@ public readonly record struct SamplingRequest
     /// error for the server span (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS).
     /// </summary>
     public bool Failed { get; init; }
-
-    /// <summary>Duration in milliseconds.</summary>
-    public double DurationMs { get; init; }
 
     /// <summary>The explicit anomaly flag of the request.</summary>
     public bool WireAnomaly { get; init; }

@@ -1,21 +1,16 @@
 using Gateway.Telemetry.Records;
 using Gateway.Configuration;
 using Gateway.Sampling;
-using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Tests.Sampling;
 
 public sealed class SamplingPolicyTests
 {
-    private static SamplingRequest Request(int status = 200, bool anomaly = false, string path = "/", string method = "GET", double ms = 1, TraceId traceId = default) => new()
+    private static SamplingRequest Request(int status = 200, bool anomaly = false, TraceId traceId = default) => new()
     {
         TraceId = traceId == default ? TraceId.NewRandom() : traceId,
         RouteId = "r1",
-        Method = method,
-        Path = path,
-        Headers = new HeaderDictionary(),
         Status = status,
-        DurationMs = ms,
         WireAnomaly = anomaly,
     };
 
