@@ -23,38 +23,56 @@ public sealed class JsonLinesRotationTests : IDisposable
         const int count = 30_000;
         var path = Path.Combine(_directory, "access.jsonl");
         using var loss = new TelemetryLoss();
-        var written = 0;
+        using var secondRenameSeen = new ManualResetEventSlim();
         await using (var pipeline = new RecordPipeline([new JsonLinesSink(path, Options(count), loss)]))
         {
-            var producer = Task.Run(() =>
+            // Records keep coming while the file is renamed, at the pace of a busy gateway. The sink
+            // notices a rename within 0.5 s; a quiet machine offers all 30,000 in less than that, so
+            // the last thousand wait (bounded) until the sink has made the file after the second rename.
+            // A thread of its own: it sleeps and waits, and a pool thread held so would delay the
+            // sinks' timers (their rename checks) in this and the tests running beside it.
+            var producer = Task.Factory.StartNew(() =>
             {
                 for (var i = 0; i < count; i++)
                 {
-                    Submit(pipeline, i);
-                    Volatile.Write(ref written, i + 1);
-                    if (i % 500 == 499)
+                    if (i == count - 1000)
                     {
-                        // Records keep coming while the file is renamed, at the pace of a busy gateway.
+                        secondRenameSeen.Wait(TimeSpan.FromSeconds(10));
+                    }
+
+                    Submit(pipeline, i);
+                    if (i % 100 == 99)
+                    {
                         Thread.Sleep(1);
                     }
                 }
-            });
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-            // logrotate's default "create": rename, then a new empty file at the path.
-            await WaitForAsync(() => Volatile.Read(ref written) > count / 3);
+            // logrotate's default "create": rename, then a new empty file at the path, made as
+            // logrotate makes it (O_CREAT|O_EXCL): never truncating a file the sink may already have
+            // opened there and written into.
+            await WaitForAsync(() => loss.Exported > count / 3);
             File.Move(path, path + ".1");
-            await using (File.Create(path))
+            try
+            {
+                await using (new FileStream(path, FileMode.CreateNew))
+                {
+                }
+            }
+            catch (IOException) when (File.Exists(path))
             {
             }
 
-            // "nocreate": only the rename; the sink makes the new file.
-            await WaitForAsync(() => Volatile.Read(ref written) > 2 * count / 3);
+            // "nocreate": only the rename, once the sink writes into the new file; the sink makes the next one.
+            await WaitForAsync(() => new FileInfo(path).Length > 0);
             File.Move(path, path + ".2");
+            await WaitForAsync(() => File.Exists(path));
+            secondRenameSeen.Set();
             await producer;
         }
 
         var seen = new[] { path + ".1", path + ".2", path }.Select(Ids).ToList();
-        Assert.All(seen, ids => Assert.NotEmpty(ids));
+        Assert.True(seen.All(ids => ids.Count > 0), $"records per file (.1, .2, the path): {string.Join(", ", seen.Select(ids => ids.Count))}; exported {loss.Exported}");
         var all = seen.SelectMany(ids => ids).ToList();
         Assert.Equal(count, all.Count);
         Assert.Equal(Enumerable.Range(0, count), all.Order());
