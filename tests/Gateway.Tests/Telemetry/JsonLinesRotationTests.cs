@@ -97,7 +97,14 @@ public sealed class JsonLinesRotationTests : IDisposable
             await WaitForAsync(() => loss.Exported == 10);
             File.Delete(path);
             var watch = Stopwatch.StartNew();
-            await WaitForAsync(() => File.Exists(path));
+
+            // Polled on this thread, not with Task.Delay: the test host holds thread-pool threads, and a
+            // continuation waiting for one measured the pool's delay (over a second at start), not the sink's.
+            while (!File.Exists(path) && watch.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                Thread.Sleep(5);
+            }
+
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"reopened after {watch.Elapsed.TotalMilliseconds:0} ms");
 
             for (var i = 10; i < 15; i++)
@@ -197,5 +204,67 @@ public sealed class JsonLinesRotationTests : IDisposable
         }
 
         Assert.True(condition(), "timed out");
+    }
+}
+
+/// <summary>Runs alone: it holds every thread-pool thread for a while, which would slow other tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BusyThreadPoolCollection
+{
+    public const string Name = "busy thread pool";
+}
+
+/// <summary>
+/// The idle rotation check under a thread pool with no thread to spare, as on a gateway whose
+/// request work fills the pool: the path is still opened again within a second.
+/// </summary>
+[Collection(BusyThreadPoolCollection.Name)]
+public sealed class JsonLinesBusyPoolTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "gateway-rotation-" + Guid.NewGuid().ToString("N"));
+
+    public JsonLinesBusyPoolTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Delete_WhileEveryPoolThreadIsBusy_ThePathIsOpenedAgainWithinASecond()
+    {
+        var path = Path.Combine(_directory, "access.jsonl");
+        using var loss = new TelemetryLoss();
+        var sink = new JsonLinesSink(path, new BatchOptions(16, 16, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(5)), loss);
+        await using var pipeline = new RecordPipeline([sink]);
+        using var release = new ManualResetEventSlim();
+        using var busy = new CountdownEvent(1);
+        try
+        {
+            // More blocking work than the pool has threads: whatever is queued behind it (a timer's
+            // callback included) waits until the pool adds threads, about two a second.
+            for (var i = 0; i < ThreadPool.ThreadCount + 128; i++)
+            {
+                busy.AddCount();
+                ThreadPool.UnsafeQueueUserWorkItem(_ =>
+                {
+                    release.Wait(TimeSpan.FromSeconds(10));
+                    busy.Signal();
+                }, null);
+            }
+
+            Thread.Sleep(100);
+            File.Delete(path);
+            var watch = Stopwatch.StartNew();
+            while (!File.Exists(path) && watch.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                Thread.Sleep(5);
+            }
+
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"reopened after {watch.Elapsed.TotalMilliseconds:0} ms");
+        }
+        finally
+        {
+            release.Set();
+            busy.Signal();
+            busy.Wait(TimeSpan.FromSeconds(10));
+        }
     }
 }

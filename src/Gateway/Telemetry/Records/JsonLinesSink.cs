@@ -14,7 +14,8 @@ namespace Gateway.Telemetry.Records;
 /// The file may be rotated under it. Before each batch, and twice a second when idle, the sink
 /// asks whether its open file is still the one at its path (Linux names a descriptor's file in
 /// <c>/proc/self/fd</c>, with the new name after a rename and <c>(deleted)</c> after an unlink);
-/// when not, it opens the path again. So after logrotate's default <c>create</c> (rename, new
+/// when not, it opens the path again. The idle check runs on a thread of its own: a timer's
+/// callback waits for a thread-pool thread, and a busy or starved pool delayed it past a second. So after logrotate's default <c>create</c> (rename, new
 /// file) the lines written before the check are in the renamed file and the rest in the new
 /// one, none in a file that is gone. SIGHUP makes it reopen at once.
 /// </para>
@@ -37,7 +38,8 @@ internal sealed class JsonLinesSink : EncodingSink
     private readonly AccessRecordFormPolicy _accessRecord;
     private readonly long? _maxBytes;
     private readonly int _maxFiles;
-    private readonly Timer _watch;
+    private readonly Thread _watch;
+    private readonly ManualResetEventSlim _stopWatching = new();
     private readonly PosixSignalRegistration? _hangup;
     private FileStream? _file;
     private string? _openedAs;
@@ -59,7 +61,8 @@ internal sealed class JsonLinesSink : EncodingSink
         _maxBytes = maxBytes;
         _maxFiles = Math.Max(1, maxFiles);
         OpenLocked();
-        _watch = new Timer(_ => Follow(), null, WatchInterval, WatchInterval);
+        _watch = new Thread(Watch) { IsBackground = true, Name = "gateway jsonl watch" };
+        _watch.Start();
         if (!OperatingSystem.IsWindows())
         {
             // logrotate's postrotate habit: SIGHUP asks log writers to reopen. Handled, so it no longer ends the process.
@@ -165,7 +168,9 @@ internal sealed class JsonLinesSink : EncodingSink
     /// <inheritdoc />
     protected override ValueTask DisposeCoreAsync()
     {
-        _watch.Dispose();
+        _stopWatching.Set();
+        _watch.Join();
+        _stopWatching.Dispose();
         _hangup?.Dispose();
         lock (_gate)
         {
@@ -177,7 +182,16 @@ internal sealed class JsonLinesSink : EncodingSink
         return ValueTask.CompletedTask;
     }
 
-    // The timer: reopens the path when the open file was renamed or deleted, even while no record comes.
+    // The watch thread: checks every WatchInterval until the sink is disposed.
+    private void Watch()
+    {
+        while (!_stopWatching.Wait(WatchInterval))
+        {
+            Follow();
+        }
+    }
+
+    // Reopens the path when the open file was renamed or deleted, even while no record comes.
     private void Follow()
     {
         lock (_gate)
