@@ -105,26 +105,33 @@ public sealed class AlertWebhookFaultTests(ITestOutputHelper output) : IAsyncLif
         }
 
         // Every alert is a gateway.alert record where logs go, webhook or not.
-        var alerts = await gateway.WaitForRecordsAsync(r => r.Event() == "gateway.alert" && (string?)r.Attributes()["gateway.alert.rule"] == Rule, Requests);
+        // Two matches racing into the rule's pacing can make one alert of count 2 (the held-back one goes with
+        // the next, or with the next second's flush): the counts, not the records, add up to the requests.
         var denied = await gateway.WaitForRecordsAsync(r => r.Event() == Records.Access && (string?)r.Attributes()["gateway.rule.denied"] == Rule, Requests);
-        Assert.Equal(Requests, alerts.Count);
+        await WaitUntil(() => AlertRecords(gateway).Sum(a => a.Long("gateway.alert.count")) >= Requests, TimeSpan.FromSeconds(15),
+            () => $"{AlertRecords(gateway).Count} alert records for {AlertRecords(gateway).Sum(a => a.Long("gateway.alert.count"))} matches\n{gateway.Output}");
+        var alerts = AlertRecords(gateway);
         Assert.Equal(Requests, alerts.Sum(a => a.Long("gateway.alert.count")));
+        Assert.InRange(alerts.Count, Requests - 5, Requests);
         Assert.All(alerts, a => Assert.Equal(DeniedStatus, a.Long("gateway.alert.denied_status")));
-        Assert.Equal(Requests, alerts.Select(a => (string?)a["trace_id"]).Distinct().Count());
+        Assert.Equal(alerts.Count, alerts.Select(a => (string?)a["trace_id"]).Distinct().Count());
         Assert.Equal(Requests, denied.Count);
 
-        // The queue held QueueSize alerts and the sender the first one: the rest were dropped and counted.
+        // The queue held QueueSize alerts and the sender the first one: the rest of the alerts were dropped and counted.
         const string Lost = "gateway.alerts.webhook.lost";
-        await WaitUntil(() => receiver.MetricTotals.GetValueOrDefault(Lost) >= Requests - QueueSize - 1, TimeSpan.FromSeconds(20),
+        await WaitUntil(() => receiver.MetricTotals.GetValueOrDefault(Lost) >= alerts.Count - QueueSize - 1, TimeSpan.FromSeconds(20),
             () => $"{Lost} exported as {receiver.MetricTotals.GetValueOrDefault(Lost)}; metrics seen: {string.Join(", ", receiver.MetricNames.Distinct())}");
         double lost = receiver.MetricTotals[Lost];
         output.WriteLine($"{fault}: {Requests} answered {DeniedStatus}, {alerts.Count} alert records, {Lost} = {lost}");
-        Assert.InRange(lost, Requests - QueueSize - 1, Requests - QueueSize);
+        Assert.InRange(lost, alerts.Count - QueueSize - 1, alerts.Count - QueueSize);
         Assert.DoesNotContain("Alert webhook:", gateway.Output, StringComparison.Ordinal);
 
         // A webhook stuck mid-call does not hold up the stop either.
         Assert.Equal(0, await gateway.StopAsync(TimeSpan.FromSeconds(30)));
     }
+
+    private static List<JsonObject> AlertRecords(GatewayProcess gateway) =>
+        [.. gateway.Records().Where(r => r.Event() == "gateway.alert" && (string?)r.Attributes()["gateway.alert.rule"] == Rule)];
 
     private static Dictionary<string, string> MetricsTo(OtlpTestReceiver receiver) => new()
     {
