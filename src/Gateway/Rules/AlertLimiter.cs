@@ -29,9 +29,12 @@ internal sealed class AlertLimiter(TimeSpan interval, TimeProvider time)
     /// <summary>Counts one match; true when it is to alert now, with <paramref name="count"/> the matches the alert stands for.</summary>
     public bool TryAcquire(out long count)
     {
-        var now = time.GetTimestamp();
         lock (_lock)
         {
+            // Read under the lock, so that the times grow in the order the matches are counted. Read before
+            // it, a match could take the lock after a later one had moved _nextAllowed past its own time and
+            // be held back even with an interval of zero: two racing matches became one alert of count 2.
+            var now = time.GetTimestamp();
             if (!_started || now >= _nextAllowed)
             {
                 _started = true;
@@ -54,9 +57,9 @@ internal sealed class AlertLimiter(TimeSpan interval, TimeProvider time)
     /// </summary>
     public bool TryFlush(out long count, bool now = false)
     {
-        var at = time.GetTimestamp();
         lock (_lock)
         {
+            var at = time.GetTimestamp();
             if (_pending > 0 && (now || at >= _nextAllowed))
             {
                 count = _pending;
