@@ -25,6 +25,7 @@ public sealed partial class AlertWebhook : IAlertSink, IAsyncDisposable
     private readonly Task _worker;
     private long _delivered;
     private long _lost;
+    private volatile bool _stopping;
 
     /// <summary>Starts the sender; <paramref name="handler"/> replaces the default HTTP handler (tests).</summary>
     public AlertWebhook(WebhookSettings settings, ILogger<AlertWebhook> logger, HttpMessageHandler? handler = null)
@@ -55,13 +56,15 @@ public sealed partial class AlertWebhook : IAlertSink, IAsyncDisposable
     {
         if (!_queue.Writer.TryWrite(alert))
         {
-            CountLost("queue_full");
+            // The queue is full, or the sender is stopping and takes no more (a request that ends during the stop).
+            CountLost(_stopping ? "shutdown" : "queue_full");
         }
     }
 
-    /// <summary>Stops sending: what is still queued is given up to two seconds, then counted as lost.</summary>
+    /// <summary>Stops sending: what is still queued is given up to two seconds, then counted as lost; an alert raised from now on is lost at once.</summary>
     public async ValueTask DisposeAsync()
     {
+        _stopping = true;
         _queue.Writer.TryComplete();
         _stop.CancelAfter(TimeSpan.FromSeconds(2));
         try

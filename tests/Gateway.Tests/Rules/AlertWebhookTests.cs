@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -81,6 +82,46 @@ public sealed class AlertWebhookTests
         }
 
         Assert.Equal(1000, webhook.Lost);
+    }
+
+    [Fact]
+    public async Task Emit_AfterStop_CountsTheLossAsShutdownNotQueueFull()
+    {
+        var reasons = new ConcurrentQueue<string?>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == RuleMetrics.MeterName && instrument.Name == "gateway.alerts.webhook.lost")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "reason")
+                {
+                    for (var i = 0; i < value; i++)
+                    {
+                        reasons.Enqueue(tag.Value as string);
+                    }
+                }
+            }
+        });
+        listener.Start();
+        await using var receiver = await Receiver.StartAsync();
+        var webhook = new AlertWebhook(new WebhookSettings { Url = receiver.Url }, NullLogger<AlertWebhook>.Instance);
+        await webhook.DisposeAsync();
+
+        // A request that ends while the gateway stops: its alert is lost, and for the stop, not for a full queue.
+        webhook.Emit(Alert());
+        webhook.Emit(Alert());
+
+        Assert.Equal(2, webhook.Lost);
+        Assert.Equal(0, webhook.Delivered);
+        Assert.Equal(new string?[] { "shutdown", "shutdown" }, reasons.ToArray());
+        Assert.Equal(0, receiver.Attempts);
     }
 
     private static async Task WaitFor(Func<bool> condition, TimeSpan limit)
