@@ -16,7 +16,7 @@ public static class RuleMetrics
     private static readonly Counter<long> Evaluations = Meter.CreateCounter<long>("gateway.rules.evaluations", unit: "{evaluation}",
         description: "Rule conditions evaluated, by phase: connection (once per connection), request, response");
     private static readonly Counter<long> WebhookLost = Meter.CreateCounter<long>("gateway.alerts.webhook.lost", unit: "{alert}",
-        description: "Alerts the webhook did not deliver: queue full, or every attempt failed, by reason");
+        description: "Alerts the webhook did not deliver, by reason: queue_full, undelivered (every attempt failed), shutdown");
 
     /// <summary>The <c>phase</c> of an evaluation of the connection's rules (once per connection).</summary>
     public const string ConnectionPhase = "connection";
