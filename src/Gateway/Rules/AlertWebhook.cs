@@ -10,9 +10,14 @@ namespace Gateway.Rules;
 /// <c>MaxAttempts</c>. Alerts wait in a bounded queue drained by one background task, so a
 /// webhook that is down or slow never slows a request: when the queue is full the new alert
 /// is dropped, and every alert not delivered is counted (<c>gateway.alerts.webhook.lost</c>).
+/// Drops from a full queue are also said in a warning: at once, then at most once per
+/// <see cref="DroppedReportInterval"/> with the number dropped since, and at the stop.
 /// </summary>
 public sealed partial class AlertWebhook : IAlertSink, IAsyncDisposable
 {
+    /// <summary>The shortest time between two warnings about alerts dropped from a full queue.</summary>
+    public static readonly TimeSpan DroppedReportInterval = TimeSpan.FromSeconds(30);
+
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
@@ -25,6 +30,8 @@ public sealed partial class AlertWebhook : IAlertSink, IAsyncDisposable
     private readonly Task _worker;
     private long _delivered;
     private long _lost;
+    private long _droppedUnsaid;
+    private long _nextDroppedReport;
     private volatile bool _stopping;
 
     /// <summary>Starts the sender; <paramref name="handler"/> replaces the default HTTP handler (tests).</summary>
@@ -57,7 +64,21 @@ public sealed partial class AlertWebhook : IAlertSink, IAsyncDisposable
         if (!_queue.Writer.TryWrite(alert))
         {
             // The queue is full, or the sender is stopping and takes no more (a request that ends during the stop).
-            CountLost(_stopping ? "shutdown" : "queue_full");
+            if (_stopping)
+            {
+                CountLost("shutdown");
+                return;
+            }
+
+            CountLost("queue_full");
+            Interlocked.Increment(ref _droppedUnsaid);
+            var next = Interlocked.Read(ref _nextDroppedReport);
+            var now = TimeProvider.System.GetTimestamp();
+            if (now >= next && Interlocked.CompareExchange(ref _nextDroppedReport, now + (long)(DroppedReportInterval.TotalSeconds * TimeProvider.System.TimestampFrequency), next) == next)
+            {
+                // One caller per interval says it; the others only count.
+                SayDropped();
+            }
         }
     }
 
@@ -79,6 +100,9 @@ public sealed partial class AlertWebhook : IAlertSink, IAsyncDisposable
         {
             CountLost("shutdown");
         }
+
+        // Drops since the last warning are not left unsaid.
+        SayDropped();
 
         _client.Dispose();
         _stop.Dispose();
@@ -159,6 +183,15 @@ public sealed partial class AlertWebhook : IAlertSink, IAsyncDisposable
         }
 
         return false;
+    }
+
+    private void SayDropped()
+    {
+        var dropped = Interlocked.Exchange(ref _droppedUnsaid, 0);
+        if (dropped > 0)
+        {
+            Log.QueueFull(_logger, dropped, _settings.QueueSize, DroppedReportInterval.TotalSeconds);
+        }
     }
 
     private void CountLost(string reason)

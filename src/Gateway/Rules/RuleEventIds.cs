@@ -8,4 +8,7 @@ public static class RuleEventIds
 
     /// <summary>An alert could not be delivered to the webhook.</summary>
     public const int WebhookFailed = 400;
+
+    /// <summary>Alerts were dropped because the webhook's queue was full (rate-limited).</summary>
+    public const int WebhookQueueFull = 401;
 }

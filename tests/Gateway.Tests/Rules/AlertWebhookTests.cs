@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Gateway.Rules;
+using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -83,6 +85,45 @@ public sealed class AlertWebhookTests
 
         Assert.Equal(1000, webhook.Lost);
     }
+
+    [Fact]
+    public async Task Emit_QueueFull_IsSaidAtOnceThenRateLimited_AndTheRestAtTheStop()
+    {
+        await using var receiver = await Receiver.StartAsync(hang: true);
+        var logs = new CollectingLoggerProvider();
+        using var factory = new LoggerFactory([logs]);
+        var webhook = new AlertWebhook(new WebhookSettings { Url = receiver.Url, QueueSize = 10, TimeoutSeconds = 30 }, factory.CreateLogger<AlertWebhook>());
+        long queueFull;
+        try
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                webhook.Emit(Alert());
+            }
+
+            queueFull = webhook.Lost;
+            Assert.InRange(queueFull, 1000 - 11, 1000 - 10);
+
+            // The first drop is said at once; the next ones wait for the interval (30 s), not one line each.
+            var early = Warnings(logs);
+            Assert.Single(early);
+            Assert.Equal(1, early[0]);
+        }
+        finally
+        {
+            await webhook.DisposeAsync();
+        }
+
+        // At the stop, the drops not said yet are: every queue_full loss is in exactly one warning (the
+        // alerts given up at the stop are counted as shutdown, not said here).
+        var all = Warnings(logs);
+        Assert.Equal(2, all.Count);
+        Assert.Equal(queueFull, all.Sum());
+    }
+
+    // The number of dropped alerts each queue-full warning says, in order.
+    private static List<long> Warnings(CollectingLoggerProvider logs) =>
+        [.. logs.Entries.Where(e => e.EventName == "QueueFull").Select(e => long.Parse(e.Message.Split(' ')[2], CultureInfo.InvariantCulture))];
 
     [Fact]
     public async Task Emit_AfterStop_CountsTheLossAsShutdownNotQueueFull()
