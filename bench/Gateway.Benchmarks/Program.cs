@@ -11,7 +11,8 @@ namespace Gateway.Benchmarks;
 /// <c>micro [BenchmarkDotNet options]</c>: the hot-path micro-benchmarks;
 /// <c>bpf [--repeat N] [--runs N]</c>: the BPF programs' cost per packet;
 /// <c>sizes</c>: the OTLP bytes of one request's record (full and core access record);
-/// <c>rules-json</c>: the ten typical rules as the gateway's <c>Rules</c> section (bench/profile.sh's rules row).
+/// <c>rules-json</c>: the ten typical rules as the gateway's <c>Rules</c> section (bench/profile.sh's rules row);
+/// <c>rules-step [--requests N]</c>: their cost per request over real Kestrel requests (<see cref="RuleStepCost"/>).
 /// </summary>
 public static class Program
 {
@@ -32,6 +33,11 @@ public static class Program
         {
             Console.Out.WriteLine(TypicalRules.ConfigSection());
             return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "rules-step")
+        {
+            return RuleStepCost.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
         if (args.Length > 0 && args[0] == "micro")

@@ -261,7 +261,7 @@ internal sealed partial class RequestMiddleware(
         var rulesWait = share.Pending && Requests.RequestRules.WaitForSettledWire(record);
         if (record.Rules is not null && !rulesWait)
         {
-            Requests.RequestRules.Finish(record, attributes, wire, routeId, milliseconds, context.RequestServices);
+            Requests.RequestRules.Finish(record, attributes, wire, routeId, milliseconds, context);
         }
 
         var sampling = new SamplingRequest

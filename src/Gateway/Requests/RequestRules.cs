@@ -77,15 +77,19 @@ internal static class RequestRules
         return true;
     }
 
-    /// <summary>Step 3; the alert sink is taken from <paramref name="services"/> when some alert is raised.</summary>
-    public static void Finish(RequestRecord record, AttributeList attributes, WireFacts? wireAtEnd, string? routeId, double durationMs, IServiceProvider services) =>
-        Finish(record, attributes, wireAtEnd, routeId, durationMs, services, null);
+    /// <summary>
+    /// Step 3; the alert sink is taken from <paramref name="context"/>'s services only when some alert is
+    /// raised: reading <c>HttpContext.RequestServices</c> makes the request's DI scope (~184 B and its
+    /// disposal), which a request without alerts must not pay.
+    /// </summary>
+    public static void Finish(RequestRecord record, AttributeList attributes, WireFacts? wireAtEnd, string? routeId, double durationMs, HttpContext context) =>
+        Finish(record, attributes, wireAtEnd, routeId, durationMs, context, null);
 
     /// <summary>Step 3 where it waited for the wire figures (<see cref="WaitForSettledWire"/>): the request's services are gone, the alert sink is given.</summary>
     public static void Finish(RequestRecord record, AttributeList attributes, WireFacts? wireAtEnd, string? routeId, double durationMs, AlertDispatcher alerts) =>
         Finish(record, attributes, wireAtEnd, routeId, durationMs, null, alerts);
 
-    private static void Finish(RequestRecord record, AttributeList attributes, WireFacts? wireAtEnd, string? routeId, double durationMs, IServiceProvider? services, AlertDispatcher? sink)
+    private static void Finish(RequestRecord record, AttributeList attributes, WireFacts? wireAtEnd, string? routeId, double durationMs, HttpContext? context, AlertDispatcher? sink)
     {
         if (record.Rules is not { } outcome)
         {
@@ -112,7 +116,7 @@ internal static class RequestRules
             return;
         }
 
-        var alerts = sink ?? services!.GetRequiredService<AlertDispatcher>();
+        var alerts = sink ?? context!.RequestServices.GetRequiredService<AlertDispatcher>();
         foreach (var alert in raised)
         {
             alerts.Emit(alert with { TraceId = span.TraceId.ToHex(), SpanId = SpanIds.ToHex(span.SpanId), TraceFlags = span.TraceFlags });

@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Gateway.Configuration;
+using Gateway.Correlation;
+using Gateway.Hosting;
+using Gateway.Requests;
+using Gateway.Rules;
+using Gateway.Telemetry.Records;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Benchmarks;
+
+/// <summary>
+/// <c>rules-step [--requests N]</c>: what the ten typical rules (<see cref="TypicalRules"/>) cost per
+/// request over real Kestrel requests, without the whole bench. Two parts:
+/// <list type="number">
+/// <item>The rules' three steps (<c>RequestRules.Start</c>, <c>DenyBeforeProxying</c>, <c>Finish</c>)
+/// timed once per request inside a Kestrel handler, on the request Kestrel parsed from the bench's
+/// bytes (wrk's four headers, one keep-alive connection), with the connection's rule cache as the
+/// gateway's connection middleware gives it. Every other request runs the same steps with no rules
+/// (the clock's own cost and the empty steps), and the figures are the difference. Allocation is
+/// the thread's own counter around the steps.</item>
+/// <item>The whole gateway in this process (<see cref="GatewayHost"/>, the probe off, a wire view
+/// that answers the bench's typical facts) with and without the rules: bytes allocated by the
+/// process per request, rules minus none.</item>
+/// </list>
+/// The wire view is a fixed answer, so the kernel flow read behind <c>wire.*</c> is not in these
+/// figures (FlowLookupBenchmarks measures it); bench/profile.sh's rules row measures everything.
+/// </summary>
+internal static class RuleStepCost
+{
+    private static readonly byte[] Body = Encoding.ASCII.GetBytes("{\"message\":\"hello\",\"status\":\"ok\"}\n\n\n\n\n");
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var requests = 20_000;
+        for (var i = 0; i + 1 < args.Length; i++)
+        {
+            if (args[i] == "--requests")
+            {
+                requests = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        await StepsAsync(requests);
+        await ProcessAsync(requests);
+        return 0;
+    }
+
+    // Part 1: the rules' steps on Kestrel's own request objects.
+    private static async Task StepsAsync(int requests)
+    {
+        var rules = TypicalRules.Compile();
+        var withRules = new PolicySnapshot(new HeaderLoggingSettings(), new SamplingSettings(), new ClientIdentitySettings(), rules);
+        var without = new PolicySnapshot(new HeaderLoggingSettings(), new SamplingSettings(), new ClientIdentitySettings());
+        var wire = new FixedWireView();
+        var ticks = new[] { new List<long>(requests), new List<long>(requests) };
+        var bytes = new long[2];
+        var served = 0;
+        TelemetryRecord? spare = null;
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(listen => listen.Use(next => connection =>
+        {
+            // As ConnectionRecordMiddleware does while rules read the handshake only.
+            connection.Features.Set(new ConnectionRuleCache());
+            return next(connection);
+        })));
+        await using var app = builder.Build();
+        app.Run(async context =>
+        {
+            var n = served++;
+            var which = n % 2;
+            var telemetry = Interlocked.Exchange(ref spare, null) ?? new TelemetryRecord();
+            var span = telemetry.AddSpan();
+            var record = RequestRecord.For(telemetry, which == 0 ? withRules : without, span, null);
+            var tuple = RequestMiddleware.DownstreamTuple(context.Connection);
+            var facts = wire.Lookup(tuple!.Value);
+
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
+            var started = Stopwatch.GetTimestamp();
+            RequestRules.Start(record, context, wire, tuple);
+            if (record.Rules is not null)
+            {
+                RequestRules.DenyBeforeProxying(context, record);
+                RequestRules.Finish(record, span.Attributes, facts, null, 1.0, context);
+            }
+
+            var elapsed = Stopwatch.GetTimestamp() - started;
+            allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+            if (n >= requests / 5 * 2)
+            {
+                // The first fifth of each kind warms up (tiering).
+                ticks[which].Add(elapsed);
+                bytes[which] += allocated;
+            }
+
+            telemetry.Discard();
+            spare = telemetry;
+            Requests.SetResponseHeaders(context.Response.Headers);
+            await context.Response.Body.WriteAsync(Body);
+        });
+        await app.StartAsync();
+        var port = new Uri(app.Urls.First()).Port;
+        await SendAsync(port, requests * 2);
+        await app.StopAsync();
+
+        var rulesNs = Figures(ticks[0]);
+        var noneNs = Figures(ticks[1]);
+        Console.Out.WriteLine($"rules-step: {ticks[0].Count} requests of each kind measured (after {requests * 2 / 5} of warm-up), one keep-alive connection, Kestrel HTTP/1.1");
+        Console.Out.WriteLine($"  three steps, ten rules:  median {rulesNs.Median:F0} ns, mean {rulesNs.Mean:F0} ns, p90 {rulesNs.P90:F0} ns, {(double)bytes[0] / ticks[0].Count:F1} B/request");
+        Console.Out.WriteLine($"  three steps, no rules:   median {noneNs.Median:F0} ns, mean {noneNs.Mean:F0} ns, p90 {noneNs.P90:F0} ns, {(double)bytes[1] / ticks[1].Count:F1} B/request");
+        Console.Out.WriteLine($"  rules' own (difference): median {rulesNs.Median - noneNs.Median:F0} ns, mean {rulesNs.Mean - noneNs.Mean:F0} ns");
+    }
+
+    // Part 2: the whole gateway, with and without the rules: the process's bytes per request.
+    private static async Task ProcessAsync(int requests)
+    {
+        var backend = WebApplication.CreateSlimBuilder();
+        backend.Logging.ClearProviders();
+        backend.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var nginx = backend.Build();
+        nginx.Run(context =>
+        {
+            Requests.SetResponseHeaders(context.Response.Headers);
+            return context.Response.Body.WriteAsync(Body).AsTask();
+        });
+        await nginx.StartAsync();
+
+        var none = await GatewayBytesAsync(nginx.Urls.First(), null, requests);
+        var ten = await GatewayBytesAsync(nginx.Urls.First(), TypicalRules.ConfigSection(), requests);
+        var again = await GatewayBytesAsync(nginx.Urls.First(), null, requests);
+        Console.Out.WriteLine($"rules-process: the gateway in this process, {requests} measured requests per row, one keep-alive connection");
+        Console.Out.WriteLine($"  no rules:  {none:F1} B/request (again after the rules row: {again:F1})");
+        Console.Out.WriteLine($"  ten rules: {ten:F1} B/request, {ten - (none + again) / 2:F1} more");
+        await nginx.StopAsync();
+    }
+
+    private static async Task<double> GatewayBytesAsync(string backend, string? rules, int requests)
+    {
+        var directory = Directory.CreateTempSubdirectory("rules-step-");
+        try
+        {
+            var config = Path.Combine(directory.FullName, "gateway.json");
+            await File.WriteAllTextAsync(config, $$"""
+                {
+                  "Logging": { "LogLevel": { "Default": "Warning" } },
+                  "ReverseProxy": {
+                    "Routes": { "api": { "ClusterId": "backend", "Match": { "Path": "{**catch-all}" } } },
+                    "Clusters": { "backend": { "Destinations": { "nginx": { "Address": "{{backend}}" } } } }
+                  },
+                  {{(rules is null ? "" : $"\"Rules\": {rules},")}}
+                  "HeaderLogging": { "Request": { "Mode": "All" }, "Response": { "Mode": "All" }, "MaxValueBytes": 1024, "MaxHeaders": 64 },
+                  "KernelProbe": { "Mode": "Off" },
+                  "Telemetry": { "JsonLines": { "Path": "{{Path.Combine(directory.FullName, "access.jsonl")}}" }, "Console": false }
+                }
+                """);
+            await using var gateway = GatewayHost.Create(["--config", config, "--urls", "http://127.0.0.1:0"],
+                services => services.AddSingleton<IWireView>(new FixedWireView()));
+            await gateway.StartAsync();
+            var port = new Uri(gateway.Addresses[0]).Port;
+            await SendAsync(port, requests);
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            await SendAsync(port, requests);
+            var after = GC.GetTotalAllocatedBytes(precise: true);
+            await gateway.StopAsync();
+            return (double)(after - before) / requests;
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    // The bench's request (bench/lib.sh: wrk with four headers), one after the other on one connection.
+    private static async Task SendAsync(int port, int count)
+    {
+        var request = Encoding.ASCII.GetBytes(
+            $"GET /api/hello HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: gateway-bench/1.0 (wrk)\r\nAccept: application/json\r\n" +
+            "X-Request-Id: 4bf92f35-77b3-4e2a-9a2d-5b1b0c6e7d21\r\nAuthorization: Bearer bench-secret-token\r\n\r\n");
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(IPAddress.Loopback, port);
+        var buffer = new byte[16384];
+        for (var i = 0; i < count; i++)
+        {
+            await socket.SendAsync(request);
+            var have = 0;
+            while (true)
+            {
+                var read = await socket.ReceiveAsync(buffer.AsMemory(have));
+                if (read == 0)
+                {
+                    throw new IOException($"the server closed the connection after {i} responses");
+                }
+
+                have += read;
+                if (Complete(buffer.AsSpan(0, have)))
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    // A response is complete once its headers ended and Content-Length bytes of body followed.
+    private static bool Complete(ReadOnlySpan<byte> response)
+    {
+        var end = response.IndexOf("\r\n\r\n"u8);
+        if (end < 0)
+        {
+            return false;
+        }
+
+        var head = Encoding.ASCII.GetString(response[..end]);
+        var at = head.IndexOf("Content-Length:", StringComparison.OrdinalIgnoreCase);
+        var length = at < 0 ? 0 : int.Parse(head.AsSpan(at + 15, head.IndexOf('\r', at) is var eol and > 0 ? eol - at - 15 : head.Length - at - 15).Trim(), CultureInfo.InvariantCulture);
+        return response.Length >= end + 4 + length;
+    }
+
+    private static (double Median, double Mean, double P90) Figures(List<long> ticks)
+    {
+        var ns = ticks.Select(t => t * 1e9 / Stopwatch.Frequency).Order().ToArray();
+        return (ns[ns.Length / 2], ns.Average(), ns[ns.Length * 9 / 10]);
+    }
+
+    // The facts the probe typically reports for a loopback client, the counters moving as requests come.
+    private sealed class FixedWireView : IWireView
+    {
+        private long _packets;
+
+        // Not active: no per-request share of the counters is taken (that needs the kernel's offsets).
+        public bool IsActive => false;
+
+        public string? InactiveReason => "fixed facts";
+
+        public void OnListenSocketCreated(Socket socket)
+        {
+        }
+
+        public void OnUpstreamSocketCreated(Socket socket)
+        {
+        }
+
+        public void OnUpstreamSocketClosed(Socket socket, ConnectionTuple? tuple)
+        {
+        }
+
+        public WireFacts? Lookup(ConnectionTuple tuple)
+        {
+            var facts = Requests.Facts;
+            var packets = Interlocked.Increment(ref _packets);
+            return facts with { PacketsIn = packets * 2, PacketsOut = packets * 2 };
+        }
+
+        public WireFacts? Complete(ConnectionTuple tuple) => Lookup(tuple);
+    }
+}
