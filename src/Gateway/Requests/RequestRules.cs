@@ -45,10 +45,12 @@ internal static class RequestRules
             return false;
         }
 
-        var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId;
-        // The connection's rules were evaluated at its first request when the connection middleware gave it a cache.
-        var connection = context.Features.Get<ConnectionRuleCache>();
-        record.Snapshot.Rules.Evaluate(RulePhase.Request, record.RuleInput!, route, outcome, record.RuleInput!.IsRedacted, connection);
+        var rules = record.Snapshot.Rules;
+        // The route only where some rule is scoped to routes; the connection's cache only where some rule reads the
+        // handshake (it holds their results from the connection's first request, when the connection middleware gave one).
+        var route = rules.ScopedByRoute ? context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId : null;
+        var connection = rules.HasConnectionRules ? context.Features.Get<ConnectionRuleCache>() : null;
+        rules.Evaluate(RulePhase.Request, record.RuleInput!, route, outcome, record.RuleInput!.IsRedacted, connection);
         if (outcome.DeniedBy is null)
         {
             return false;
@@ -73,7 +75,7 @@ internal static class RequestRules
             return false;
         }
 
-        record.RuleInput!.Freeze(record.Snapshot.Rules.ResponseReads);
+        record.RuleInput!.Freeze(record.Snapshot.Rules.ResponseAttributes);
         return true;
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Gateway.ClientIdentity;
 using Gateway.Configuration;
@@ -7,6 +6,7 @@ using Gateway.Rules;
 using Gateway.Telemetry;
 using Gateway.Tls;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Requests;
@@ -20,11 +20,6 @@ namespace Gateway.Requests;
 /// </summary>
 internal sealed class RuleAttributes : IRuleAttributes
 {
-    private const string HeaderPrefix = "http.request.header.";
-
-    // "http.request.header.user-agent" -> "user-agent": rule names come from the configuration, so this stays small.
-    private static readonly ConcurrentDictionary<string, string> HeaderNames = new(StringComparer.Ordinal);
-
     private HttpContext _context = null!;
     private IWireView _wireView = null!;
     private RequestRecord _record = null!;
@@ -41,11 +36,11 @@ internal sealed class RuleAttributes : IRuleAttributes
     private Dictionary<string, RuleValue>? _frozenStore;
 
     // What this evaluation has read so far: ten typical rules read about ten names, the User-Agent
-    // three times. Keyed by the name's reference (CelCompiler interns the names its conditions read),
-    // so a repeat costs a few compares instead of a header lookup; a miss just reads anew. Cleared
-    // whenever what the view answers from changes (Reset, Freeze, AddLate).
+    // three times. Keyed by the attribute's reference (one RuleAttribute per name), so a repeat costs
+    // a few compares instead of a header lookup; a miss just reads anew. Cleared whenever what the
+    // view answers from changes (Reset, Freeze, AddLate).
     private const int ReadsKept = 16;
-    private readonly string?[] _readNames = new string?[ReadsKept];
+    private readonly RuleAttribute?[] _readAttributes = new RuleAttribute?[ReadsKept];
     private readonly RuleValue[] _readValues = new RuleValue[ReadsKept];
     private readonly bool[] _readFound = new bool[ReadsKept];
     private int _readCount;
@@ -76,21 +71,21 @@ internal sealed class RuleAttributes : IRuleAttributes
     }
 
     /// <summary>
-    /// Takes the values of <paramref name="names"/> now, while the request's context is valid, for rules
+    /// Takes the values of <paramref name="attributes"/> now, while the request's context is valid, for rules
     /// evaluated after the request has ended (when its response's wire figures have settled): from
     /// then on the view answers <c>wire.*</c> from the facts <see cref="AddLate"/> gives, and everything
     /// else from these values and the server span's attributes, never from the context.
     /// </summary>
-    public void Freeze(IReadOnlyList<string> names)
+    public void Freeze(IReadOnlyList<RuleAttribute> attributes)
     {
         var kept = _frozenStore ??= new Dictionary<string, RuleValue>(StringComparer.Ordinal);
         kept.Clear();
         ForgetReads();
-        foreach (var name in names)
+        foreach (var attribute in attributes)
         {
-            if (!name.StartsWith("wire.", StringComparison.Ordinal) && TryGet(name, out var value))
+            if (!RuleAttributeReader.Of(attribute).FromFacts && TryGet(attribute, out var value))
             {
-                kept[name] = value;
+                kept[attribute.Name] = value;
             }
         }
 
@@ -109,23 +104,26 @@ internal sealed class RuleAttributes : IRuleAttributes
     }
 
     /// <inheritdoc />
-    public bool TryGet(string name, out RuleValue value)
+    public bool TryGet(string name, out RuleValue value) => TryGet(RuleAttribute.Of(name), out value);
+
+    /// <inheritdoc />
+    public bool TryGet(RuleAttribute attribute, out RuleValue value)
     {
         var count = _readCount;
-        var names = _readNames;
+        var read = _readAttributes;
         for (var i = 0; i < count; i++)
         {
-            if (ReferenceEquals(names[i], name))
+            if (ReferenceEquals(read[i], attribute))
             {
                 value = _readValues[i];
                 return _readFound[i];
             }
         }
 
-        var found = Read(name, out value);
+        var found = Read(attribute, out value);
         if (count < ReadsKept)
         {
-            names[count] = name;
+            read[count] = attribute;
             _readValues[count] = value;
             _readFound[count] = found;
             _readCount = count + 1;
@@ -137,98 +135,100 @@ internal sealed class RuleAttributes : IRuleAttributes
     private void ForgetReads()
     {
         // The values hold the request's strings: let them go with it.
-        Array.Clear(_readNames, 0, _readCount);
+        Array.Clear(_readAttributes, 0, _readCount);
         Array.Clear(_readValues, 0, _readCount);
         _readCount = 0;
     }
 
-    private bool Read(string name, out RuleValue value)
+    private bool Read(RuleAttribute attribute, out RuleValue value)
     {
+        var reader = RuleAttributeReader.Of(attribute);
         if (_frozen is { } frozen)
         {
-            return name.StartsWith("wire.", StringComparison.Ordinal) && !name.StartsWith("wire.request.", StringComparison.Ordinal)
-                ? Wire(name, out value)
-                : frozen.TryGetValue(name, out value) || Late(name, out value);
+            return reader.FromFacts
+                ? Wire(reader.Source, attribute.Name, out value)
+                : frozen.TryGetValue(attribute.Name, out value) || Late(attribute.Name, out value);
+        }
+
+        if (reader.FromFacts)
+        {
+            return Wire(reader.Source, attribute.Name, out value);
         }
 
         var request = _context.Request;
-        if (name.StartsWith(HeaderPrefix, StringComparison.Ordinal))
+        switch (reader.Source)
         {
-            var header = HeaderNames.GetOrAdd(name, static n => n[HeaderPrefix.Length..]);
-            var values = request.Headers[header];
-            value = values.Count switch
-            {
-                0 => default,
-                1 => RuleValue.OfStrings(values.ToString()),
-                _ => RuleValue.OfStrings(values.ToArray()),
-            };
-            return values.Count > 0;
-        }
-
-        if (name.StartsWith("wire.", StringComparison.Ordinal) && !name.StartsWith("wire.request.", StringComparison.Ordinal))
-        {
-            return Wire(name, out value);
-        }
-
-        if (name.StartsWith("tls.", StringComparison.Ordinal) && Tls(name, out value))
-        {
-            return true;
-        }
-
-        switch (name)
-        {
-            case "http.request.method":
+            case RuleAttributeSource.KnownHeader:
+                return Header(reader.KnownHeader!(request.Headers), out value);
+            case RuleAttributeSource.Header:
+                return Header(request.Headers[attribute.RequestHeader!], out value);
+            case RuleAttributeSource.Method:
                 return Found(request.Method, out value);
-            case "url.path":
+            case RuleAttributeSource.UrlPath:
                 return Found(request.PathBase.Add(request.Path).Value ?? "/", out value);
-            case "url.query":
+            case RuleAttributeSource.UrlQuery:
                 return Found(request.QueryString.HasValue ? request.QueryString.Value![1..] : null, out value);
-            case "url.scheme":
+            case RuleAttributeSource.UrlScheme:
                 return Found(request.Scheme, out value);
-            case "network.protocol.version":
+            case RuleAttributeSource.ProtocolVersion:
                 return Found(RequestMiddleware.ProtocolVersion(request.Protocol), out value);
-            case "user_agent.original":
+            case RuleAttributeSource.UserAgentOriginal:
                 return Found(request.Headers.UserAgent.Count > 0 ? request.Headers.UserAgent.ToString() : null, out value);
-            case "server.address" when request.Host.HasValue:
+            case RuleAttributeSource.ServerAddress when request.Host.HasValue:
                 return Found(request.Host.Host, out value);
-            case "gateway.route.id":
+            case RuleAttributeSource.RouteId:
                 return Found(Route()?.Config.RouteId, out value);
-            case "gateway.cluster.id":
+            case RuleAttributeSource.ClusterId:
                 return Found(Route()?.Cluster?.Model.Config.ClusterId, out value);
-            case "network.peer.address" when _tuple is { } peer:
+            case RuleAttributeSource.PeerAddress when _tuple is { } peer:
                 return Found(peer.PeerAddress.ToString(), out value);
-            case "network.peer.port" when _tuple is { } peer:
+            case RuleAttributeSource.PeerPort when _tuple is { } peer:
                 value = RuleValue.Of((long)peer.PeerPort);
                 return true;
-            case "network.local.port" when _tuple is { } local:
+            case RuleAttributeSource.LocalPort when _tuple is { } local:
                 value = RuleValue.Of((long)local.LocalPort);
                 return true;
-            case "client.address" when Verdict() is { } verdict:
+            case RuleAttributeSource.ClientAddress when Verdict() is { } verdict:
                 // Formatted once per request, however many rules read it.
                 return Found(_clientAddress ??= verdict.ClientAddress.ToString(), out value);
-            case "gateway.client.os_hint" when _tuple is not null:
+            case RuleAttributeSource.OsHint when _tuple is not null:
                 return Found(OsHintTable.Of(WireFacts()), out value);
-            case "gateway.client.claims_mismatch" when Claims() is { } claims:
+            case RuleAttributeSource.ClaimsMismatch when Claims() is { } claims:
                 value = RuleValue.OfStrings(claims);
                 return true;
-            case "gateway.forwarded.trusted" when Verdict() is { Claimed: true } verdict:
+            case RuleAttributeSource.ForwardedTrusted when Verdict() is { Claimed: true } verdict:
                 value = RuleValue.Of(verdict.Trusted);
                 return true;
-            case "gateway.forwarded.mismatch" when Verdict() is { Claimed: true } verdict:
+            case RuleAttributeSource.ForwardedMismatch when Verdict() is { Claimed: true } verdict:
                 return Found(verdict.Mismatch, out value);
-            case "gateway.request.duration_ms" when _durationMs is { } ms:
+            case RuleAttributeSource.DurationMs when _durationMs is { } ms:
                 value = RuleValue.Of(Math.Round(ms, 3));
+                return true;
+            case >= RuleAttributeSource.TlsJa4 and <= RuleAttributeSource.TlsNextProtocol when Tls(reader.Source, out value):
                 return true;
         }
 
-        return Late(name, out value);
+        return Late(attribute.Name, out value);
+    }
+
+    // A header's values as the client sent them, held in place (a repeated header's array is not copied).
+    private static bool Header(StringValues values, out RuleValue value)
+    {
+        value = values.Count switch
+        {
+            0 => default,
+            1 => RuleValue.OfStrings(values.ToString()),
+            _ => RuleValue.OfStrings((string[]?)values),
+        };
+        return values.Count > 0;
     }
 
     private bool Redacted(string name)
     {
-        if (name.StartsWith(HeaderPrefix, StringComparison.Ordinal))
+        // Asked for an alert's values only, by the names the rules read.
+        if (RuleAttribute.Of(name).RequestHeader is { } header)
         {
-            return _record.Policy.Capture.IsRedacted(HeaderNames.GetOrAdd(name, static n => n[HeaderPrefix.Length..]));
+            return _record.Policy.Capture.IsRedacted(header);
         }
 
         return _record.Snapshot.Anonymizer.IsActive && name is "client.address" or "network.peer.address";
@@ -264,38 +264,40 @@ internal sealed class RuleAttributes : IRuleAttributes
         return _wire;
     }
 
-    private bool Wire(string name, out RuleValue value)
+    private bool Wire(RuleAttributeSource source, string name, out RuleValue value)
     {
         var facts = WireFacts();
-        if (name == "wire.observed")
+        if (source == RuleAttributeSource.WireObserved)
         {
             value = RuleValue.Of(facts is not null);
             return true;
         }
 
-        if (facts is not { } f)
+        if (facts is null)
         {
             value = default;
             return false;
         }
 
-        long? number = name switch
+        // Read in place: the facts are a large struct.
+        ref readonly var f = ref Nullable.GetValueRefOrDefaultRef(ref _wire);
+        long? number = source switch
         {
-            "wire.ip.ttl" => f.Ttl,
-            "wire.ip.dscp" => f.Dscp,
-            "wire.ip.ecn" => f.Ecn,
-            "wire.tcp.window" => f.Window,
-            "wire.tcp.mss" => f.Mss,
-            "wire.tcp.wscale" => f.WindowScale,
-            "wire.tcp.handshake_rtt_us" => f.HandshakeRttUs,
-            "wire.ip.ttl_changes" => f.TtlChanges,
-            "wire.conn.retransmits_out" => f.RetransmitsOut,
-            "wire.conn.zero_window_in" => f.ZeroWindowIn,
-            "wire.conn.zero_window_out" => f.ZeroWindowOut,
-            "wire.conn.packets_in" => f.PacketsIn,
-            "wire.conn.packets_out" => f.PacketsOut,
-            "wire.conn.bytes_in" => f.BytesIn,
-            "wire.conn.bytes_out" => f.BytesOut,
+            RuleAttributeSource.WireTtl => f.Ttl,
+            RuleAttributeSource.WireDscp => f.Dscp,
+            RuleAttributeSource.WireEcn => f.Ecn,
+            RuleAttributeSource.WireWindow => f.Window,
+            RuleAttributeSource.WireMss => f.Mss,
+            RuleAttributeSource.WireWindowScale => f.WindowScale,
+            RuleAttributeSource.WireHandshakeRtt => f.HandshakeRttUs,
+            RuleAttributeSource.WireTtlChanges => f.TtlChanges,
+            RuleAttributeSource.WireRetransmitsOut => f.RetransmitsOut,
+            RuleAttributeSource.WireZeroWindowIn => f.ZeroWindowIn,
+            RuleAttributeSource.WireZeroWindowOut => f.ZeroWindowOut,
+            RuleAttributeSource.WirePacketsIn => f.PacketsIn,
+            RuleAttributeSource.WirePacketsOut => f.PacketsOut,
+            RuleAttributeSource.WireBytesIn => f.BytesIn,
+            RuleAttributeSource.WireBytesOut => f.BytesOut,
             _ => null,
         };
         if (number is { } n)
@@ -304,40 +306,40 @@ internal sealed class RuleAttributes : IRuleAttributes
             return true;
         }
 
-        switch (name)
+        switch (source)
         {
-            case "wire.tcp.options":
+            case RuleAttributeSource.WireOptions:
                 return Found(f.Options, out value);
-            case "wire.tcp.ja4t":
+            case RuleAttributeSource.WireJa4t:
                 return Found(f.Ja4t, out value);
-            case "wire.ip.df" when f.DontFragment is { } df:
+            case RuleAttributeSource.WireDontFragment when f.DontFragment is { } df:
                 value = RuleValue.Of(df);
                 return true;
-            case "wire.conn.reset_by":
+            case RuleAttributeSource.WireResetBy:
                 return Found(f.ResetBy, out value);
         }
 
         return Late(name, out value);
     }
 
-    private bool Tls(string name, out RuleValue value)
+    private bool Tls(RuleAttributeSource source, out RuleValue value)
     {
         // The same facts the record's tls.* attributes come from, computed once per connection.
         var tls = TlsConnectionFacts.Of(_context.Features);
-        switch (name)
+        switch (source)
         {
-            case "tls.client.ja4":
+            case RuleAttributeSource.TlsJa4:
                 return Found(tls?.Ja4, out value);
-            case "tls.resumed" when tls?.Resumed is { } resumed:
+            case RuleAttributeSource.TlsResumed when tls?.Resumed is { } resumed:
                 value = RuleValue.Of(resumed);
                 return true;
-            case "tls.client.server_name":
+            case RuleAttributeSource.TlsServerName:
                 return Found(tls?.ServerName, out value);
-            case "tls.protocol.version":
+            case RuleAttributeSource.TlsProtocolVersion:
                 return Found(tls?.ProtocolVersion, out value);
-            case "tls.cipher":
+            case RuleAttributeSource.TlsCipher:
                 return Found(tls?.Cipher, out value);
-            case "tls.next_protocol":
+            case RuleAttributeSource.TlsNextProtocol:
                 return Found(tls?.NextProtocol, out value);
         }
 

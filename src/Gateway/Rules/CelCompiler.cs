@@ -85,7 +85,7 @@ public static class CelCompiler
     {
         private readonly List<string> _variables = [];
 
-        public List<string> Reads { get; } = [];
+        public List<RuleAttribute> Reads { get; } = [];
 
         public Expr Compile(IParseTree node) => node switch
         {
@@ -217,6 +217,19 @@ public static class CelCompiler
             if (left.Constant is { } a && right.Constant is { } b)
             {
                 return Expr.Of(op(a, b));
+            }
+
+            // A constant operand (attrs["wire.tcp.mss"] < 536) is passed as it is, not called: one call less per evaluation.
+            if (right.Constant is { } constantRight)
+            {
+                var node = left.Node;
+                return new((IRuleAttributes input, ref CelFrame frame) => op(node(input, ref frame), constantRight));
+            }
+
+            if (left.Constant is { } constantLeft)
+            {
+                var node = right.Node;
+                return new((IRuleAttributes input, ref CelFrame frame) => op(constantLeft, node(input, ref frame)));
             }
 
             var (l, r) = (left.Node, right.Node);
@@ -577,26 +590,27 @@ public static class CelCompiler
 
         private Expr Attribute(string name)
         {
-            // One instance per name across all rules: the request's view keys what it has read by reference.
-            name = string.Intern(name);
-            if (!Reads.Contains(name))
-            {
-                Reads.Add(name);
-            }
-
+            // One instance per name: the request's view resolves it to an accessor once, and keys what it has read by it.
+            var attribute = Read(name);
             var missing = RuleValue.Error($"no such key: {name}");
-            return new((IRuleAttributes input, ref CelFrame _) => input.TryGet(name, out var value) ? value : missing);
+            return new((IRuleAttributes input, ref CelFrame _) => input.TryGet(attribute, out var value) ? value : missing);
         }
 
         private Expr Presence(string name)
         {
-            name = string.Intern(name);
-            if (!Reads.Contains(name))
+            var attribute = Read(name);
+            return new((IRuleAttributes input, ref CelFrame _) => RuleValue.Of(input.TryGet(attribute, out RuleValue _)));
+        }
+
+        private RuleAttribute Read(string name)
+        {
+            var attribute = RuleAttribute.Of(name);
+            if (!Reads.Contains(attribute))
             {
-                Reads.Add(name);
+                Reads.Add(attribute);
             }
 
-            return new((IRuleAttributes input, ref CelFrame _) => RuleValue.Of(input.TryGet(name, out RuleValue _)));
+            return attribute;
         }
 
         // The attribute map is not a value of its own: it is only indexed, selected or tested with "in".

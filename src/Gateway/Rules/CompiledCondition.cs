@@ -9,13 +9,14 @@ public sealed class CompiledCondition
 {
     private readonly CelNode _root;
 
-    internal CompiledCondition(string text, CelNode root, IReadOnlyList<string> reads)
+    internal CompiledCondition(string text, CelNode root, IReadOnlyList<RuleAttribute> attributes)
     {
         Text = text;
         _root = root;
-        Reads = reads;
+        Attributes = attributes;
+        Reads = [.. attributes.Select(a => a.Name)];
         // The latest phase among what it reads (a condition that reads nothing is the connection's).
-        Phase = reads.Count == 0 ? RulePhase.Connection : reads.Max(RuleAttributePhases.Of);
+        Phase = attributes.Count == 0 ? RulePhase.Connection : attributes.Max(a => a.Phase);
     }
 
     /// <summary>The condition as written.</summary>
@@ -23,6 +24,9 @@ public sealed class CompiledCondition
 
     /// <summary>The attribute names the condition reads, in order of first appearance.</summary>
     public IReadOnlyList<string> Reads { get; }
+
+    /// <summary>The attributes it reads, as resolved at compile time, in the order of <see cref="Reads"/>.</summary>
+    public IReadOnlyList<RuleAttribute> Attributes { get; }
 
     /// <summary>When it can be evaluated.</summary>
     public RulePhase Phase { get; }

@@ -42,7 +42,7 @@ public sealed class CompiledRule
         var condition = CelCompiler.Compile(definition.Condition);
         if ((definition.Actions & RuleActions.Deny) != 0 && condition.Phase == RulePhase.Response)
         {
-            var late = condition.Reads.Where(r => RuleAttributePhases.Of(r) == RulePhase.Response);
+            var late = condition.Attributes.Where(a => a.Phase == RulePhase.Response).Select(a => a.Name);
             throw new RuleCompileException(
                 $"a deny rule cannot read {string.Join(", ", late)}: that is only known after the request was proxied, too late to deny it; use tag or alert, or test what is known when the request arrives");
         }

@@ -10,4 +10,11 @@ public interface IRuleAttributes
 {
     /// <summary>Reads one attribute; false when the request has none of that name.</summary>
     bool TryGet(string name, out RuleValue value);
+
+    /// <summary>
+    /// Reads one attribute as the compiled conditions name it (resolved once per name): a view that
+    /// reads many requests keeps what it resolved the name to on <paramref name="attribute"/>. By
+    /// default, a read by name.
+    /// </summary>
+    bool TryGet(RuleAttribute attribute, out RuleValue value) => TryGet(attribute.Name, out value);
 }

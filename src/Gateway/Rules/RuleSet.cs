@@ -22,8 +22,10 @@ public sealed class RuleSet
         _connection = [.. rules.Where(r => r.Condition.Phase == RulePhase.Connection)];
         _request = [.. rules.Where(r => r.Condition.Phase == RulePhase.Request)];
         _response = [.. rules.Where(r => r.Condition.Phase == RulePhase.Response)];
-        ResponseReads = [.. _response.SelectMany(r => r.Condition.Reads).Distinct(StringComparer.Ordinal)];
-        ResponseRulesReadTheWire = ResponseReads.Any(name => name.StartsWith("wire.", StringComparison.Ordinal));
+        ResponseAttributes = [.. _response.SelectMany(r => r.Condition.Attributes).Distinct()];
+        ResponseReads = [.. ResponseAttributes.Select(a => a.Name)];
+        ResponseRulesReadTheWire = ResponseAttributes.Any(a => a.IsWire);
+        ScopedByRoute = rules.Any(r => r.Routes is not null);
         _retired = retired;
         _time = time;
     }
@@ -48,6 +50,12 @@ public sealed class RuleSet
 
     /// <summary>The attribute names the rules of the response's end read.</summary>
     public IReadOnlyList<string> ResponseReads { get; }
+
+    /// <summary>The attributes the rules of the response's end read (<see cref="ResponseReads"/> as compiled).</summary>
+    public IReadOnlyList<RuleAttribute> ResponseAttributes { get; }
+
+    /// <summary>True when some rule applies to some routes only: the request's route must then be known to evaluate.</summary>
+    public bool ScopedByRoute { get; }
 
     /// <summary>
     /// True when some rule of the response's end reads <c>wire.*</c>: where a response's last bytes are
@@ -261,10 +269,11 @@ public sealed class RuleSet
 
     private static KeyValuePair<string, object?>[] Values(CompiledRule rule, IRuleAttributes input, Func<string, bool>? isRedacted)
     {
-        var values = new List<KeyValuePair<string, object?>>(rule.Condition.Reads.Count);
-        foreach (var name in rule.Condition.Reads)
+        var values = new List<KeyValuePair<string, object?>>(rule.Condition.Attributes.Count);
+        foreach (var attribute in rule.Condition.Attributes)
         {
-            if (!input.TryGet(name, out var value))
+            var name = attribute.Name;
+            if (!input.TryGet(attribute, out var value))
             {
                 continue;
             }
