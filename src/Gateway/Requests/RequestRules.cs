@@ -49,7 +49,9 @@ internal static class RequestRules
         // The route only where some rule is scoped to routes; the connection's cache only where some rule reads the
         // handshake (it holds their results from the connection's first request, when the connection middleware gave one).
         var route = rules.ScopedByRoute ? context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId : null;
-        var connection = rules.HasConnectionRules ? context.Features.Get<ConnectionRuleCache>() : null;
+        // By the collection's indexer: Kestrel's generic Get<T> is a generic virtual call, resolved by the runtime at
+        // each request (~0.1 us in the harness's profile, Gateway.Benchmarks rules-step).
+        var connection = rules.HasConnectionRules ? context.Features[typeof(ConnectionRuleCache)] as ConnectionRuleCache : null;
         rules.Evaluate(RulePhase.Request, record.RuleInput!, route, outcome, record.RuleInput!.IsRedacted, connection);
         if (outcome.DeniedBy is null)
         {
