@@ -103,6 +103,42 @@ public sealed class RequestRulesTests
     }
 
     [Fact]
+    public void AttributesResolvedOnceToTheirAccessors_ReadTheRequestAsNamed()
+    {
+        // Each name is resolved to its accessor at its first read and kept: a header named in any case, a
+        // repeated header (its values held as they are), the wire's facts, a fact the probe did not report,
+        // the request line; then a second request on the pooled view reads its own values.
+        var rules = RuleSet.Compile([
+            new RuleDefinition("multi", "size(attrs[\"http.request.header.x-multi\"]) == 2 && attrs[\"http.request.header.x-multi\"][1] == \"b\"", RuleActions.Tag),
+            new RuleDefinition("ua", "attrs[\"http.request.header.User-Agent\"].exists(v, v.startsWith(\"gw\"))", RuleActions.Tag),
+            new RuleDefinition("wire", "attrs[\"wire.tcp.mss\"] == 1460 && attrs[\"wire.conn.retransmits_out\"] == 3", RuleActions.Tag),
+            new RuleDefinition("no-ja4t", "!(\"wire.tcp.ja4t\" in attrs) && \"wire.tcp.options\" in attrs", RuleActions.Tag),
+            new RuleDefinition("line", "attrs[\"http.request.method\"] == \"POST\" && attrs[\"url.path\"] == \"/p\"", RuleActions.Tag),
+        ]);
+        var snapshot = new PolicySnapshot(new HeaderLoggingSettings(), new SamplingSettings(), new ClientIdentitySettings(), rules);
+        using var wire = new Support.RecordingWireView(new WireFacts { Mss = 1460, RetransmitsOut = 3, Options = "2-4-8-1-3" });
+        var (record, context, attributes) = Request(snapshot);
+        context.Request.Method = "POST";
+        context.Request.Path = "/p";
+        context.Request.Headers["X-Multi"] = new Microsoft.Extensions.Primitives.StringValues(["a", "b"]);
+        context.Request.Headers.UserAgent = "gw/1";
+
+        RequestRules.Start(record, context, wire, Tuple);
+        RequestRules.DenyBeforeProxying(context, record);
+        RequestRules.Finish(record, attributes, null, "api", 1.0, context);
+        // The rules that read the handshake only come first (the connection phase).
+        Assert.Equal(["no-ja4t", "multi", "ua", "wire", "line"], (string[])attributes.Single(a => a.Key == "gateway.rule.matched").Value!);
+
+        var (_, next, nextAttributes) = Request(snapshot);
+        next.Request.Headers["X-Multi"] = "b";
+        next.Request.Headers.UserAgent = "curl/8";
+        RequestRules.Start(record, next, new DisabledWireView("test"), Tuple);
+        RequestRules.DenyBeforeProxying(next, record);
+        RequestRules.Finish(record, nextAttributes, null, "api", 1.0, next);
+        Assert.False(record.Rules!.Matched);
+    }
+
+    [Fact]
     public void ResponseRuleOnTheWire_ResponseStillLeaving_EvaluatedOnceFiguresSettle_WithHeadersTakenWhileTheRequestLived()
     {
         var rules = RuleSet.Compile([
