@@ -25,7 +25,8 @@
  *   ingress  the peer's handshake (TTL, TOS, DF, window, options), TTL changes
  *            later on, zero windows the peer advertises, FIN/RST from the peer,
  *            the handshake RTT (downstream: our SYN-ACK to its ACK; upstream:
- *            our SYN to its SYN-ACK; the send time comes from egress).
+ *            our SYN to its SYN-ACK; the send time comes from egress), the
+ *            highest acknowledgment it sent.
  *   egress   our SYN / SYN-ACK send times, retransmissions (a segment starting
  *            below the highest sequence already sent), zero windows we
  *            advertise, FIN/RST from the gateway.
@@ -283,13 +284,34 @@ static __always_inline void emit_event(struct __sk_buff *skb, const struct probe
  * The order of a record's updates is part of the contract with user space,
  * which reads records while these programs update them (LiveTable.Snapshot:
  * the record as it stood at one moment): a segment's counters are updated
- * before the highest sequence it moves (rcv_max, snd_max), and a turn's
- * counters before the two sequence numbers that say where it is, so no
- * moment shows a sequence without the segments that led to it. The atomic
- * adds order the plain stores after them; between plain stores, barrier()
- * keeps the compiler from reordering them.
+ * before the highest sequence it moves (rcv_max, snd_max), and a turn is
+ * written under a sequence lock (turn_seq odd while it is written), so no
+ * moment shows a sequence without the segments that led to it, nor a turn's
+ * sequence numbers with another turn's counters.
+ *
+ * Ordering for the compiler is not enough: an atomic add whose result is
+ * unused is compiled to BPF_ADD without BPF_FETCH, which the arm64 JIT emits
+ * as STADD, a relaxed store that a later plain store may overtake on its way
+ * to another CPU (x86's lock add orders everything, which hid this). A
+ * fetching add (lock xadd on x86; LDADDAL, or a LL/SC loop followed by DMB
+ * ISH, on arm64) is a full barrier on both, so the last counter update before
+ * a sequence moves is one (add_ordered), and the turn's lock is taken and
+ * released with them. The reader's side is acquire loads (Volatile.Read).
  */
-#define barrier() asm volatile("" ::: "memory")
+static __always_inline void add_ordered(__u64 *counter, __u64 value)
+{
+	__u64 old = __sync_fetch_and_add(counter, value);
+
+	/* uses the result, so the add stays a fetching (fully ordered) one */
+	asm volatile("" : : "r"(old) : "memory");
+}
+
+static __always_inline void add_ordered32(__u32 *counter, __u32 value)
+{
+	__u32 old = __sync_fetch_and_add(counter, value);
+
+	asm volatile("" : : "r"(old) : "memory");
+}
 
 /*
  * The peer's data after the gateway's: keep the counters as they were just
@@ -301,15 +323,15 @@ static __always_inline void track_turn(struct probe_flow_record *rec, const stru
 	if (!(rec->flags & PROBE_FLOW_SENT_LAST))
 		return;
 	__sync_fetch_and_and(&rec->flags, ~PROBE_FLOW_SENT_LAST);
+	add_ordered32(&rec->turn_seq, 1); /* odd: the turn is being written */
 	rec->turn.data_packets_in = rec->data_packets_in;
 	rec->turn.bytes_in = rec->bytes_in;
 	rec->turn.data_packets_out = rec->data_packets_out;
 	rec->turn.bytes_out = rec->bytes_out;
 	rec->turn.retransmits_out = rec->retransmits_out;
-	barrier();
 	rec->turn.peer_seq = pkt->seq;
 	rec->turn.snd_max = rec->snd_max;
-	__sync_fetch_and_add(&rec->turns, 1);
+	add_ordered32(&rec->turn_seq, 1); /* even: written */
 }
 
 static __always_inline void count(struct probe_flow_record *rec, const struct packet *pkt, bool ingress,
@@ -321,8 +343,8 @@ static __always_inline void count(struct probe_flow_record *rec, const struct pa
 			__sync_fetch_and_add(&rec->data_packets_in, pkt->segs);
 		}
 		__sync_fetch_and_add(&rec->packets_in, pkt->segs);
-		__sync_fetch_and_add(&rec->bytes_in, pkt->payload);
-		/* after the counters (see barrier() above) */
+		add_ordered(&rec->bytes_in, pkt->payload);
+		/* after the counters (see add_ordered above) */
 		if (pkt->payload) {
 			__u32 end = pkt->seq + pkt->payload;
 
@@ -332,6 +354,18 @@ static __always_inline void count(struct probe_flow_record *rec, const struct pa
 					__sync_fetch_and_or(&rec->flags, PROBE_FLOW_RCV_MAX);
 			}
 		}
+		/*
+		 * How far the peer has acknowledged the gateway's data: user space
+		 * waits for the acknowledgment of a response's last byte before it
+		 * takes the response's segments as final (no resend can follow).
+		 */
+		if (pkt->tcp_flags & TCP_FLAG_ACK) {
+			if (!(rec->flags & PROBE_FLOW_ACK_MAX) || seq_before(rec->ack_max, pkt->ack_seq)) {
+				rec->ack_max = pkt->ack_seq;
+				if (!(rec->flags & PROBE_FLOW_ACK_MAX))
+					__sync_fetch_and_or(&rec->flags, PROBE_FLOW_ACK_MAX);
+			}
+		}
 	} else {
 		if (pkt->payload) {
 			__sync_fetch_and_add(&rec->data_packets_out, pkt->segs);
@@ -339,7 +373,7 @@ static __always_inline void count(struct probe_flow_record *rec, const struct pa
 				__sync_fetch_and_or(&rec->flags, PROBE_FLOW_SENT_LAST);
 		}
 		__sync_fetch_and_add(&rec->packets_out, pkt->segs);
-		__sync_fetch_and_add(&rec->bytes_out, pkt->payload);
+		add_ordered(&rec->bytes_out, pkt->payload);
 	}
 	rec->last_seen_ns = now;
 }
@@ -578,7 +612,8 @@ static __always_inline void track_sent_sequence(struct __sk_buff *skb, struct pr
 		return;
 	}
 	if (seq_before(pkt->seq, rec->snd_max)) {
-		__sync_fetch_and_add(&rec->retransmits_out, pkt->segs);
+		/* ordered: a resend that reaches past snd_max moves it below */
+		add_ordered(&rec->retransmits_out, pkt->segs);
 		emit_event(skb, key, pkt, PROBE_EVENT_RETRANSMIT, 0);
 	}
 	if (seq_before(rec->snd_max, end))

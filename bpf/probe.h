@@ -63,6 +63,8 @@ enum probe_flow_flags {
 	PROBE_FLOW_SENT_LAST = 1u << 16,
 	/* rcv_max holds the end of the highest sequence received */
 	PROBE_FLOW_RCV_MAX = 1u << 17,
+	/* ack_max holds the highest acknowledgment the peer sent */
+	PROBE_FLOW_ACK_MAX = 1u << 18,
 };
 
 /*
@@ -118,10 +120,17 @@ struct probe_flow_record {
 	__u8 pad[3];
 	__u32 closed_by; /* enum probe_closer; 32 bits for an atomic compare-and-swap */
 	__u32 rcv_max; /* end sequence of the highest segment the peer sent */
-	__u32 turns; /* turns so far (struct probe_turn) */
+	/*
+	 * Twice the turns so far (struct probe_turn), odd while the programs
+	 * write the turn: a reader that copies the record takes a copy with an
+	 * even value (a sequence lock; probe.bpf.c, track_turn).
+	 */
+	__u32 turn_seq;
 	__u64 data_packets_in; /* segments received that carried payload */
 	__u64 data_packets_out; /* segments sent that carried payload */
 	struct probe_turn turn; /* the counters just before the latest turn */
+	__u32 ack_max; /* the highest acknowledgment number the peer sent */
+	__u32 pad2;
 };
 
 /*

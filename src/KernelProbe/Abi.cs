@@ -32,7 +32,7 @@ internal struct ProbeTurn
 }
 
 /// <summary>Mirror of <c>struct probe_flow_record</c>.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 200)]
+[StructLayout(LayoutKind.Sequential, Size = 208)]
 internal unsafe struct ProbeFlowRecord
 {
     public ulong FirstSeenNs;
@@ -62,14 +62,16 @@ internal unsafe struct ProbeFlowRecord
     public fixed byte Pad[3];
     public uint ClosedBy;
     public uint RcvMax;
-    public uint Turns;
+    public uint TurnSeq;
     public ulong DataPacketsIn;
     public ulong DataPacketsOut;
     public ProbeTurn Turn;
+    public uint AckMax;
+    public uint Pad2;
 }
 
 /// <summary>Mirror of <c>struct probe_live_slot</c>: a flow record's copy in the mmap-able table.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 248)]
+[StructLayout(LayoutKind.Sequential, Size = 256)]
 internal struct ProbeLiveSlot
 {
     public ProbeFlowKey Key;
@@ -170,6 +172,8 @@ public enum FlowFlags : uint
     SentLast = 1u << 16,
     /// <summary>The highest received sequence is known.</summary>
     RcvMax = 1u << 17,
+    /// <summary>The highest acknowledgment the peer sent is known.</summary>
+    AckMax = 1u << 18,
 }
 
 /// <summary>Mirror of <c>enum probe_closer</c>: who sent the first FIN or RST.</summary>

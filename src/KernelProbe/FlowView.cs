@@ -57,11 +57,17 @@ public readonly struct FlowView
     /// </remarks>
     public uint? SentOffset => LocalIsnKnown ? _raw.SndMax - _raw.LocalIsn - 1 - (Flags.HasFlag(FlowFlags.FinOut) ? 1u : 0u) : null;
 
+    /// <summary>
+    /// Payload bytes of the gateway's the peer has acknowledged, as a stream offset modulo 2^32 (from the highest
+    /// acknowledgment it sent; one more once it acknowledged the gateway's FIN); null when unknown.
+    /// </summary>
+    public uint? AckedOffset => LocalIsnKnown && Flags.HasFlag(FlowFlags.AckMax) ? _raw.AckMax - _raw.LocalIsn - 1 : null;
+
     // The gateway's SYN or SYN-ACK went through the egress program: its sequence number is the origin of the sent offsets.
     private bool LocalIsnKnown => (Flags & (FlowFlags.SynIn | FlowFlags.SynOut)) != 0 && Flags.HasFlag(FlowFlags.SndMax);
 
     /// <summary>Turns so far: segments with payload the peer sent after the gateway had sent payload.</summary>
-    public uint Turns => _raw.Turns;
+    public uint Turns => _raw.TurnSeq >> 1;
 
     /// <summary>The counters just before the latest turn (meaningful when <see cref="Turns"/> is not 0).</summary>
     public FlowTurn Turn => new(_raw.Turn.DataPacketsIn, _raw.Turn.BytesIn, _raw.Turn.DataPacketsOut, _raw.Turn.BytesOut, _raw.Turn.RetransmitsOut,

@@ -83,8 +83,11 @@ internal sealed unsafe class LiveTable : IDisposable
     /// sequences, the turn kept and the turns, the flag bits they read), so a field that reads the
     /// same before and after the moment between the two copies had that value at that moment, and the
     /// copy is the record as it stood then. The programs update a record's counters before the sequence
-    /// they move (probe.bpf.c), so that state never shows a sequence without its segments. False when
-    /// the record changed between every two copies (a few microseconds of attempts).
+    /// they move, with a full barrier between (probe.bpf.c, add_ordered: on arm64 a plain atomic add would
+    /// not order them), so that state never shows a sequence without its segments. The turn is the one
+    /// group of fields written together: a state with its sequence lock odd (<see cref="TurnBeingWritten"/>)
+    /// is half of one turn and half of another, and is copied again. False when the record changed between
+    /// every two copies (a few microseconds of attempts).
     /// </summary>
     internal static bool Snapshot(ProbeFlowRecord* source, out ProbeFlowRecord record)
     {
@@ -93,7 +96,7 @@ internal sealed unsafe class LiveTable : IDisposable
         for (int attempt = 0; attempt < SnapshotAttempts; attempt++)
         {
             CopyWords(source, &second);
-            if (SameWords(&first, &second))
+            if (SameWords(&first, &second) && !TurnBeingWritten(second))
             {
                 record = second;
                 return true;
@@ -105,6 +108,9 @@ internal sealed unsafe class LiveTable : IDisposable
         record = second;
         return false;
     }
+
+    /// <summary>True while the programs write the record's turn (its sequence lock is odd): the turn's fields are not one turn's.</summary>
+    internal static bool TurnBeingWritten(in ProbeFlowRecord record) => (record.TurnSeq & 1) != 0;
 
     /// <summary>Copies after the first that <see cref="Snapshot"/> makes at most.</summary>
     internal const int SnapshotAttempts = 64;

@@ -180,7 +180,8 @@ public sealed class WireProbe : IDisposable
         {
             if (!flows.TryLookup(raw, out record))
                 return false;
-            if (MemoryMarshal.AsBytes(new ReadOnlySpan<ProbeFlowRecord>(in first)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<ProbeFlowRecord>(in record))))
+            if (MemoryMarshal.AsBytes(new ReadOnlySpan<ProbeFlowRecord>(in first)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<ProbeFlowRecord>(in record)))
+                && !LiveTable.TurnBeingWritten(record))
                 return true;
             first = record;
         }

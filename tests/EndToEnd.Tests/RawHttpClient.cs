@@ -13,6 +13,7 @@ internal sealed class RawHttpClient : IDisposable
     private const int IpProtoTcp = 6;
     private const int TcpMaxSeg = 2;
     private const int TcpInfo = 11;
+    private const int TcpQuickAck = 12;
     private const int Ipv6UnicastHops = 16;
     private const int Ipv6TClass = 67;
     private readonly Socket socket;
@@ -45,6 +46,9 @@ internal sealed class RawHttpClient : IDisposable
             throw new InvalidOperationException($"TCP_INFO gave {length} bytes; tcpi_bytes_sent needs a kernel from 4.19 on");
         return ((long)BitConverter.ToUInt64(info, 200), (long)BitConverter.ToUInt64(info, 128), BitConverter.ToUInt32(info, 156), BitConverter.ToUInt32(info, 152));
     }
+
+    /// <summary>Sends the acknowledgment the kernel holds back (delayed ACK) now (TCP_QUICKACK).</summary>
+    public void AcknowledgeNow() => socket.SetRawSocketOption(IpProtoTcp, TcpQuickAck, BitConverter.GetBytes(1));
 
     /// <summary>How long <see cref="GetAsync"/> waits after sending a request before it reads the response (a slow reader).</summary>
     public TimeSpan ReadDelay { get; set; }

@@ -62,6 +62,27 @@ public sealed class TcProgramTests
     }
 
     [SkippableFact]
+    public void AckedOffset_PeersAcknowledgments_IsTheHighestOneAnAcknowledgmentOfAnOlderByteDoesNotLowerIt()
+    {
+        using var h = new Harness();
+        h.Receive(new TcpFrame { Seq = 1000, Options = TcpFrame.LinuxSynOptions(1460, 7) });
+        h.Send(FromGateway(Tcp.Syn | Tcp.Ack, seq: 4242));
+        h.Receive(new TcpFrame { Flags = Tcp.Ack, Seq = 1001, Ack = 4243 });
+        h.Receive(new TcpFrame { Flags = Tcp.Ack | Tcp.Psh, Seq = 1001, Ack = 4243, Payload = 80 });
+        h.Send(FromGateway(Tcp.Ack | Tcp.Psh, seq: 4243, payload: 1000));
+        Assert.Equal(0u, h.View(Downstream).AckedOffset);
+        // The client acknowledges the response's first 600 bytes, then all of it; a late copy of the first arrives last.
+        h.Receive(new TcpFrame { Flags = Tcp.Ack, Seq = 1081, Ack = 4843 });
+        Assert.Equal(600u, h.View(Downstream).AckedOffset);
+        h.Receive(new TcpFrame { Flags = Tcp.Ack, Seq = 1081, Ack = 5243 });
+        h.Receive(new TcpFrame { Flags = Tcp.Ack, Seq = 1081, Ack = 4843 });
+
+        FlowView flow = h.View(Downstream);
+        Assert.Equal(1000u, flow.AckedOffset);
+        Assert.Equal(1000u, flow.SentOffset);
+    }
+
+    [SkippableFact]
     public void SentOffset_AfterTheGatewaysFin_IsStillTheEndOfItsLastPayloadByte()
     {
         using var h = new Harness();

@@ -24,10 +24,13 @@ namespace Gateway.Correlation;
 /// <item><see cref="Forget"/>: the connection closed. Its entry goes now or, while a request is
 /// still in flight on it (a pooled upstream connection dropped mid-response), when that request
 /// ends, so the kernel's last events on it (the reset) still reach its span.</item>
-/// <item><see cref="Wait"/>: a request whose response was still leaving when it ended waits for its share
-/// off the request's path. The next request on the connection settles it (from the kernel's turn), or the
-/// close (from the final facts), or else one timer for the whole ledger, which looks the flow up again every
-/// <see cref="RetryPeriod"/> while anything waits, for at most <see cref="MaxSettleWait"/>.</item>
+/// <item><see cref="Wait"/>: a request whose response was still leaving when it ended, or may still be sent
+/// again in part (a tail loss probe, a timeout: until the client's acknowledgment of its last byte reaches the
+/// gateway's TCP), waits for its share off the request's path. The next request on the connection settles it
+/// (from the kernel's turn on the way in, the counters then on the way out), or the close (from the final
+/// facts), or else one timer for the whole ledger, which looks the flow up again every <see cref="RetryPeriod"/>
+/// while anything waits and settles it one look after the client's acknowledgment showed, for at most
+/// <see cref="MaxSettleWait"/>. On the connections the gateway answers, every request waits so.</item>
 /// </list>
 /// Keep-alive requests add and remove nothing: a request only stores itself in its connection's entry.
 /// </remarks>
@@ -78,9 +81,13 @@ public sealed class ConnectionLedger : IDisposable
     /// time), decides whether it can be (see the rules). <paramref name="began"/>: where the request begins in
     /// the connection's streams, when its caller knows it before its first byte (the upstream leg: the gateway
     /// writes the request); its window then starts at the counters <paramref name="view"/> shows now, checked
-    /// against it, whatever order the connection's requests are recorded in.
+    /// against it, whatever order the connection's requests are recorded in. <paramref name="answers"/>: the
+    /// gateway answers the request on this connection (downstream), so what it sends is a response whose last
+    /// segments the kernel may send again after the request ended (see the rules); false on the upstream leg,
+    /// which records itself once it read the response to its end.
     /// </summary>
-    internal RequestOnConnection Begin(ConnectionTuple tuple, SpanData span, Version? protocol = null, IWireView? view = null, StreamEnds? began = null)
+    internal RequestOnConnection Begin(ConnectionTuple tuple, SpanData span, Version? protocol = null, IWireView? view = null, StreamEnds? began = null,
+        bool answers = true)
     {
         if (IsMultiplexed(protocol))
         {
@@ -123,7 +130,7 @@ public sealed class ConnectionLedger : IDisposable
                     // The previous response was still leaving when its request ended; this request began
                     // after the client had it all: the turn that began this one is where it ended.
                     var facts = view.Lookup(tuple);
-                    var share = facts is { } now ? Settle(entry, now, ends) : WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
+                    var share = facts is { } now ? Settle(entry, now, ends, After.LaterRequest) : WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
                     if (!share.Pending)
                     {
                         settled = Resolve(entry, ends, share, facts);
@@ -132,7 +139,7 @@ public sealed class ConnectionLedger : IDisposable
             }
 
             settled.Deliver();
-            return new RequestOnConnection(this, entry, span, generation, multiplexed: false, start);
+            return new RequestOnConnection(this, entry, span, generation, multiplexed: false, start, answers);
         }
     }
 
@@ -154,7 +161,7 @@ public sealed class ConnectionLedger : IDisposable
         {
             if (entry.Pending is { } ends)
             {
-                var share = last is { } final ? Settle(entry, final, ends) : WireRequestShare.Waiting;
+                var share = last is { } final ? Settle(entry, final, ends, After.Close) : WireRequestShare.Waiting;
                 settled = Resolve(entry, ends, share.Pending ? WireRequestShare.LeftOut(WireRequestOmitted.Unsettled) : share, last);
             }
 
@@ -193,20 +200,21 @@ public sealed class ConnectionLedger : IDisposable
     }
 
     // Counts one more request on the entry; its share of the counters when it can be known now.
-    internal static WireRequestShare Account(Entry entry, WireFacts? facts, StreamEnds? ends, bool multiplexed, RequestStart? start)
+    internal static WireRequestShare Account(Entry entry, WireFacts? facts, StreamEnds? ends, bool multiplexed, RequestStart? start, bool answers)
     {
         Settlement settled;
         WireRequestShare share;
         lock (entry)
         {
-            share = AccountLocked(entry, facts, ends, multiplexed, start, out settled);
+            share = AccountLocked(entry, facts, ends, multiplexed, start, answers, out settled);
         }
 
         settled.Deliver();
         return share;
     }
 
-    private static WireRequestShare AccountLocked(Entry entry, WireFacts? facts, StreamEnds? ends, bool multiplexed, RequestStart? start, out Settlement settled)
+    private static WireRequestShare AccountLocked(Entry entry, WireFacts? facts, StreamEnds? ends, bool multiplexed, RequestStart? start, bool answers,
+        out Settlement settled)
     {
         settled = default;
         entry.Requests++;
@@ -248,7 +256,7 @@ public sealed class ConnectionLedger : IDisposable
             return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
         }
 
-        var share = Settle(entry, facts.Value, ends.Value);
+        var share = Settle(entry, facts.Value, ends.Value, answers ? After.Look : After.ReadToItsEnd);
         if (share.Pending)
         {
             entry.Pending = ends;
@@ -336,7 +344,7 @@ public sealed class ConnectionLedger : IDisposable
                 {
                     bool last = Stopwatch.GetElapsedTime(waiter.Since, now) >= MaxSettleWait;
                     // No facts while pending: the connection is closing (its flow is being handed to Forget), which settles it.
-                    var share = facts is { } current ? Settle(entry, current, waiter.Ends) : WireRequestShare.Waiting;
+                    var share = facts is { } current ? Settle(entry, current, waiter.Ends, After.Look) : WireRequestShare.Waiting;
                     if (share.Pending && last)
                     {
                         share = WireRequestShare.LeftOut(WireRequestOmitted.Unsettled);
@@ -413,16 +421,46 @@ public sealed class ConnectionLedger : IDisposable
         public void Deliver() => Waiter?.Settle(Share, Facts);
     }
 
+    /// <summary>What a share is settled after: what it tells about segments of the response still to leave.</summary>
+    private enum After
+    {
+        /// <summary>
+        /// A look at the flow while the connection is open and nothing followed the request (its own end, the
+        /// retry timer): the response's last segment may still be sent again (a tail loss probe, a timeout),
+        /// unless the client had acknowledged the response's last byte at an earlier look.
+        /// </summary>
+        Look,
+
+        /// <summary>
+        /// A later request on the connection began: the gateway took its bytes off the socket, so its TCP had
+        /// processed the acknowledgment they carry (of the whole response); anything it sent again before had
+        /// passed the egress program while it held the socket.
+        /// </summary>
+        LaterRequest,
+
+        /// <summary>The connection closed: these are its final facts.</summary>
+        Close,
+
+        /// <summary>The upstream leg, which records itself once it read the response to its end: what it sent is the request.</summary>
+        ReadToItsEnd,
+    }
+
     /// <summary>
     /// The rule of a request's share, under the entry's lock. The request's window runs from where the
-    /// previous request ended (<see cref="Entry.Start"/>) to where this one ends: the point where the
-    /// kernel had received exactly the request's last byte (<paramref name="ends"/>.Received) and sent
-    /// exactly its response's last byte (<paramref name="ends"/>.Sent). Either the flow's counters now
-    /// are that point (nothing of the next request has arrived and the response has left), or the
-    /// counters kept at the latest turn are (the next request began right there). Anything else is
-    /// left out, or waits while the response is still leaving.
+    /// previous request ended (<see cref="Entry.Start"/>) to where this one ends: on the way in, the point
+    /// where the kernel had received exactly the request's last byte (<paramref name="ends"/>.Received): the
+    /// counters now when nothing of the next request has arrived, else those kept at the turn that began
+    /// it; on the way out, every segment that carried bytes of the response, first sent or sent again, and
+    /// none of the next response's. The kernel may send the response's last segment again after it first
+    /// left (a tail loss probe while the client's acknowledgment is slow, or a timeout), until the client's
+    /// acknowledgment reaches the gateway's TCP: those segments are the response's, so the window closes on
+    /// the way out only at a point after which none can leave (<paramref name="after"/>): a later request
+    /// began, the connection closed, or the client had acknowledged the response's last byte at an earlier
+    /// look (the retry timer's rounds are far apart; a segment sent again on another CPU as the
+    /// acknowledgment arrived has left long before the next). Until then the share waits. Anything else is
+    /// left out.
     /// </summary>
-    private static WireRequestShare Settle(Entry entry, in WireFacts facts, StreamEnds ends)
+    private static WireRequestShare Settle(Entry entry, in WireFacts facts, StreamEnds ends, After after)
     {
         if (facts.ReceivedOffset is not { } received || facts.SentOffset is not { } sent)
         {
@@ -433,9 +471,54 @@ public sealed class ConnectionLedger : IDisposable
 
         var turn = facts.Turn;
         bool turnEndsIt = facts.Turns > 0 && turn.ReceivedOffset == ends.Received && turn.SentOffset == ends.Sent;
-        WireRequestDelta? end = received == ends.Received && sent == ends.Sent ? CountersOf(facts) : turnEndsIt ? Counters(turn) : null;
-        if (end is null)
+        if (entry.Start is null)
         {
+            // Where this request began after a request that was left out: the turn that began it, if nothing was
+            // sent again since (a segment sent again after the turn could be the previous response's); decided
+            // at the first look, while that turn is still the latest.
+            if (facts.Turns > 0 && turn.ReceivedOffset == entry.StartEnds.Received && turn.SentOffset == entry.StartEnds.Sent && !turnEndsIt
+                && (ulong)facts.RetransmitsOut == turn.RetransmitsOut)
+            {
+                entry.Start = Counters(turn);
+            }
+            else
+            {
+                entry.StartEnds = ends;
+                return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
+            }
+        }
+
+        // The way in: nothing of the next request yet, or the turn that began it.
+        (long PacketsIn, long BytesIn)? endIn = received == ends.Received ? (facts.DataPacketsIn, facts.BytesIn)
+            : turnEndsIt ? ((long)turn.DataPacketsIn, (long)turn.BytesIn) : null;
+        // The way out: the counters now while nothing of the next response has left, once no segment of this
+        // one can leave again; the turn's once the next response is leaving, if nothing was sent again since
+        // the turn (every segment sent again before it is counted there; after it, one could be either's).
+        (long PacketsOut, long BytesOut, long Retransmits)? endOut = null;
+        bool final = after != After.Look || entry.AckedEnds == ends;
+        if (sent == ends.Sent && final)
+        {
+            endOut = (facts.DataPacketsOut, facts.BytesOut, facts.RetransmitsOut);
+        }
+        else if (sent != ends.Sent && turnEndsIt && (ulong)facts.RetransmitsOut == turn.RetransmitsOut)
+        {
+            endOut = ((long)turn.DataPacketsOut, (long)turn.BytesOut, (long)turn.RetransmitsOut);
+        }
+
+        if (endIn is not { } @in || endOut is not { } @out)
+        {
+            if (endIn is not null && sent == ends.Sent)
+            {
+                // All of the response has left, and it may still be sent again: wait for the client's
+                // acknowledgment of its last byte, and then one more look.
+                if (facts.AckedOffset is { } acked && !Before(acked, ends.Sent))
+                {
+                    entry.AckedEnds = ends;
+                }
+
+                return WireRequestShare.Waiting;
+            }
+
             // Nothing of the next request yet, but the response has not all left: ask again. One past the
             // response's end is the gateway's FIN whose flag the reader did not see yet (see FlowView.SentOffset):
             // no payload byte can follow a response before the next request arrives.
@@ -449,24 +532,15 @@ public sealed class ConnectionLedger : IDisposable
             return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
         }
 
-        // Where this request began: known, or (after a request that was left out) the turn that began it.
-        var start = entry.Start;
-        if (start is null && facts.Turns > 0 && turn.ReceivedOffset == entry.StartEnds.Received && turn.SentOffset == entry.StartEnds.Sent && !turnEndsIt)
-        {
-            start = Counters(turn);
-        }
-
+        var end = new WireRequestDelta(@in.PacketsIn, @out.PacketsOut, @in.BytesIn, @out.BytesOut, @out.Retransmits);
+        var from = entry.Start.Value;
         var began = entry.StartEnds;
         entry.Start = end;
         entry.StartEnds = ends;
-        if (start is not { } from)
-        {
-            return WireRequestShare.LeftOut(WireRequestOmitted.Overlap);
-        }
 
         // Segments as counted (a segment sent again counts again, as the peer receives it again);
         // bytes by sequence number, each once: exactly the request's and the response's bytes.
-        var to = end.Value;
+        var to = end;
         return new WireRequestShare(new WireRequestDelta(
             to.PacketsIn - from.PacketsIn, to.PacketsOut - from.PacketsOut, (uint)(ends.Received - began.Received), (uint)(ends.Sent - began.Sent),
             to.RetransmitsOut - from.RetransmitsOut), null, false);
@@ -567,6 +641,10 @@ public sealed class ConnectionLedger : IDisposable
         public WireRequestShare? SettledShare;
 
         public WireFacts? SettledFacts;
+
+        // The ends of a pending request whose response's last byte the client had acknowledged at a look
+        // (see Settle): the next look settles it.
+        public StreamEnds? AckedEnds;
 
         // The record of the pending request, waiting for its share (see Wait).
         public ShareWaiter? Waiter;

@@ -186,6 +186,7 @@ public sealed class KernelWireView : IWireView, IDisposable
             DataPacketsOut = (long)record.DataPacketsOut,
             ReceivedOffset = record.ReceivedOffset,
             SentOffset = record.SentOffset,
+            AckedOffset = record.AckedOffset,
             Turns = record.Turns,
             Turn = record.Turn,
         };

@@ -16,11 +16,13 @@ internal readonly struct RequestOnConnection : IDisposable
     private readonly int _generation;
     private readonly bool _multiplexed;
     private readonly ConnectionLedger.RequestStart? _start;
+    private readonly bool _answers;
 
     internal RequestOnConnection(ConnectionLedger ledger, ConnectionLedger.Entry entry, SpanData span, int generation, bool multiplexed,
-        ConnectionLedger.RequestStart? start = null)
+        ConnectionLedger.RequestStart? start = null, bool answers = true)
     {
         _start = start;
+        _answers = answers;
         _ledger = ledger;
         _entry = entry;
         _span = span;
@@ -44,7 +46,7 @@ internal readonly struct RequestOnConnection : IDisposable
         out WireRequestShare share)
     {
         var entry = _entry ?? throw new InvalidOperationException("the request did not begin on a connection");
-        share = ConnectionLedger.Account(entry, facts, ends, _multiplexed, _start);
+        share = ConnectionLedger.Account(entry, facts, ends, _multiplexed, _start, _answers);
         bool handshake = facts?.Ttl is not null;
         var shared = Volatile.Read(ref entry.Shared);
         if (shared is not null && ReferenceEquals(shared.Privacy, peerPrivacy) && shared.Handshake == handshake)

@@ -87,6 +87,12 @@ public readonly record struct WireFacts
     /// <summary>Stream offset (modulo 2^32) up to which the gateway has sent; null when its first sequence number is unknown.</summary>
     public uint? SentOffset { get; init; }
 
+    /// <summary>
+    /// Stream offset (modulo 2^32) up to which the peer has acknowledged what the gateway sent (one past the
+    /// last payload byte once it acknowledged the gateway's FIN); null when unknown.
+    /// </summary>
+    public uint? AckedOffset { get; init; }
+
     /// <summary>Turns so far: the peer's first data after the gateway's (see <see cref="KernelProbe.FlowTurn"/>).</summary>
     public uint Turns { get; init; }
 

@@ -252,7 +252,7 @@ internal sealed partial class UpstreamAttempt
                 _onConnection.Dispose();
                 // Joined before the request's first byte is written (or read): the stream's ends so far are where it begins.
                 _onConnection = _span is { } span && _ledger is { } ledger
-                    ? ledger.Begin(tuple, span, protocol, _view, began: (by as UpstreamConnectionStream)?.Ends)
+                    ? ledger.Begin(tuple, span, protocol, _view, began: (by as UpstreamConnectionStream)?.Ends, answers: false)
                     : default;
             }
         }

@@ -43,8 +43,9 @@ public sealed class ConnectionLedgerTests
 
     // The flow as the kernel shows it: counters, and the stream offsets it has received and sent up to.
     private static WireFacts Flow(long dataIn, long bytesIn, long dataOut, long bytesOut, long retransmits = 0, uint? received = null, uint? sent = null,
-        uint turns = 0, FlowTurn turn = default) => new()
+        uint turns = 0, FlowTurn turn = default, uint? acked = null) => new()
     {
+        AckedOffset = acked,
         DataPacketsIn = dataIn,
         BytesIn = bytesIn,
         DataPacketsOut = dataOut,
@@ -58,37 +59,124 @@ public sealed class ConnectionLedgerTests
         Turn = turn,
     };
 
-    private static WireRequestShare Account(ConnectionLedger ledger, WireFacts? facts, StreamEnds ends, IWireView? view = null)
+    private static WireRequestShare Account(ConnectionLedger ledger, WireFacts? facts, StreamEnds ends, IWireView? view = null, bool answers = true)
     {
-        using var request = ledger.Begin(Connection, new SpanData(), view: view);
+        using var request = ledger.Begin(Connection, new SpanData(), view: view, answers: answers);
         request.Account(facts, null, ends, out var share);
         return share;
     }
 
-    [Fact]
-    public void Account_KeepAliveRequests_FirstGetsTheConnectionSoFarAndEachNextWhatMovedSince()
+    // One request on a connection whose response has left: it waits (see the next tests) until someone settles it.
+    private static (WireRequestShare AtItsEnd, RecordingWaiter Waiter) Waiting(ConnectionLedger ledger, WireFacts facts, StreamEnds ends, IWireView? view = null)
     {
-        var ledger = new ConnectionLedger();
+        var request = ledger.Begin(Connection, new SpanData(), view: view);
+        request.Account(facts, null, ends, out var share);
+        var waiter = new RecordingWaiter(ends);
+        request.Wait(waiter);
+        request.Dispose();
+        return (share, waiter);
+    }
 
-        var first = Account(ledger, Flow(dataIn: 2, bytesIn: 300, dataOut: 1, bytesOut: 500), new StreamEnds(300, 500));
-        var second = Account(ledger, Flow(dataIn: 3, bytesIn: 700, dataOut: 2, bytesOut: 900, retransmits: 1), new StreamEnds(700, 900));
+    [Fact]
+    public void Account_KeepAliveRequests_EachWaitsForTheNextOrTheClose_ThenGetsWhatMovedInItsWindow()
+    {
+        var ledger = ManualLedger();
+        var (firstAtEnd, first) = Waiting(ledger, Flow(dataIn: 2, bytesIn: 300, dataOut: 1, bytesOut: 500), new StreamEnds(300, 500));
+        // The second request arrives: the turn kept the counters where the first ended.
+        var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 1, BytesOut: 500, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 500);
+        using var view = new Support.RecordingWireView(Flow(dataIn: 3, bytesIn: 400, dataOut: 1, bytesOut: 500, turns: 1, turn: turn));
+        var (secondAtEnd, second) = Waiting(ledger, Flow(dataIn: 3, bytesIn: 700, dataOut: 2, bytesOut: 900, retransmits: 1, turns: 1, turn: turn),
+            new StreamEnds(700, 900), view);
 
-        Assert.Equal(new WireRequestShare(new WireRequestDelta(2, 1, 300, 500, 0), null, false), first);
-        Assert.Equal(new WireRequestShare(new WireRequestDelta(1, 1, 400, 400, 1), null, false), second);
+        ledger.Forget(Connection, Flow(dataIn: 3, bytesIn: 700, dataOut: 2, bytesOut: 900, retransmits: 1, turns: 1, turn: turn));
+
+        Assert.True(firstAtEnd.Pending);
+        Assert.True(secondAtEnd.Pending);
+        Assert.Equal(new WireRequestShare(new WireRequestDelta(2, 1, 300, 500, 0), null, false), Assert.Single(first.Settled).Share);
+        Assert.Equal(new WireRequestShare(new WireRequestDelta(1, 1, 400, 400, 1), null, false), Assert.Single(second.Settled).Share);
     }
 
     [Fact]
     public void Account_NextRequestArrivedAlready_EndsWhereItsTurnBegan()
     {
-        var ledger = new ConnectionLedger();
+        var ledger = ManualLedger();
         // The client had the whole response and sent 150 bytes of its next request before the record was built.
         var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 1, BytesOut: 500, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 500);
+        var (atEnd, first) = Waiting(ledger, Flow(dataIn: 3, bytesIn: 450, dataOut: 1, bytesOut: 500, turns: 1, turn: turn), new StreamEnds(300, 500));
+        using var view = new Support.RecordingWireView(Flow(dataIn: 4, bytesIn: 600, dataOut: 1, bytesOut: 500, turns: 1, turn: turn));
+        var (_, second) = Waiting(ledger, Flow(dataIn: 4, bytesIn: 600, dataOut: 2, bytesOut: 800, turns: 1, turn: turn), new StreamEnds(600, 800), view);
+        ledger.Forget(Connection, Flow(dataIn: 4, bytesIn: 600, dataOut: 2, bytesOut: 800, turns: 1, turn: turn));
 
-        var first = Account(ledger, Flow(dataIn: 3, bytesIn: 450, dataOut: 1, bytesOut: 500, turns: 1, turn: turn), new StreamEnds(300, 500));
-        var second = Account(ledger, Flow(dataIn: 4, bytesIn: 600, dataOut: 2, bytesOut: 800, turns: 1, turn: turn), new StreamEnds(600, 800));
+        Assert.True(atEnd.Pending);
+        Assert.Equal(new WireRequestDelta(2, 1, 300, 500, 0), Assert.Single(first.Settled).Share.Delta);
+        Assert.Equal(new WireRequestDelta(2, 1, 300, 300, 0), Assert.Single(second.Settled).Share.Delta);
+    }
 
-        Assert.Equal(new WireRequestDelta(2, 1, 300, 500, 0), first.Delta);
-        Assert.Equal(new WireRequestDelta(2, 1, 300, 300, 0), second.Delta);
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Begin_ResponsesLastSegmentSentAgainAfterItLeft_CountsWithThatResponseNotTheNext(bool afterTheTurn)
+    {
+        // A tail loss probe: the response's last segment left, the client's acknowledgment was slow, and the
+        // kernel sent the segment again, before the client's next request (the turn kept it) or as it arrived.
+        var ledger = ManualLedger();
+        var ends = new StreamEnds(300, 5000);
+        var (atEnd, first) = Waiting(ledger, Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000), ends);
+        var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: afterTheTurn ? 5u : 6u, BytesOut: 5000, RetransmitsOut: afterTheTurn ? 0u : 1u,
+            ReceivedOffset: 300, SentOffset: 5000);
+        using var view = new Support.RecordingWireView(Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5000, retransmits: 1, turns: 1, turn: turn));
+        var (_, second) = Waiting(ledger, Flow(dataIn: 3, bytesIn: 400, dataOut: 7, bytesOut: 5100, retransmits: 1, turns: 1, turn: turn),
+            new StreamEnds(400, 5100), view);
+
+        ledger.Forget(Connection, Flow(dataIn: 3, bytesIn: 400, dataOut: 7, bytesOut: 5100, retransmits: 1, turns: 1, turn: turn));
+
+        // When the record was built the client had the response's five segments; it received the sixth with them.
+        Assert.True(atEnd.Pending);
+        Assert.Equal(new WireRequestDelta(2, 6, 300, 5000, 1), Assert.Single(first.Settled).Share.Delta);
+        Assert.Equal(new WireRequestDelta(1, 1, 100, 100, 0), Assert.Single(second.Settled).Share.Delta);
+    }
+
+    [Fact]
+    public void RetryWaiting_ResponseLeftAndNothingFollows_SettlesOneLookAfterTheClientAcknowledgedItsLastByte()
+    {
+        var ledger = ManualLedger();
+        var ends = new StreamEnds(300, 5000);
+        var (atEnd, waiter) = Waiting(ledger, Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000, acked: 4000), ends);
+
+        waiter.Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000, acked: 4000);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
+        int unacknowledged = waiter.Settled.Count;
+        // The last segment is sent again as the client's acknowledgment of it arrives: the look that sees the
+        // acknowledgment may not see the segment yet; the next one does.
+        waiter.Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000, acked: 5000);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
+        int acknowledged = waiter.Settled.Count;
+        waiter.Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 6, bytesOut: 5000, retransmits: 1, acked: 5000);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
+
+        Assert.True(atEnd.Pending);
+        Assert.Equal((0, 0), (unacknowledged, acknowledged));
+        Assert.Equal(new WireRequestDelta(2, 6, 300, 5000, 1), Assert.Single(waiter.Settled).Share.Delta);
+        Assert.Equal(0, ledger.Waiting);
+    }
+
+    [Fact]
+    public void Forget_SegmentSentAgainAfterTheNextResponseBegan_LeftOutRatherThanGuessedWhose()
+    {
+        // The next response is already leaving when the previous request is settled from the turn, and a segment
+        // was sent again since that turn: it could be either response's.
+        var ledger = ManualLedger();
+        var (_, first) = Waiting(ledger, Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000), new StreamEnds(300, 5000));
+        var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
+        var noResend = Flow(dataIn: 3, bytesIn: 400, dataOut: 7, bytesOut: 5100, turns: 1, turn: turn);
+        var other = ManualLedger();
+        var (_, clean) = Waiting(other, Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000), new StreamEnds(300, 5000));
+
+        ledger.Forget(Connection, noResend with { DataPacketsOut = 8, RetransmitsOut = 1 });
+        other.Forget(Connection, noResend);
+
+        Assert.Equal(WireRequestShare.LeftOut(WireRequestOmitted.Overlap), Assert.Single(first.Settled).Share);
+        Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), Assert.Single(clean.Settled).Share.Delta);
     }
 
     // A record waiting for its share: what the retry timer's lookup sees now, and what it was handed.
@@ -124,11 +212,14 @@ public sealed class ConnectionLedgerTests
         request.Wait(waiter);
         ledger.RetryWaiting(Stopwatch.GetTimestamp());
         int whileStillLeaving = waiter.Settled.Count;
-        waiter.Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000);
+        waiter.Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000, acked: 5000);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
+        // It left and the client acknowledged it: the next look settles it.
+        int acknowledged = waiter.Settled.Count;
         ledger.RetryWaiting(Stopwatch.GetTimestamp());
 
         Assert.True(share.Pending);
-        Assert.Equal(0, whileStillLeaving);
+        Assert.Equal((0, 0), (whileStillLeaving, acknowledged));
         var (left, at) = Assert.Single(waiter.Settled);
         Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), left.Delta);
         Assert.Equal(5000, at!.Value.BytesOut);
@@ -148,11 +239,12 @@ public sealed class ConnectionLedgerTests
 
         var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
         using var view = new Support.RecordingWireView(Flow(dataIn: 3, bytesIn: 400, dataOut: 5, bytesOut: 5000, turns: 1, turn: turn));
-        var second = Account(ledger, Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5100, turns: 1, turn: turn), new StreamEnds(400, 5100), view);
+        var (_, second) = Waiting(ledger, Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5100, turns: 1, turn: turn), new StreamEnds(400, 5100), view);
+        ledger.Forget(Connection, Flow(dataIn: 3, bytesIn: 400, dataOut: 6, bytesOut: 5100, turns: 1, turn: turn));
 
         Assert.True(pending.Pending);
         Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), Assert.Single(waiter.Settled).Share.Delta);
-        Assert.Equal(new WireRequestDelta(1, 1, 100, 100, 0), second.Delta);
+        Assert.Equal(new WireRequestDelta(1, 1, 100, 100, 0), Assert.Single(second.Settled).Share.Delta);
     }
 
     [Fact]
@@ -195,7 +287,8 @@ public sealed class ConnectionLedgerTests
         request.Wait(waiter);
         ledger.RetryWaiting(Stopwatch.GetTimestamp());
         int finUnflagged = waiter.Settled.Count;
-        waiter.Now = Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566);
+        waiter.Now = Flow(dataIn: 1, bytesIn: 80, dataOut: 2, bytesOut: 566, acked: 567);
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
         ledger.RetryWaiting(Stopwatch.GetTimestamp());
 
         Assert.Equal(0, finUnflagged);
@@ -263,7 +356,7 @@ public sealed class ConnectionLedgerTests
         request.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, out var share);
         var waiter = new RecordingWaiter(ends) { Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 3, bytesOut: 3000) };
         request.Wait(waiter);
-        waiter.Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000);
+        waiter.Now = Flow(dataIn: 2, bytesIn: 300, dataOut: 5, bytesOut: 5000, acked: 5000);
 
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (waiter.Settled.Count == 0 && DateTime.UtcNow < deadline)
@@ -399,9 +492,9 @@ public sealed class ConnectionLedgerTests
     {
         // A pooled upstream connection that broke: the pool closes it before the request records itself.
         var ledger = new ConnectionLedger();
-        Account(ledger, Flow(1, 50, 1, 100), new StreamEnds(50, 100));
+        Account(ledger, Flow(1, 50, 1, 100), new StreamEnds(50, 100), answers: false);
 
-        var request = ledger.Begin(Connection, new SpanData());
+        var request = ledger.Begin(Connection, new SpanData(), answers: false);
         ledger.Forget(Connection);
         request.Dispose();
         var attributes = request.Account(Flow(2, 90, 2, 160), null, new StreamEnds(90, 160), out var share);
@@ -446,11 +539,12 @@ public sealed class ConnectionLedgerTests
     public void Begin_OnATupleReusedWhileTheOldConnectionsRequestIsInFlight_StartsAFreshCount()
     {
         var ledger = new ConnectionLedger();
-        var old = ledger.Begin(Connection, new SpanData());
+        // A pooled upstream connection (its requests record themselves once they read their responses).
+        var old = ledger.Begin(Connection, new SpanData(), answers: false);
         old.Account(Flow(3, 1000, 1, 100), null, new StreamEnds(1000, 100), out _);
         ledger.Forget(Connection);
 
-        using var fresh = ledger.Begin(Connection, new SpanData());
+        using var fresh = ledger.Begin(Connection, new SpanData(), answers: false);
         fresh.Account(Flow(1, 80, 1, 70), null, new StreamEnds(80, 70), out var share);
         old.Dispose();
 
