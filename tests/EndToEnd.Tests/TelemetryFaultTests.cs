@@ -98,6 +98,18 @@ public sealed partial class TelemetryFaultTests(ITestOutputHelper output) : IAsy
             // The embedded sink is a separate pipeline: every access record is there.
             await gateway.WaitForRecordsAsync(r => r.Event() == Records.Access && r.Str("url.path").StartsWith("/faulty/", StringComparison.Ordinal), Requests);
 
+            // Failed, not only slow: an export call has given up and said why. The exporter retries a
+            // refused or unanswered call within its one-second budget, so a collector back sooner takes
+            // the retried batch and nothing ever failed (only queue_full losses, and no "delivers again"
+            // to expect). Brought back before this, the unavailable collector did so in about 1 run in 6.
+            string reason = fault switch
+            {
+                "unavailable" => "failed: gRPC UNAVAILABLE (14)",
+                "hang" => "failed: no answer within the export timeout of 1000 ms",
+                _ => "failed: HttpRequestException: Connection refused",
+            };
+            await gateway.WaitForOutputAsync(reason, 15);
+
             // Back: new spans arrive and the loss metric itself is exported.
             if (receiver is null)
                 receiver = await OtlpTestReceiver.StartAsync(port);
