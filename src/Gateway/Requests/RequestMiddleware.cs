@@ -181,7 +181,9 @@ internal sealed partial class RequestMiddleware(
 
         if (tuple is { } client)
         {
-            var verdict = snapshot.Identity.Resolve(client.PeerAddress, client.PeerPort, request.Headers["Forwarded"], request.Headers["X-Forwarded-For"], wire);
+            // The rules' verdict where they resolved one that these facts would not change: resolved once per request.
+            var verdict = (record.Rules is not null ? record.RuleInput!.SharedVerdict(wire) : null)
+                ?? snapshot.Identity.Resolve(client.PeerAddress, client.PeerPort, request.Headers["Forwarded"], request.Headers["X-Forwarded-For"], wire);
             attributes.Add(SemanticConventions.ClientAddress, snapshot.Anonymizer.Apply(verdict.ClientAddress));
             if (verdict.ClientPort is { } clientPort)
             {

@@ -28,6 +28,8 @@ internal sealed class RuleAttributes : IRuleAttributes
     private WireFacts? _wire;
     private bool _wireRead;
     private ForwardedVerdict? _verdict;
+    private bool _verdictReadWire;
+    private int? _verdictTtl;
     private string? _clientAddress;
     private string[]? _claims;
     private bool _claimsRead;
@@ -63,6 +65,8 @@ internal sealed class RuleAttributes : IRuleAttributes
         _wire = null;
         _wireRead = false;
         _verdict = null;
+        _verdictReadWire = false;
+        _verdictTtl = null;
         _clientAddress = null;
         _claims = null;
         _claimsRead = false;
@@ -247,11 +251,32 @@ internal sealed class RuleAttributes : IRuleAttributes
         if (_verdict is null && _tuple is { } tuple)
         {
             var headers = _context.Request.Headers;
-            _verdict = _record.Snapshot.Identity.Resolve(tuple.PeerAddress, tuple.PeerPort, headers["Forwarded"], headers["X-Forwarded-For"], WireFacts());
+            var forwarded = headers["Forwarded"];
+            var forwardedFor = headers["X-Forwarded-For"];
+            // Without forwarding headers the verdict is the peer whatever the wire says: no flow read for it.
+            _verdictReadWire = !StringValues.IsNullOrEmpty(forwarded) || !StringValues.IsNullOrEmpty(forwardedFor);
+            WireFacts? wire = null;
+            if (_verdictReadWire)
+            {
+                wire = WireFacts();
+                _verdictTtl = wire?.Ttl;
+            }
+
+            _verdict = _record.Snapshot.Identity.Resolve(tuple.PeerAddress, tuple.PeerPort, forwarded, forwardedFor, wire);
         }
 
         return _verdict;
     }
+
+    /// <summary>
+    /// The forwarded-client verdict the rules resolved for this request, for the record to reuse at the end of the
+    /// request instead of resolving it again; null when the rules did not resolve one, or when it could differ from
+    /// one resolved with <paramref name="wireAtEnd"/>: the verdict reads the wire only for the handshake TTL (and
+    /// only where forwarding headers were sent), so it is the same value unless that TTL differs (the flow was
+    /// evicted from the kernel's table and counted again without its handshake, or first seen during the request).
+    /// </summary>
+    public ForwardedVerdict? SharedVerdict(WireFacts? wireAtEnd) =>
+        _verdict is { } verdict && (!_verdictReadWire || _verdictTtl == wireAtEnd?.Ttl) ? verdict : null;
 
     private WireFacts? WireFacts()
     {
@@ -266,14 +291,16 @@ internal sealed class RuleAttributes : IRuleAttributes
 
     private bool Wire(RuleAttributeSource source, string name, out RuleValue value)
     {
-        var facts = WireFacts();
+        // Read for its side effect: copying the large facts out only to test them for null costs per read.
+        WireFacts();
+        var present = _wire.HasValue;
         if (source == RuleAttributeSource.WireObserved)
         {
-            value = RuleValue.Of(facts is not null);
+            value = RuleValue.Of(present);
             return true;
         }
 
-        if (facts is null)
+        if (!present)
         {
             value = default;
             return false;

@@ -206,6 +206,59 @@ public sealed class RequestRulesTests
         Assert.False(RequestRules.WaitForSettledWire(record));
     }
 
+    [Theory]
+    [InlineData(null, null, 50, 50, true)]
+    [InlineData(null, null, 50, null, true)]
+    [InlineData("10.0.0.5", null, 50, 50, true)]
+    [InlineData("10.0.0.5", null, 50, 64, false)]
+    [InlineData("10.0.0.5", null, 50, null, false)]
+    [InlineData(null, "for=10.0.0.5", null, null, true)]
+    [InlineData(null, "for=10.0.0.5", null, 50, false)]
+    public void RulesReadTheClient_RecordReusesTheirVerdict_OnlyWhereTheFactsAtTheEndGiveTheSame(
+        string? forwardedFor, string? forwarded, int? ttlAtRules, int? ttlAtEnd, bool shared)
+    {
+        // The verdict reads the wire only for the handshake TTL (a local hop claimed from far away: ttl-far),
+        // and only where forwarding headers came; the record resolves it with the facts at the end of the request.
+        var rules = RuleSet.Compile([new RuleDefinition("mismatch", "\"gateway.forwarded.mismatch\" in attrs || attrs[\"client.address\"] == \"198.18.0.1\"", RuleActions.Tag)]);
+        var snapshot = new PolicySnapshot(new HeaderLoggingSettings(), new SamplingSettings(), new ClientIdentitySettings { TrustedProxies = ["127.0.0.1"] }, rules);
+        var (record, context, _) = Request(snapshot);
+        if (forwardedFor is not null)
+        {
+            context.Request.Headers["X-Forwarded-For"] = forwardedFor;
+        }
+
+        if (forwarded is not null)
+        {
+            context.Request.Headers["Forwarded"] = forwarded;
+        }
+
+        using var atRules = new Support.RecordingWireView(new WireFacts { Ttl = ttlAtRules, RetransmitsOut = 0 });
+        WireFacts? atEnd = ttlAtEnd is null ? null : new WireFacts { Ttl = ttlAtEnd, RetransmitsOut = 2 };
+        RequestRules.Start(record, context, atRules, Tuple);
+        RequestRules.DenyBeforeProxying(context, record);
+
+        var verdict = record.RuleInput!.SharedVerdict(atEnd);
+        var resolved = snapshot.Identity.Resolve(Tuple.PeerAddress, Tuple.PeerPort, context.Request.Headers["Forwarded"], context.Request.Headers["X-Forwarded-For"], atEnd);
+        Assert.Equal(shared, verdict is not null);
+        if (verdict is { } reused)
+        {
+            Assert.Equal(resolved, reused);
+        }
+    }
+
+    [Fact]
+    public void RulesDoNotReadTheClient_NoVerdictToShare()
+    {
+        var rules = RuleSet.Compile([new RuleDefinition("get", "attrs[\"http.request.method\"] == \"GET\"", RuleActions.Tag)]);
+        var snapshot = new PolicySnapshot(new HeaderLoggingSettings(), new SamplingSettings(), new ClientIdentitySettings(), rules);
+        var (record, context, _) = Request(snapshot);
+        RequestRules.Start(record, context, new DisabledWireView("test"), Tuple);
+        RequestRules.DenyBeforeProxying(context, record);
+
+        Assert.True(record.Rules!.Matched);
+        Assert.Null(record.RuleInput!.SharedVerdict(null));
+    }
+
     private static (RequestRecord Record, HttpContext Context, AttributeList Attributes) Request(PolicySnapshot snapshot)
     {
         var telemetry = new TelemetryRecord();
