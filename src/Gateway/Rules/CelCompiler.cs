@@ -93,7 +93,8 @@ public static class CelCompiler
     private static string OneLine(string message) => string.Join(" ", message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>A compiled sub-expression, with its value when it is a constant and a mark when it is the attribute map itself.</summary>
-    private readonly record struct Expr(CelNode Node, RuleValue? Constant = null, bool IsAttributes = false, RuleAttribute? Read = null, RuleValue Missing = default)
+    private readonly record struct Expr(CelNode Node, RuleValue? Constant = null, bool IsAttributes = false, RuleAttribute? Read = null, RuleValue Missing = default,
+        int Slot = -1)
     {
         public static Expr Of(RuleValue constant) => new((IRuleAttributes _, ref CelFrame _) => constant, constant);
 
@@ -249,6 +250,13 @@ public static class CelCompiler
                     return new((IRuleAttributes input, ref CelFrame _) => op(input.TryGet(attribute, out var value) ? value : missing, constantRight));
                 }
 
+                // A comprehension's variable too (v.contains("x") in exists()): read from its slot in place.
+                if (left.Slot >= 0)
+                {
+                    var slot = left.Slot;
+                    return new((IRuleAttributes _, ref CelFrame frame) => op(frame[slot], constantRight));
+                }
+
                 var node = left.Node;
                 return new((IRuleAttributes input, ref CelFrame frame) => op(node(input, ref frame), constantRight));
             }
@@ -274,6 +282,12 @@ public static class CelCompiler
             {
                 var missing = operand.Missing;
                 return new((IRuleAttributes input, ref CelFrame _) => op(input.TryGet(attribute, out var value) ? value : missing));
+            }
+
+            if (operand.Slot >= 0)
+            {
+                var slot = operand.Slot;
+                return new((IRuleAttributes _, ref CelFrame frame) => op(frame[slot]));
             }
 
             var node = operand.Node;
@@ -381,7 +395,7 @@ public static class CelCompiler
                 var slot = _variables.LastIndexOf(name);
                 if (slot >= 0)
                 {
-                    return new((IRuleAttributes _, ref CelFrame frame) => frame[slot]);
+                    return new((IRuleAttributes _, ref CelFrame frame) => frame[slot], Slot: slot);
                 }
             }
 
@@ -462,8 +476,8 @@ public static class CelCompiler
             {
                 // exists: true if any element is true; all: false if any element is false. Either way the
                 // errors of other elements are absorbed, else the first error, else the other boolean.
-                "exists" => Quantifier(list, test, slot, decidedBy: true, "exists() predicate is not a bool"),
-                "all" => Quantifier(list, test, slot, decidedBy: false, "all() predicate is not a bool"),
+                "exists" => Quantifier(range, test, slot, decidedBy: true, "exists() predicate is not a bool"),
+                "all" => Quantifier(range, test, slot, decidedBy: false, "all() predicate is not a bool"),
                 _ => new((IRuleAttributes input, ref CelFrame frame) =>
                 {
                     var items = list(input, ref frame);
@@ -491,35 +505,47 @@ public static class CelCompiler
         }
 
         // exists() and all(): the first element whose predicate is `decidedBy` decides the answer.
-        private static Expr Quantifier(CelNode list, CelNode test, int slot, bool decidedBy, string notBool) =>
-            new((IRuleAttributes input, ref CelFrame frame) =>
+        private static Expr Quantifier(Expr range, CelNode test, int slot, bool decidedBy, string notBool)
+        {
+            // Over an attribute (attrs["http.request.header.user-agent"].exists(...), the common shape): read in place.
+            if (range.Read is { } attribute)
             {
-                var items = list(input, ref frame);
-                if (!IsList(items, out var error))
-                {
-                    return error;
-                }
+                var missing = range.Missing;
+                return new((IRuleAttributes input, ref CelFrame frame) =>
+                    Quantify(input.TryGet(attribute, out var value) ? value : missing, input, ref frame, test, slot, decidedBy, notBool));
+            }
 
-                RuleValue? firstError = null;
-                for (var i = 0; i < items.Count; i++)
+            var list = range.Node;
+            return new((IRuleAttributes input, ref CelFrame frame) => Quantify(list(input, ref frame), input, ref frame, test, slot, decidedBy, notBool));
+        }
+
+        private static RuleValue Quantify(in RuleValue items, IRuleAttributes input, ref CelFrame frame, CelNode test, int slot, bool decidedBy, string notBool)
+        {
+            if (!IsList(items, out var error))
+            {
+                return error;
+            }
+
+            RuleValue? firstError = null;
+            for (var i = 0; i < items.Count; i++)
+            {
+                frame[slot] = items.ElementAt(i);
+                var result = test(input, ref frame);
+                if (result.Kind == RuleValueKind.Bool)
                 {
-                    frame[slot] = items.ElementAt(i);
-                    var result = test(input, ref frame);
-                    if (result.Kind == RuleValueKind.Bool)
+                    if (result.Bool == decidedBy)
                     {
-                        if (result.Bool == decidedBy)
-                        {
-                            return RuleValue.Of(decidedBy);
-                        }
-                    }
-                    else
-                    {
-                        firstError ??= result.IsError ? result : RuleValue.Error(notBool);
+                        return RuleValue.Of(decidedBy);
                     }
                 }
+                else
+                {
+                    firstError ??= result.IsError ? result : RuleValue.Error(notBool);
+                }
+            }
 
-                return firstError ?? RuleValue.Of(!decidedBy);
-            });
+            return firstError ?? RuleValue.Of(!decidedBy);
+        }
 
         private static bool IsList(in RuleValue items, out RuleValue error)
         {
