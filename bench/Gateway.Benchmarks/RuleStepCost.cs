@@ -26,7 +26,9 @@ namespace Gateway.Benchmarks;
 /// bytes (wrk's four headers, one keep-alive connection), with the connection's rule cache as the
 /// gateway's connection middleware gives it. Every other request runs the same steps with no rules
 /// (the clock's own cost and the empty steps), and the figures are the difference. Allocation is
-/// the thread's own counter around the steps.</item>
+/// the thread's own counter around the steps. On the requests with rules, the record's client verdict
+/// (<c>RequestMiddleware.ClientVerdict</c>: shared from the rules) is timed too, against resolving it again
+/// from the headers as the record would without the rules' verdict.</item>
 /// <item>The whole gateway in this process (<see cref="GatewayHost"/>, the probe off, a wire view
 /// that answers the bench's typical facts) with and without the rules: bytes allocated by the
 /// process per request, rules minus none.</item>
@@ -66,6 +68,7 @@ internal static class RuleStepCost
         var without = new PolicySnapshot(new HeaderLoggingSettings(), new SamplingSettings(), new ClientIdentitySettings());
         var wire = new FixedWireView();
         var ticks = new[] { new List<long>(requests), new List<long>(requests) };
+        var verdictTicks = new[] { new List<long>(requests), new List<long>(requests) };
         var bytes = new long[2];
         var served = 0;
         TelemetryRecord? spare = null;
@@ -104,6 +107,29 @@ internal static class RuleStepCost
 
             var elapsed = Stopwatch.GetTimestamp() - started;
             allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+            if (record.Rules is not null)
+            {
+                // The record's client verdict at the request's end: taken from the rules, and (what it
+                // costs without them) resolved again from the headers, alternately first.
+                long sharedTicks, resolvedTicks;
+                if (n % 4 == 0)
+                {
+                    sharedTicks = TimeShared(record, context, tuple.Value, facts);
+                    resolvedTicks = TimeResolved(record, context, tuple.Value, facts);
+                }
+                else
+                {
+                    resolvedTicks = TimeResolved(record, context, tuple.Value, facts);
+                    sharedTicks = TimeShared(record, context, tuple.Value, facts);
+                }
+
+                if (n >= requests / 5 * 2)
+                {
+                    verdictTicks[0].Add(sharedTicks);
+                    verdictTicks[1].Add(resolvedTicks);
+                }
+            }
+
             if (n >= requests / 5 * 2)
             {
                 // The first fifth of each kind warms up (tiering).
@@ -126,6 +152,9 @@ internal static class RuleStepCost
         Console.Out.WriteLine($"rules-step: {ticks[0].Count} requests of each kind measured (after {requests * 2 / 5} of warm-up), one keep-alive connection, Kestrel HTTP/1.1");
         Console.Out.WriteLine($"  three steps, ten rules:  p10 {rulesNs.P10:F0} ns, median {rulesNs.Median:F0} ns, mean {rulesNs.Mean:F0} ns, p90 {rulesNs.P90:F0} ns, {(double)bytes[0] / ticks[0].Count:F1} B/request");
         Console.Out.WriteLine($"  three steps, no rules:   p10 {noneNs.P10:F0} ns, median {noneNs.Median:F0} ns, mean {noneNs.Mean:F0} ns, p90 {noneNs.P90:F0} ns, {(double)bytes[1] / ticks[1].Count:F1} B/request");
+        var shared = Figures(verdictTicks[0]);
+        var resolved = Figures(verdictTicks[1]);
+        Console.Out.WriteLine($"  the record's client verdict, ten rules: shared from the rules p10 {shared.P10:F0} ns, median {shared.Median:F0} ns; resolved again p10 {resolved.P10:F0} ns, median {resolved.Median:F0} ns");
         // The rules that read the handshake only ran at the connection's first request: the step found the connection's cache.
         Console.Out.WriteLine($"  connection's rule cache filled: {caches.Count(c => c.ResultsOf(rules) is not null)} of {caches.Count} connection(s)");
         Console.Out.WriteLine($"  rules' own (difference): p10 {rulesNs.P10 - noneNs.P10:F0} ns, median {rulesNs.Median - noneNs.Median:F0} ns, mean {rulesNs.Mean - noneNs.Mean:F0} ns");
@@ -245,6 +274,25 @@ internal static class RuleStepCost
     {
         var ns = ticks.Select(t => t * 1e9 / Stopwatch.Frequency).Order().ToArray();
         return (ns[ns.Length / 2], ns.Average(), ns[ns.Length * 9 / 10], ns[ns.Length / 10]);
+    }
+
+    private static long TimeShared(RequestRecord record, HttpContext context, ConnectionTuple tuple, WireFacts? facts)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var verdict = RequestMiddleware.ClientVerdict(record, context.Request, tuple, facts);
+        var elapsed = Stopwatch.GetTimestamp() - started;
+        GC.KeepAlive(verdict.ClientAddress);
+        return elapsed;
+    }
+
+    private static long TimeResolved(RequestRecord record, HttpContext context, ConnectionTuple tuple, WireFacts? facts)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var headers = context.Request.Headers;
+        var verdict = record.Snapshot.Identity.Resolve(tuple.PeerAddress, tuple.PeerPort, headers["Forwarded"], headers["X-Forwarded-For"], facts);
+        var elapsed = Stopwatch.GetTimestamp() - started;
+        GC.KeepAlive(verdict.ClientAddress);
+        return elapsed;
     }
 
     // The facts the probe typically reports for a loopback client, the counters moving as requests come.

@@ -181,9 +181,7 @@ internal sealed partial class RequestMiddleware(
 
         if (tuple is { } client)
         {
-            // The rules' verdict where they resolved one that these facts would not change: resolved once per request.
-            var verdict = (record.Rules is not null ? record.RuleInput!.SharedVerdict(wire) : null)
-                ?? snapshot.Identity.Resolve(client.PeerAddress, client.PeerPort, request.Headers["Forwarded"], request.Headers["X-Forwarded-For"], wire);
+            var verdict = ClientVerdict(record, request, client, wire);
             attributes.Add(SemanticConventions.ClientAddress, snapshot.Anonymizer.Apply(verdict.ClientAddress));
             if (verdict.ClientPort is { } clientPort)
             {
@@ -318,6 +316,14 @@ internal sealed partial class RequestMiddleware(
 
         return true;
     }
+
+    /// <summary>
+    /// The client as the record names it, with the wire facts at the request's end: the verdict the rules resolved
+    /// where they did and these facts would not change it (resolved once per request), else resolved now.
+    /// </summary>
+    internal static ForwardedVerdict ClientVerdict(RequestRecord record, HttpRequest request, ConnectionTuple client, WireFacts? wire) =>
+        (record.Rules is not null ? record.RuleInput!.SharedVerdict(wire) : null)
+        ?? record.Snapshot.Identity.Resolve(client.PeerAddress, client.PeerPort, request.Headers["Forwarded"], request.Headers["X-Forwarded-For"], wire);
 
     /// <summary>
     /// The wire facts that make a request worth keeping whatever the sampling ratio: its own segments sent
