@@ -56,16 +56,25 @@ public sealed class ConnectionLedger : IDisposable
 
     private readonly TimeSpan retryPeriod;
 
+    // True: a share the next request's Begin settles is delivered on the thread pool (see Begin).
+    private readonly bool handOffFromBegin;
+
     /// <summary>Creates an empty ledger; its retry timer runs only while a request waits.</summary>
     public ConnectionLedger()
         : this(RetryPeriod)
     {
     }
 
-    /// <summary>A ledger whose timer retries every <paramref name="retryPeriod"/> (infinite: never; tests call <see cref="RetryWaiting"/>).</summary>
-    internal ConnectionLedger(TimeSpan retryPeriod)
+    /// <summary>
+    /// A ledger whose timer retries every <paramref name="retryPeriod"/> (infinite: never; tests call
+    /// <see cref="RetryWaiting"/>). <paramref name="handOffFromBegin"/> false: a share settled by the next
+    /// request's <see cref="Begin"/> is delivered on the caller's thread before Begin returns (tests that
+    /// check it in sequence).
+    /// </summary>
+    internal ConnectionLedger(TimeSpan retryPeriod, bool handOffFromBegin = true)
     {
         this.retryPeriod = retryPeriod;
+        this.handOffFromBegin = handOffFromBegin;
         retryTimer = new Timer(static state => ((ConnectionLedger)state!).RetryWaiting(Stopwatch.GetTimestamp()), this, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -138,7 +147,18 @@ public sealed class ConnectionLedger : IDisposable
                 }
             }
 
-            settled.Deliver();
+            // The previous request's record (its rules, sampling, the sinks' queues) completes off this
+            // request's path: the share was taken from the facts read here, so when it is delivered does
+            // not change it.
+            if (handOffFromBegin)
+            {
+                settled.DeliverLater();
+            }
+            else
+            {
+                settled.Deliver();
+            }
+
             return new RequestOnConnection(this, entry, span, generation, multiplexed: false, start, answers);
         }
     }
@@ -419,6 +439,8 @@ public sealed class ConnectionLedger : IDisposable
     private readonly record struct Settlement(ShareWaiter? Waiter, WireRequestShare Share, WireFacts? Facts)
     {
         public void Deliver() => Waiter?.Settle(Share, Facts);
+
+        public void DeliverLater() => Waiter?.SettleLater(Share, Facts);
     }
 
     /// <summary>What a share is settled after: what it tells about segments of the response still to leave.</summary>

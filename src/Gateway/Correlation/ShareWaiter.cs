@@ -10,9 +10,13 @@ namespace Gateway.Correlation;
 /// looks the flow up again (<see cref="Lookup"/>) until the response has left or
 /// <see cref="ConnectionLedger.MaxSettleWait"/> has passed.
 /// </summary>
-internal abstract class ShareWaiter(StreamEnds ends)
+internal abstract class ShareWaiter(StreamEnds ends) : IThreadPoolWorkItem
 {
     private int settled;
+
+    // What SettleLater hands to the pool thread (written before the work item is queued, which fences).
+    private WireRequestShare laterShare;
+    private WireFacts? laterAt;
 
     /// <summary>Where the request and its response end in the connection's streams.</summary>
     public StreamEnds Ends { get; } = ends;
@@ -26,7 +30,8 @@ internal abstract class ShareWaiter(StreamEnds ends)
     /// <summary>
     /// The share is known: <paramref name="share"/> is never pending; <paramref name="at"/>, the facts it
     /// was taken from (null when none were read). Called once, outside the ledger's locks, on the thread
-    /// that settled it: keep it short and never throw.
+    /// that settled it, or on a thread-pool thread when the next request's start settled it: keep it short
+    /// and never throw.
     /// </summary>
     protected abstract void OnSettled(WireRequestShare share, WireFacts? at);
 
@@ -38,4 +43,18 @@ internal abstract class ShareWaiter(StreamEnds ends)
             OnSettled(share, at);
         }
     }
+
+    /// <summary>
+    /// Delivers the share on a thread-pool thread (preferring the caller's own queue, so it runs once the
+    /// caller's work item yields): for a share the next request on the connection settled, whose record
+    /// (rules, sampling, the sinks' queues) must not add to that request's latency.
+    /// </summary>
+    internal void SettleLater(WireRequestShare share, WireFacts? at)
+    {
+        laterShare = share;
+        laterAt = at;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+    }
+
+    void IThreadPoolWorkItem.Execute() => Settle(laterShare, laterAt);
 }

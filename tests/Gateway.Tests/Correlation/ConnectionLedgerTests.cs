@@ -198,7 +198,7 @@ public sealed class ConnectionLedgerTests
     }
 
     // A ledger whose retry timer never fires by itself: the test runs its rounds.
-    private static ConnectionLedger ManualLedger() => new(Timeout.InfiniteTimeSpan);
+    private static ConnectionLedger ManualLedger() => new(Timeout.InfiniteTimeSpan, handOffFromBegin: false);
 
     [Fact]
     public void Account_ResponseStillLeaving_WaitsThenSettlesOnceItLeft()
@@ -321,6 +321,55 @@ public sealed class ConnectionLedgerTests
         // The totals on its record are those it was settled with: never less than its own figures.
         Assert.Equal(atTurn, at);
         Assert.Equal(0, ledger.Waiting);
+    }
+
+    [Fact]
+    public async Task Begin_SettlesThePreviousRecord_ButItsCompletionDoesNotHoldTheNextRequest()
+    {
+        // The record the next request's start settles runs its rules, sampling and the sinks' queues on a
+        // pool thread: none of it adds to the request that is about to be proxied. Its share is the one
+        // taken at that start, whatever the flow shows when it runs.
+        using var ledger = new ConnectionLedger(Timeout.InfiniteTimeSpan);
+        var ends = new StreamEnds(300, 5000);
+        var first = ledger.Begin(Connection, new SpanData());
+        first.Account(Flow(dataIn: 2, bytesIn: 300, dataOut: 2, bytesOut: 2000), null, ends, out _);
+        first.Dispose();
+        using var release = new ManualResetEventSlim();
+        var waiter = new GatedWaiter(ends, release);
+        first.Wait(waiter);
+
+        var turn = new FlowTurn(DataPacketsIn: 2, BytesIn: 300, DataPacketsOut: 5, BytesOut: 5000, RetransmitsOut: 0, ReceivedOffset: 300, SentOffset: 5000);
+        using var view = new Support.RecordingWireView(Flow(dataIn: 3, bytesIn: 400, dataOut: 5, bytesOut: 5000, turns: 1, turn: turn));
+        // Delivered inline, Begin would wait here for the gate the test opens only after it returned.
+        using var second = ledger.Begin(Connection, new SpanData(), view: view);
+        Assert.False(waiter.Done.Task.IsCompleted);
+        release.Set();
+
+        var share = await waiter.Done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(new WireRequestDelta(2, 5, 300, 5000, 0), share.Delta);
+        // The timer's next round forgets it (settled by someone else) and hands nothing again.
+        ledger.RetryWaiting(Stopwatch.GetTimestamp());
+        Assert.Equal(0, ledger.Waiting);
+        Assert.Equal(1, waiter.Calls);
+    }
+
+    // A waiter whose completion holds until the test opens the gate (at most 5 s).
+    private sealed class GatedWaiter(StreamEnds ends, ManualResetEventSlim gate) : ShareWaiter(ends)
+    {
+        private int calls;
+
+        public TaskCompletionSource<WireRequestShare> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Calls => Volatile.Read(ref calls);
+
+        protected internal override WireFacts? Lookup() => null;
+
+        protected override void OnSettled(WireRequestShare share, WireFacts? at)
+        {
+            Interlocked.Increment(ref calls);
+            gate.Wait(TimeSpan.FromSeconds(5));
+            Done.TrySetResult(share);
+        }
     }
 
     [Fact]
