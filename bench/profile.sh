@@ -130,9 +130,14 @@ gateway baseline On all "$baseline"
 
 rows_ready profile "$warm"
 
+# The clock perf stamps its samples with (-k CLOCK_MONOTONIC), in seconds: each burst's start and end go
+# next to its requests, so that a row's samples split into those taken while it was driven and those
+# taken while the other rows were (its timers, its exporter catching up, interrupts it happened to take).
+monotonic() { python3 -c 'import time; print(f"{time.clock_gettime(time.CLOCK_MONOTONIC):.6f}")'; }
+
 n=${#names[@]}
 echo "profile: recording CPU 0 for $rounds rounds x $n proxies x $burst s" >&2
-perf record -F 1999 -g -C 0 -o "$out/perf.data" -- sleep $((rounds * n * (burst + 1) + 3)) >/dev/null 2>&1 &
+perf record -F 1999 -g -C 0 -k CLOCK_MONOTONIC -o "$out/perf.data" -- sleep $((rounds * n * (burst + 1) + 3)) >/dev/null 2>&1 &
 perf_pid=$!
 pids+=("$perf_pid")
 sleep 1
@@ -140,13 +145,14 @@ sleep 1
 for round in $(seq 1 "$rounds"); do
     for k in $(seq 0 $((n - 1))); do
         i=$(( (k + round) % n ))
+        from=$(monotonic)
         served=$(wrk_load "${ports[$i]}" "$burst" | awk '/requests in/ { print $1 }')
-        printf '%s\t%s\t%s\n' "${names[$i]}" "${procs[$i]}" "$served" >>"$out/requests.tsv"
+        printf '%s\t%s\t%s\t%s\t%s\n' "${names[$i]}" "${procs[$i]}" "$served" "$from" "$(monotonic)" >>"$out/requests.tsv"
         sleep 0.5
     done
 done
 wait "$perf_pid" || true
-perf script -i "$out/perf.data" -F comm,pid,tid,ip,sym,dso >"$out/perf.txt" 2>/dev/null
+perf script -i "$out/perf.data" -F comm,pid,tid,time,ip,sym,dso >"$out/perf.txt" 2>/dev/null
 # The runtime's perf maps and jitdumps in /tmp were for perf script only.
 for p in "${procs[@]}"; do rm -f "/tmp/perf-$p.map" "/tmp/perfinfo-$p.map" "/tmp/jit-$p.dump"; done
 
@@ -168,32 +174,43 @@ python3 - "$out" "$tmp/alloc.tsv" >"$out/summary.txt" <<'EOF'
 import collections, re, sys
 out, alloc_path = sys.argv[1], sys.argv[2]
 period_us = 1e6 / 1999
-served, name_of = collections.Counter(), {}
+served, name_of, bursts = collections.Counter(), {}, collections.defaultdict(list)
 for line in open(f"{out}/requests.tsv"):
-    name, pid, count = line.rstrip('\n').split('\t')
+    name, pid, count, start, end = line.rstrip('\n').split('\t')
     served[name] += int(count or 0)
     name_of[pid] = name
+    bursts[name].append((float(start), float(end)))
 alloc = dict(line.rstrip('\n').split('\t') for line in open(alloc_path))
 names = list(dict.fromkeys(name_of.values()))
 
 # perf script: a header line "comm pid/tid", then the call chain, leaf first, "addr symbol (dso)".
 samples = collections.defaultdict(list)
-pid, chain = None, []
+# Per row: samples taken while another row was driven (or between bursts), not while its own load ran.
+aside = collections.Counter()
+threads = collections.defaultdict(collections.Counter)
+pid, when, comm, chain = None, None, None, []
 def flush():
     if pid in name_of:
-        samples[name_of[pid]].append(chain)
+        name = name_of[pid]
+        samples[name].append(chain)
+        threads[name][comm] += 1
+        if when is not None and not any(start <= when <= end for start, end in bursts[name]):
+            aside[name] += 1
 for line in open(f"{out}/perf.txt", errors='replace'):
     line = line.rstrip('\n')
     if not line.strip():
         flush()
-        pid, chain = None, []
+        pid, when, comm, chain = None, None, None, []
     elif line[0] in ' \t':
         m = re.match(r'\s*[0-9a-f]+ (.*) \((.*)\)$', line)
         if m:
             chain.append((m.group(1), m.group(2)))
     else:
-        last = line.split()[-1]
-        pid, chain = (last.split('/')[0] if '/' in last else None), []
+        # "comm pid/tid time:" (comm may hold spaces)
+        m = re.search(r'\s(\d+)/\d+\s+(\d+\.\d+):\s*$', line)
+        pid, when = (m.group(1), float(m.group(2))) if m else (None, None)
+        comm = re.sub(r'\d+', 'N', line[:m.start()].strip()) if m else None
+        chain = []
 flush()
 
 def clean(symbol):
@@ -213,11 +230,12 @@ def per_request(name, key):
 total = {n: len(samples[n]) * period_us / max(1, served[n]) for n in names}
 print(f"CPU 0 per request, from {sum(len(s) for s in samples.values())} samples at 1999 Hz over the bursts (rows taking turns):")
 print()
-print("| row | requests | us of CPU 0 per request | beyond bare YARP | bare YARP's CPU per request / the row's | B allocated per request |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| row | requests | us of CPU 0 per request | of which while other rows ran | beyond bare YARP | bare YARP's CPU per request / the row's | B allocated per request |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for n in names:
     extra = '-' if n == 'yarp' else f"{total[n] - total['yarp']:+.1f}"
-    print(f"| {n} | {served[n]} | {total[n]:.1f} | {extra} | {total['yarp'] / total[n]:.2f} | {alloc.get(n, '?')} |")
+    idle = aside[n] * period_us / max(1, served[n])
+    print(f"| {n} | {served[n]} | {total[n]:.1f} | {idle:.1f} | {extra} | {total['yarp'] / total[n]:.2f} | {alloc.get(n, '?')} |")
 
 def table(title, key, against, name='gateway', top=25, fewer=0):
     mine, theirs = per_request(name, key), per_request(against, key)
@@ -234,6 +252,15 @@ if 'gateway' in names:
     table('by binary', lambda f: binary(f[1]), 'yarp', top=8)
     table('by assembly (leaf frame)', lambda f: assembly(*f), 'yarp', top=15)
     table('by frame (self time)', lambda f: clean(f[0]), 'yarp', top=40)
+if 'rules' in names and 'gateway' in names:
+    print(f"\nthe rules row against the gateway row: {total['rules'] - total['gateway']:+.2f} us per request "
+          f"({(aside['rules'] * period_us / max(1, served['rules'])) - (aside['gateway'] * period_us / max(1, served['gateway'])):+.2f} of it while other rows ran)")
+    print("by thread: us per request, rules against gateway")
+    for comm in sorted(set(threads['rules']) | set(threads['gateway']), key=lambda c: -(threads['rules'][c] / max(1, served['rules']) - threads['gateway'][c] / max(1, served['gateway']))):
+        mine, theirs = (threads[n][comm] * period_us / max(1, served[n]) for n in ('rules', 'gateway'))
+        print(f"  {mine - theirs:+6.2f}  {theirs:6.2f} -> {mine:6.2f}  {comm}")
+    table('by assembly (leaf frame)', lambda f: assembly(*f), 'gateway', name='rules', top=10, fewer=5)
+    table('by frame (self time)', lambda f: clean(f[0]), 'gateway', name='rules', top=20, fewer=10)
 if 'baseline' in names and 'gateway' in names:
     print(f"\nthis build against BASELINE: {total['gateway'] - total['baseline']:+.2f} us per request")
     table('by frame (self time)', lambda f: clean(f[0]), 'baseline', top=20, fewer=20)
