@@ -227,14 +227,16 @@ def per_request(name, key):
     scale = period_us / max(1, served[name])
     return {k: v * scale for k, v in counts.items()}
 
-total = {n: len(samples[n]) * period_us / max(1, served[n]) for n in names}
+def us(count, name):
+    return count * period_us / max(1, served[name])
+total = {n: us(len(samples[n]), n) for n in names}
 print(f"CPU 0 per request, from {sum(len(s) for s in samples.values())} samples at 1999 Hz over the bursts (rows taking turns):")
 print()
 print("| row | requests | us of CPU 0 per request | of which while other rows ran | beyond bare YARP | bare YARP's CPU per request / the row's | B allocated per request |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for n in names:
     extra = '-' if n == 'yarp' else f"{total[n] - total['yarp']:+.1f}"
-    idle = aside[n] * period_us / max(1, served[n])
+    idle = us(aside[n], n)
     print(f"| {n} | {served[n]} | {total[n]:.1f} | {idle:.1f} | {extra} | {total['yarp'] / total[n]:.2f} | {alloc.get(n, '?')} |")
 
 def table(title, key, against, name='gateway', top=25, fewer=0):
@@ -254,10 +256,10 @@ if 'gateway' in names:
     table('by frame (self time)', lambda f: clean(f[0]), 'yarp', top=40)
 if 'rules' in names and 'gateway' in names:
     print(f"\nthe rules row against the gateway row: {total['rules'] - total['gateway']:+.2f} us per request "
-          f"({(aside['rules'] * period_us / max(1, served['rules'])) - (aside['gateway'] * period_us / max(1, served['gateway'])):+.2f} of it while other rows ran)")
+          f"({us(aside['rules'], 'rules') - us(aside['gateway'], 'gateway'):+.2f} of it while other rows ran)")
     print("by thread: us per request, rules against gateway")
-    for comm in sorted(set(threads['rules']) | set(threads['gateway']), key=lambda c: -(threads['rules'][c] / max(1, served['rules']) - threads['gateway'][c] / max(1, served['gateway']))):
-        mine, theirs = (threads[n][comm] * period_us / max(1, served[n]) for n in ('rules', 'gateway'))
+    for comm in sorted(set(threads['rules']) | set(threads['gateway']), key=lambda c: us(threads['gateway'][c], 'gateway') - us(threads['rules'][c], 'rules')):
+        mine, theirs = us(threads['rules'][comm], 'rules'), us(threads['gateway'][comm], 'gateway')
         print(f"  {mine - theirs:+6.2f}  {theirs:6.2f} -> {mine:6.2f}  {comm}")
     table('by assembly (leaf frame)', lambda f: assembly(*f), 'gateway', name='rules', top=10, fewer=5)
     table('by frame (self time)', lambda f: clean(f[0]), 'gateway', name='rules', top=20, fewer=10)

@@ -150,14 +150,7 @@ public sealed class ConnectionLedger : IDisposable
             // The previous request's record (its rules, sampling, the sinks' queues) completes off this
             // request's path: the share was taken from the facts read here, so when it is delivered does
             // not change it.
-            if (handOffFromBegin)
-            {
-                settled.DeliverLater();
-            }
-            else
-            {
-                settled.Deliver();
-            }
+            settled.Deliver(later: handOffFromBegin);
 
             return new RequestOnConnection(this, entry, span, generation, multiplexed: false, start, answers);
         }
@@ -438,9 +431,18 @@ public sealed class ConnectionLedger : IDisposable
     /// <summary>A share decided under an entry's lock, for its waiter (if any) once the lock is left.</summary>
     private readonly record struct Settlement(ShareWaiter? Waiter, WireRequestShare Share, WireFacts? Facts)
     {
-        public void Deliver() => Waiter?.Settle(Share, Facts);
-
-        public void DeliverLater() => Waiter?.SettleLater(Share, Facts);
+        /// <summary>Hands the share to its waiter, if any: at once, or (<paramref name="later"/>) on the thread pool.</summary>
+        public void Deliver(bool later = false)
+        {
+            if (later)
+            {
+                Waiter?.SettleLater(Share, Facts);
+            }
+            else
+            {
+                Waiter?.Settle(Share, Facts);
+            }
+        }
     }
 
     /// <summary>What a share is settled after: what it tells about segments of the response still to leave.</summary>
