@@ -85,7 +85,12 @@ public sealed class OtlpTransportTests : IAsyncLifetime
         Assert.True(result.Retryable);
         Assert.True(result.Attempts >= 3, $"{result.Attempts} attempts");
         Assert.Contains(protocol == "grpc" ? "UNAVAILABLE (14)" : "HTTP 503", result.Error);
-        Assert.Equal(result.Attempts, _receiver.ExportRequestCount(OtlpSignal.Traces));
+        // Every attempt reached the collector, except one the deadline cut while it was being sent (the
+        // result then says it had no answer in time): that one may never have left the client.
+        int received = _receiver.ExportRequestCount(OtlpSignal.Traces);
+        bool lastCut = result.Error!.StartsWith("no answer within", StringComparison.Ordinal);
+        Assert.True(received == result.Attempts || (lastCut && received == result.Attempts - 1),
+            $"the collector saw {received} of {result.Attempts} attempts ({result.Error})");
         Assert.Empty(_receiver.Spans);
     }
 
