@@ -11,6 +11,8 @@
 #               spans and access records to bench/OtlpSink
 #   logs        gateway with OTEL_TRACES_EXPORTER=none: the access records go, the spans do not
 #   no-probe    gateway with KernelProbe:Mode=Off
+#   l7          gateway as bench/run.sh's row gw-l7: probe off, no OTLP, records to JSON lines
+#               (a file in the temp dir): l7 minus bare is what writing JSON lines costs
 #   rules       gateway as row gateway plus the ten typical rules of RuleBenchmarks
 #               (bench/Gateway.Benchmarks/TypicalRules.cs, each tag + alert, none matching):
 #               rules minus gateway is what ten rules cost per request in the real process
@@ -48,15 +50,15 @@ burst=${PROFILE_BURST:-3}
 baseline=${BASELINE:-}
 rows=${ROWS:-yarp gateway${baseline:+ baseline}}
 usage() {
-    echo "usage: bench/profile.sh   (ROWS=\"yarp yarp-quiet gateway rules logs no-probe no-export bare baseline\" PROFILE_WARMUP=25 PROFILE_ROUNDS=8 PROFILE_BURST=3 BASELINE=other/Gateway.dll; root, for the probe and perf; about 3 minutes for two rows)"
+    echo "usage: bench/profile.sh   (ROWS=\"yarp yarp-quiet gateway rules logs no-probe l7 no-export bare baseline\" PROFILE_WARMUP=25 PROFILE_ROUNDS=8 PROFILE_BURST=3 BASELINE=other/Gateway.dll; root, for the probe and perf; about 3 minutes for two rows)"
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
 for n in "$warm" "$rounds" "$burst"; do
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "profile: not a positive number: $n" >&2; exit 2; }
 done
 for row in $rows; do
-    case "$row" in yarp|yarp-quiet|gateway|rules|logs|no-probe|no-export|bare) ;; baseline) [ -f "$baseline" ] || { echo "profile: row baseline needs BASELINE=path/to/Gateway.dll (not a file: '$baseline')" >&2; exit 2; } ;;
-        *) echo "profile: unknown row '$row' (yarp, gateway, rules, logs, no-probe, no-export, bare, baseline)" >&2; exit 2 ;; esac
+    case "$row" in yarp|yarp-quiet|gateway|rules|logs|no-probe|l7|no-export|bare) ;; baseline) [ -f "$baseline" ] || { echo "profile: row baseline needs BASELINE=path/to/Gateway.dll (not a file: '$baseline')" >&2; exit 2; } ;;
+        *) echo "profile: unknown row '$row' (yarp, yarp-quiet, gateway, rules, logs, no-probe, l7, no-export, bare, baseline)" >&2; exit 2 ;; esac
 done
 [[ " $rows " == *" yarp "* ]] || { echo "profile: ROWS must include yarp (every row is compared with it)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "profile: run as root (KernelProbe:Mode=On and perf)" >&2; exit 2; }
@@ -106,7 +108,9 @@ start() {
 gateway() {
     local name=$1 probe=$2 otlp=$3 dll=${4:-src/Gateway/bin/Release/net10.0/Gateway.dll}
     [[ " $rows " == *" $name "* ]] || return 0
-    gateway_config "$tmp/$name.json" "$probe"
+    local jsonl=
+    [ "$name" != l7 ] || jsonl=$tmp/l7.jsonl
+    gateway_config "$tmp/$name.json" "$probe" $jsonl
     if [ "$name" = rules ]; then
         dotnet bench/Gateway.Benchmarks/bin/Release/net10.0/Gateway.Benchmarks.dll rules-json >"$tmp/typical-rules.json"
         jq --slurpfile rules "$tmp/typical-rules.json" '. + { Rules: $rules[0] }' "$tmp/$name.json" >"$tmp/$name.with-rules.json"
@@ -124,6 +128,7 @@ gateway gateway On all
 gateway rules On all
 gateway logs On logs
 gateway no-probe Off all
+gateway l7 Off none
 gateway no-export On none
 gateway bare Off none
 gateway baseline On all "$baseline"
@@ -179,7 +184,7 @@ for line in open(f"{out}/requests.tsv"):
     name, pid, count, start, end = line.rstrip('\n').split('\t')
     served[name] += int(count or 0)
     name_of[pid] = name
-    bursts[name].append((float(start), float(end)))
+    bursts[name].append((float(start), float(end), int(count or 0)))
 alloc = dict(line.rstrip('\n').split('\t') for line in open(alloc_path))
 names = list(dict.fromkeys(name_of.values()))
 
@@ -187,6 +192,8 @@ names = list(dict.fromkeys(name_of.values()))
 samples = collections.defaultdict(list)
 # Per row: samples taken while another row was driven (or between bursts), not while its own load ran.
 aside = collections.Counter()
+# Per row and burst (in the order driven): the samples taken while that burst ran.
+in_burst = collections.defaultdict(collections.Counter)
 threads = collections.defaultdict(collections.Counter)
 pid, when, comm, chain = None, None, None, []
 def flush():
@@ -194,8 +201,11 @@ def flush():
         name = name_of[pid]
         samples[name].append(chain)
         threads[name][comm] += 1
-        if when is not None and not any(start <= when <= end for start, end in bursts[name]):
+        k = next((k for k, (start, end, _) in enumerate(bursts[name]) if start <= when <= end), None) if when is not None else None
+        if k is None:
             aside[name] += 1
+        else:
+            in_burst[name][k] += 1
 for line in open(f"{out}/perf.txt", errors='replace'):
     line = line.rstrip('\n')
     if not line.strip():
@@ -254,17 +264,57 @@ if 'gateway' in names:
     table('by binary', lambda f: binary(f[1]), 'yarp', top=8)
     table('by assembly (leaf frame)', lambda f: assembly(*f), 'yarp', top=15)
     table('by frame (self time)', lambda f: clean(f[0]), 'yarp', top=40)
+def paired(mine, theirs):
+    # Round by round: each row's CPU per request in its own burst, and the difference of the two
+    # bursts of one round, which were driven within seconds of each other, so the machine's drift
+    # (a third from one minute to the next here) mostly cancels. The median of the rounds and a
+    # distribution-free 95% interval for it (order statistics of a binomial(n, 1/2)).
+    rows = []
+    for k, ((_, _, a_served), (_, _, b_served)) in enumerate(zip(bursts[mine], bursts[theirs])):
+        if a_served and b_served:
+            rows.append(in_burst[mine][k] * period_us / a_served - in_burst[theirs][k] * period_us / b_served)
+    if len(rows) < 2:
+        return
+    rows.sort()
+    n, j = len(rows), 0
+    from math import comb
+    while sum(comb(n, i) for i in range(j + 1)) / 2 ** n <= 0.025:
+        j += 1
+    median = (rows[(n - 1) // 2] + rows[n // 2]) / 2
+    interval = f"95% interval {rows[j - 1]:+.2f} to {rows[n - j]:+.2f}" if j > 0 else "too few rounds for a 95% interval"
+    print(f"{mine} against {theirs}, round by round (own bursts only): median {median:+.2f} us per request over {n} rounds, "
+          f"{interval}; each round: {' '.join(f'{d:+.1f}' for d in rows)}")
+
 if 'rules' in names and 'gateway' in names:
-    print(f"\nthe rules row against the gateway row: {total['rules'] - total['gateway']:+.2f} us per request "
+    print()
+    paired('rules', 'gateway')
+    print(f"the rules row against the gateway row: {total['rules'] - total['gateway']:+.2f} us per request "
           f"({us(aside['rules'], 'rules') - us(aside['gateway'], 'gateway'):+.2f} of it while other rows ran)")
     print("by thread: us per request, rules against gateway")
     for comm in sorted(set(threads['rules']) | set(threads['gateway']), key=lambda c: us(threads['gateway'][c], 'gateway') - us(threads['rules'][c], 'rules')):
         mine, theirs = us(threads['rules'][comm], 'rules'), us(threads['gateway'][comm], 'gateway')
         print(f"  {mine - theirs:+6.2f}  {theirs:6.2f} -> {mine:6.2f}  {comm}")
+    # The rules' own frames, inclusive: every sample of the rules row with a frame of the rules' code on its stack
+    # (their reads of Kestrel's headers and of the wire included). Unlike the row difference, this does not move with
+    # the machine's drift between bursts, only with its speed; samples whose leaf is in the kernel are interrupts and
+    # switches that happened to land in the rules' code.
+    rule_frame = re.compile(r'\[Gateway\] Gateway\.(Rules[.:]|Requests\.(RequestRules|RuleAttribute))')
+    under = [c for c in samples['rules'] if any(rule_frame.search(f[0]) for f in c)]
+    kernel = sum(1 for c in under if c[0][1].endswith('kernel.kallsyms]'))
+    print(f"the rules' own frames, inclusive: {us(len(under), 'rules'):.2f} us per request, of which {us(kernel, 'rules'):.2f} "
+          f"with the kernel at the leaf (interrupts landing there); by leaf frame:")
+    for frame, count in collections.Counter(clean(c[0][0]) for c in under).most_common(15):
+        print(f"  {us(count, 'rules'):6.3f}  {frame}")
     table('by assembly (leaf frame)', lambda f: assembly(*f), 'gateway', name='rules', top=10, fewer=5)
     table('by frame (self time)', lambda f: clean(f[0]), 'gateway', name='rules', top=20, fewer=10)
+if 'l7' in names and 'bare' in names:
+    print(f"\nthe l7 row (JSON lines) against the bare row (no sink): {total['l7'] - total['bare']:+.2f} us per request")
+    paired('l7', 'bare')
+    table('by binary', lambda f: binary(f[1]), 'bare', name='l7', top=8)
+    table('by frame (self time)', lambda f: clean(f[0]), 'bare', name='l7', top=30, fewer=5)
 if 'baseline' in names and 'gateway' in names:
     print(f"\nthis build against BASELINE: {total['gateway'] - total['baseline']:+.2f} us per request")
+    paired('gateway', 'baseline')
     table('by frame (self time)', lambda f: clean(f[0]), 'baseline', top=20, fewer=20)
 EOF
 cat "$out/summary.txt"

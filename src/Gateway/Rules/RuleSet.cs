@@ -114,7 +114,7 @@ public sealed class RuleSet
     {
         if (phase == RulePhase.Response)
         {
-            EvaluateEach(_response, RuleMetrics.ResponsePhase, input, routeId, outcome, isRedacted);
+            EvaluateEach(_response, RulePhase.Response, input, routeId, outcome, isRedacted);
             return;
         }
 
@@ -125,7 +125,7 @@ public sealed class RuleSet
 
         if (phase == RulePhase.Request)
         {
-            EvaluateEach(_request, RuleMetrics.RequestPhase, input, routeId, outcome, isRedacted);
+            EvaluateEach(_request, RulePhase.Request, input, routeId, outcome, isRedacted);
         }
     }
 
@@ -152,7 +152,7 @@ public sealed class RuleSet
         return alerts ?? (IReadOnlyList<RuleAlert>)[];
     }
 
-    private void EvaluateEach(CompiledRule[] rules, string phase, IRuleAttributes input, string? routeId, RuleOutcome outcome, Func<string, bool>? isRedacted)
+    private void EvaluateEach(CompiledRule[] rules, RulePhase phase, IRuleAttributes input, string? routeId, RuleOutcome outcome, Func<string, bool>? isRedacted)
     {
         var evaluated = 0;
         foreach (var rule in rules)
@@ -217,7 +217,7 @@ public sealed class RuleSet
             connection!.Store(this, fresh);
         }
 
-        RuleMetrics.Evaluated(RuleMetrics.ConnectionPhase, evaluated);
+        RuleMetrics.Evaluated(RulePhase.Connection, evaluated);
     }
 
     private static bool InScope(CompiledRule rule, string? routeId) =>
