@@ -59,13 +59,7 @@ done
 
 # shellcheck source=bench/lib.sh
 . "$repo/bench/lib.sh"
-backend_port=$(port)
-sink_port=$(port)
-reverse_proxy=$(reverse_proxy_json "$backend_port")
-printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/yarp.json"
-
-start_backend "$backend_port"
-taskset -c 1 dotnet bench/OtlpSink/bin/Release/net10.0/OtlpSink.dll --urls "http://127.0.0.1:$sink_port" >"$tmp/sink.out" 2>&1 & pids+=($!)
+start_backend_and_sink
 
 names=() ports=()
 # start NAME [ENV=VALUE...] -- COMMAND...: on CPU 0, on a port of its own.

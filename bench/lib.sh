@@ -46,6 +46,19 @@ reverse_proxy_json() {
   }'
 }
 
+# start_backend_and_sink: on free ports, the backend (start_backend) and bench/OtlpSink on CPU 1;
+# sets backend_port, sink_port, reverse_proxy (the ReverseProxy section to the backend) and
+# writes bare YARP's configuration to $tmp/yarp.json.
+start_backend_and_sink() {
+    backend_port=$(port)
+    sink_port=$(port)
+    reverse_proxy=$(reverse_proxy_json "$backend_port")
+    printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/yarp.json"
+    start_backend "$backend_port"
+    taskset -c 1 dotnet bench/OtlpSink/bin/Release/net10.0/OtlpSink.dll --urls "http://127.0.0.1:$sink_port" >"$tmp/sink.out" 2>&1 &
+    pids+=($!)
+}
+
 # wrk_load PORT SECONDS [WRK OPTION...]: wrk on CPU 1, 32 connections, the bench's headers.
 wrk_load() {
     local port=$1 seconds=$2

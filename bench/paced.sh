@@ -48,18 +48,13 @@ done
 
 # shellcheck source=bench/lib.sh
 . "$repo/bench/lib.sh"
-backend_port=$(port)
-sink_port=$(port)
-reverse_proxy=$(reverse_proxy_json "$backend_port")
-printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/yarp.json"
+start_backend_and_sink
 export_env=()
 case "$row" in
     all) gateway_config "$tmp/gateway.json" On; export_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf) ;;
     l7) gateway_config "$tmp/gateway.json" Off "$tmp/gateway.jsonl" ;;
     no-export) gateway_config "$tmp/gateway.json" On ;;
 esac
-start_backend "$backend_port"
-taskset -c 1 dotnet bench/OtlpSink/bin/Release/net10.0/OtlpSink.dll --urls "http://127.0.0.1:$sink_port" >"$tmp/sink.out" 2>&1 & pids+=($!)
 
 names=(yarp gateway) ports=("$(port)" "$(port)")
 taskset -c 0 dotnet bench/BareYarp/bin/Release/net10.0/BareYarp.dll --config "$tmp/yarp.json" --urls "http://127.0.0.1:${ports[0]}" >"$tmp/yarp.out" 2>&1 & pids+=($!)

@@ -86,12 +86,7 @@ out=$repo/artifacts/profile/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
 # shellcheck source=bench/lib.sh
 . "$repo/bench/lib.sh"
-backend_port=$(port)
-sink_port=$(port)
-reverse_proxy=$(reverse_proxy_json "$backend_port")
-printf '{\n  %s\n}\n' "$reverse_proxy" >"$tmp/yarp.json"
-start_backend "$backend_port"
-taskset -c 1 dotnet bench/OtlpSink/bin/Release/net10.0/OtlpSink.dll --urls "http://127.0.0.1:$sink_port" >"$tmp/sink.out" 2>&1 & pids+=($!)
+start_backend_and_sink
 
 export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 DOTNET_TC_CallCountingDelayMs=0
 names=() ports=() procs=()
