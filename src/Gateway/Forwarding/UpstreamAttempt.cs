@@ -389,8 +389,10 @@ internal sealed partial class UpstreamAttempt
             attributes.Add(SemanticConventions.ErrorType, call.ErrorType);
             span.SetError();
         }
-        else if (status >= 500)
+        else if (status >= 400)
         {
+            // OpenTelemetry's HTTP conventions: for a client span a 4xx is an error too (the server span leaves it unset,
+            // since it is the caller's doing); error.type is the status code.
             attributes.Add(SemanticConventions.ErrorType, status.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             span.SetError();
         }

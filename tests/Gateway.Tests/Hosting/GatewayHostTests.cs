@@ -107,6 +107,35 @@ public sealed class GatewayHostTests
         Assert.All(serverSpans, s => Assert.Equal("GET {**catch-all}", s.Name));
     }
 
+    [Theory]
+    [InlineData(200, false, false)]
+    [InlineData(404, true, false)]
+    [InlineData(429, true, false)]
+    [InlineData(503, true, true)]
+    public async Task BackendStatus_ClientSpanIsAnErrorFrom400_ServerSpanFrom500(int status, bool clientError, bool serverError)
+    {
+        await using var backend = await TestBackend.StartAsync();
+        using var config = TestConfig.ForBackend(backend.Address);
+        var spans = new TraceSpanCollector();
+        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
+            services => services.AddSingleton<TelemetrySink>(spans));
+        await gateway.StartAsync();
+        var traceId = spans.NewTrace();
+        using var client = new HttpClient { BaseAddress = new Uri(gateway.Addresses[0]) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/status?status={status}");
+        request.Headers.Add("traceparent", TraceSpanCollector.Header(traceId));
+        using var response = await client.SendAsync(request);
+        Assert.Equal(status, (int)response.StatusCode);
+
+        var exported = await spans.WaitForAsync(s => s.Count(a => a.TraceId == traceId) == 2);
+        var upstream = Assert.Single(exported, a => a.TraceId == traceId && a.Kind == SpanKindCode.Client);
+        var server = Assert.Single(exported, a => a.TraceId == traceId && a.Kind == SpanKindCode.Server);
+        Assert.Equal(clientError ? SpanStatusCode.Error : SpanStatusCode.Unset, upstream.Status);
+        Assert.Equal(clientError ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, upstream.Tag("error.type"));
+        Assert.Equal(serverError ? SpanStatusCode.Error : SpanStatusCode.Unset, server.Status);
+        Assert.Equal(serverError ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, server.Tag("error.type"));
+    }
+
     [Fact]
     public async Task ConcurrentRequests_SeveralUpstreamConnections_EachClientSpanCarriesTheSocketOfItsOwnRequest()
     {

@@ -40,6 +40,11 @@ internal sealed class TestBackend : IAsyncDisposable
                 await Task.Delay(delay);
             }
 
+            if (int.TryParse(context.Request.Query["status"], out var status))
+            {
+                context.Response.StatusCode = status;
+            }
+
             context.Response.Headers["x-backend"] = "test";
             context.Response.Headers["set-cookie"] = "session=very-secret";
             await context.Response.WriteAsync("hello from the test backend");
