@@ -67,14 +67,9 @@ public sealed class GatewayHostTests
     [Fact]
     public async Task PooledUpstreamConnection_TwoSequentialRequests_ClientSpansCarryTheSocketTheBackendSaw()
     {
-        await using var backend = await TestBackend.StartAsync();
-        using var config = TestConfig.ForBackend(backend.Address);
-        var spans = new TraceSpanCollector();
-        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
-            services => services.AddSingleton<TelemetrySink>(spans));
-        await gateway.StartAsync();
+        await using var traced = await TracedGateway.StartAsync();
+        var (backend, spans, client) = (traced.Backend, traced.Spans, traced.Client);
         var traceId = spans.NewTrace();
-        using var client = new HttpClient { BaseAddress = new Uri(gateway.Addresses[0]) };
 
         for (var i = 0; i < 2; i++)
         {
@@ -114,14 +109,9 @@ public sealed class GatewayHostTests
     [InlineData(503, true, true)]
     public async Task BackendStatus_ClientSpanIsAnErrorFrom400_ServerSpanFrom500(int status, bool clientError, bool serverError)
     {
-        await using var backend = await TestBackend.StartAsync();
-        using var config = TestConfig.ForBackend(backend.Address);
-        var spans = new TraceSpanCollector();
-        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
-            services => services.AddSingleton<TelemetrySink>(spans));
-        await gateway.StartAsync();
+        await using var traced = await TracedGateway.StartAsync();
+        var (spans, client) = (traced.Spans, traced.Client);
         var traceId = spans.NewTrace();
-        using var client = new HttpClient { BaseAddress = new Uri(gateway.Addresses[0]) };
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/status?status={status}");
         request.Headers.Add("traceparent", TraceSpanCollector.Header(traceId));
         using var response = await client.SendAsync(request);
@@ -139,14 +129,9 @@ public sealed class GatewayHostTests
     [Fact]
     public async Task ConcurrentRequests_SeveralUpstreamConnections_EachClientSpanCarriesTheSocketOfItsOwnRequest()
     {
-        await using var backend = await TestBackend.StartAsync();
-        using var config = TestConfig.ForBackend(backend.Address);
-        var spans = new TraceSpanCollector();
-        await using var gateway = GatewayHost.Create(["--config", config.ConfigPath, "--urls", "http://127.0.0.1:0"],
-            services => services.AddSingleton<TelemetrySink>(spans));
-        await gateway.StartAsync();
+        await using var traced = await TracedGateway.StartAsync();
+        var (backend, spans, client) = (traced.Backend, traced.Spans, traced.Client);
         var traceId = spans.NewTrace();
-        using var client = new HttpClient { BaseAddress = new Uri(gateway.Addresses[0]) };
 
         // Three rounds of six overlapping requests: several pooled connections, each reused.
         for (var round = 0; round < 3; round++)
@@ -321,5 +306,41 @@ public sealed class GatewayHostTests
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A real backend, the real gateway in front of it with its spans collected, and a client of the gateway.</summary>
+    private sealed class TracedGateway : IAsyncDisposable
+    {
+        private TestConfig _config = null!;
+        private GatewayHost _gateway = null!;
+
+        public TestBackend Backend { get; private set; } = null!;
+
+        public TraceSpanCollector Spans { get; } = new();
+
+        public HttpClient Client { get; private set; } = null!;
+
+        public static async Task<TracedGateway> StartAsync()
+        {
+            var traced = new TracedGateway { Backend = await TestBackend.StartAsync() };
+            traced._config = TestConfig.ForBackend(traced.Backend.Address);
+            traced._gateway = GatewayHost.Create(["--config", traced._config.ConfigPath, "--urls", "http://127.0.0.1:0"],
+                services => services.AddSingleton<TelemetrySink>(traced.Spans));
+            await traced._gateway.StartAsync();
+            traced.Client = new HttpClient { BaseAddress = new Uri(traced._gateway.Addresses[0]) };
+            return traced;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client?.Dispose();
+            if (_gateway is not null)
+            {
+                await _gateway.DisposeAsync();
+            }
+
+            _config?.Dispose();
+            await Backend.DisposeAsync();
+        }
     }
 }
