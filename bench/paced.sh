@@ -4,7 +4,7 @@
 # bench/run.sh measures p99 with wrk's 32 connections each sending its next request as soon as
 # the last one is answered: the proxy is saturated, and by Little's law its latency is then
 # 32 over its throughput, so a p99 ratio there restates the throughput ratio (2026-12-06: the
-# gateway's p50 ratio matched 1 / its throughput ratio within 3% in five runs). This drives bare
+# gateway's p50 ratio matched 1 / its throughput ratio within 8% in five runs). This drives bare
 # YARP and the gateway with everything on (probe, header logging, OTLP/HTTP to bench/OtlpSink)
 # at the same offered rate, below what either serves, with random (Poisson) arrivals, and
 # compares their latencies there. wrk keeps a connection's next request until its answer came,
