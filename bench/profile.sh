@@ -107,7 +107,8 @@ gateway() {
     [ "$name" != l7 ] || jsonl=$tmp/l7.jsonl
     gateway_config "$tmp/$name.json" "$probe" $jsonl
     if [ "$name" = rules ]; then
-        dotnet bench/Gateway.Benchmarks/bin/Release/net10.0/Gateway.Benchmarks.dll rules-json >"$tmp/typical-rules.json"
+        # Without the perf map the rows are started with: this short-lived process would leave its map in /tmp.
+        DOTNET_PerfMapEnabled=0 dotnet bench/Gateway.Benchmarks/bin/Release/net10.0/Gateway.Benchmarks.dll rules-json >"$tmp/typical-rules.json"
         jq --slurpfile rules "$tmp/typical-rules.json" '. + { Rules: $rules[0] }' "$tmp/$name.json" >"$tmp/$name.with-rules.json"
         mv "$tmp/$name.with-rules.json" "$tmp/$name.json"
     fi
