@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Gateway.Rules;
 
 /// <summary>One rule compiled: its condition, actions, scope and alert pacing.</summary>
@@ -11,6 +13,8 @@ public sealed class CompiledRule
         Condition = condition;
         Routes = definition.Routes is { } routes ? new HashSet<string>(routes, StringComparer.Ordinal) : null;
         Limiter = limiter;
+        MatchedTotal = RuleMetrics.MatchedTotal(definition.Name);
+        ErrorsTotal = RuleMetrics.ErrorsTotal(definition.Name);
     }
 
     /// <summary>What it was compiled from.</summary>
@@ -29,6 +33,11 @@ public sealed class CompiledRule
     public long Errors => Interlocked.Read(ref _errors);
 
     internal AlertLimiter Limiter { get; }
+
+    // The rule's totals of gateway.rules.matched and gateway.rules.errors, shared by every compilation of its name.
+    internal StrongBox<long> MatchedTotal { get; }
+
+    internal StrongBox<long> ErrorsTotal { get; }
 
     /// <summary>
     /// Compiles <paramref name="definition"/>; throws <see cref="RuleCompileException"/> when the

@@ -208,7 +208,7 @@ public sealed class RuleSet
             {
                 // Evaluated for later requests only: its failure is still one to count.
                 rule.CountError();
-                RuleMetrics.Error(rule.Name);
+                RuleMetrics.Count(rule.ErrorsTotal);
             }
         }
 
@@ -239,7 +239,7 @@ public sealed class RuleSet
             if (evaluatedNow)
             {
                 rule.CountError();
-                RuleMetrics.Error(rule.Name);
+                RuleMetrics.Count(rule.ErrorsTotal);
             }
 
             outcome.CountError();
@@ -252,7 +252,7 @@ public sealed class RuleSet
         }
 
         outcome.Match(rule);
-        RuleMetrics.Match(rule.Name);
+        RuleMetrics.Count(rule.MatchedTotal);
         if ((rule.Definition.Actions & RuleActions.Alert) != 0 && rule.Limiter.TryAcquire(out var count))
         {
             outcome.Add(new RuleAlert

@@ -4,7 +4,7 @@ using Gateway.Rules;
 namespace Gateway.Tests.Rules;
 
 /// <summary>
-/// The rules' evaluation counter, as a metrics reader collects it. It counts for the whole process,
+/// The rules' counters, as a metrics reader collects them. It counts for the whole process,
 /// so this class runs alone: no other test evaluates rules between its two readings.
 /// </summary>
 [Collection(RuleCountersCollection.Name)]
@@ -38,14 +38,45 @@ public sealed class RuleMetricsTests
         Assert.Empty(after.Keys.Except(["connection", "request", "response"]));
     }
 
+    [Fact]
+    public void MatchesAndErrors_AreCountedByRule_AndGoOnAcrossAReloadThatKeepsTheName()
+    {
+        var name = "metrics-" + Guid.NewGuid().ToString("N")[..8];
+        var failing = name + "-failing";
+        RuleDefinition[] definitions = [
+            new(name, "attrs[\"url.path\"].startsWith(\"/admin\")", RuleActions.Tag),
+            new(failing, "attrs[\"tls.client.ja4\"] == \"x\"", RuleActions.Tag),
+        ];
+        var admin = new TestAttributes(new Dictionary<string, object?> { ["url.path"] = "/admin/users" });
+        var other = new TestAttributes(new Dictionary<string, object?> { ["url.path"] = "/api" });
+
+        var rules = RuleSet.Compile(definitions);
+        rules.Evaluate(RulePhase.Request, admin, null, new RuleOutcome());
+        rules.Evaluate(RulePhase.Request, other, null, new RuleOutcome());
+        rules.Evaluate(RulePhase.Request, admin, null, new RuleOutcome());
+        Assert.Equal(2, Read("gateway.rules.matched", "rule").GetValueOrDefault(name));
+        Assert.Equal(3, Read("gateway.rules.errors", "rule").GetValueOrDefault(failing));
+
+        // A reload compiles the rules anew; the totals by name go on.
+        var reloaded = RuleSet.Compile(definitions);
+        reloaded.Evaluate(RulePhase.Request, admin, null, new RuleOutcome());
+        Assert.Equal(3, Read("gateway.rules.matched", "rule").GetValueOrDefault(name));
+        Assert.Equal(4, Read("gateway.rules.errors", "rule").GetValueOrDefault(failing));
+        // A rule that has matched nothing shows no point, as before.
+        Assert.False(Read("gateway.rules.matched", "rule").ContainsKey(failing));
+    }
+
     // What a metrics reader collects now: the counter's running total by phase.
-    private static Dictionary<string, long> Read()
+    private static Dictionary<string, long> Read() => Read("gateway.rules.evaluations", "phase");
+
+    // What a metrics reader collects now: INSTRUMENT's running totals by the tag KEY.
+    private static Dictionary<string, long> Read(string instrumentName, string key)
     {
         var totals = new Dictionary<string, long>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == RuleMetrics.MeterName && instrument.Name == "gateway.rules.evaluations")
+            if (instrument.Meter.Name == RuleMetrics.MeterName && instrument.Name == instrumentName)
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -54,9 +85,9 @@ public sealed class RuleMetricsTests
         {
             foreach (var tag in tags)
             {
-                if (tag.Key == "phase" && tag.Value is string phase)
+                if (tag.Key == key && tag.Value is string name)
                 {
-                    totals[phase] = value;
+                    totals[name] = value;
                 }
             }
         });
