@@ -59,5 +59,10 @@ public sealed class CompiledRule
         return new CompiledRule(definition, condition, limiter ?? new AlertLimiter(definition.AlertInterval ?? TimeSpan.FromSeconds(60), time ?? TimeProvider.System));
     }
 
-    internal void CountError() => Interlocked.Increment(ref _errors);
+    // Its own count (Errors) and its name's gateway.rules.errors.
+    internal void CountError()
+    {
+        Interlocked.Increment(ref _errors);
+        RuleMetrics.Count(ErrorsTotal);
+    }
 }

@@ -208,7 +208,6 @@ public sealed class RuleSet
             {
                 // Evaluated for later requests only: its failure is still one to count.
                 rule.CountError();
-                RuleMetrics.Count(rule.ErrorsTotal);
             }
         }
 
@@ -239,7 +238,6 @@ public sealed class RuleSet
             if (evaluatedNow)
             {
                 rule.CountError();
-                RuleMetrics.Count(rule.ErrorsTotal);
             }
 
             outcome.CountError();

@@ -323,12 +323,21 @@ public sealed class GatewayHostTests
         public static async Task<TracedGateway> StartAsync()
         {
             var traced = new TracedGateway { Backend = await TestBackend.StartAsync() };
-            traced._config = TestConfig.ForBackend(traced.Backend.Address);
-            traced._gateway = GatewayHost.Create(["--config", traced._config.ConfigPath, "--urls", "http://127.0.0.1:0"],
-                services => services.AddSingleton<TelemetrySink>(traced.Spans));
-            await traced._gateway.StartAsync();
-            traced.Client = new HttpClient { BaseAddress = new Uri(traced._gateway.Addresses[0]) };
-            return traced;
+            try
+            {
+                traced._config = TestConfig.ForBackend(traced.Backend.Address);
+                traced._gateway = GatewayHost.Create(["--config", traced._config.ConfigPath, "--urls", "http://127.0.0.1:0"],
+                    services => services.AddSingleton<TelemetrySink>(traced.Spans));
+                await traced._gateway.StartAsync();
+                traced.Client = new HttpClient { BaseAddress = new Uri(traced._gateway.Addresses[0]) };
+                return traced;
+            }
+            catch
+            {
+                // What started is stopped: the test that called never gets it to dispose.
+                await traced.DisposeAsync();
+                throw;
+            }
         }
 
         public async ValueTask DisposeAsync()
