@@ -53,12 +53,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 scripts/setup.sh
 
-for project in src/Gateway/Gateway.csproj bench/BareYarp/BareYarp.csproj bench/OtlpSink/OtlpSink.csproj; do
-    dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null || { echo "ablation: build of $project failed" >&2; exit 1; }
-done
-
 # shellcheck source=bench/lib.sh
 . "$repo/bench/lib.sh"
+build_release ablation src/Gateway/Gateway.csproj bench/BareYarp/BareYarp.csproj bench/OtlpSink/OtlpSink.csproj
+
 start_backend_and_sink
 
 names=() ports=()

@@ -15,6 +15,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# build_release TOOL PROJECT...: each project in Release, quietly; on a failure TOOL says which and the script exits.
+build_release() {
+    local tool=$1 project
+    shift
+    for project in "$@"; do
+        dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null || { echo "$tool: build of $project failed" >&2; exit 1; }
+    done
+}
+
 # A TCP port nothing listens on now.
 port() { local p; while :; do p=$((20000 + RANDOM % 12000)); ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }; done; }
 

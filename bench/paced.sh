@@ -42,12 +42,10 @@ case "$row" in all|l7|no-export) ;; *) echo "paced: PACED_GATEWAY is all, l7 or 
 [ "$(nproc)" -ge 2 ] || { echo "paced: needs 2 cores (proxies on CPU 0, load on CPU 1)" >&2; exit 2; }
 for tool in wrk nginx taskset ss; do command -v "$tool" >/dev/null || { echo "paced: needs $tool (bench/run.sh installs it)" >&2; exit 2; }; done
 scripts/setup.sh
-for project in src/Gateway/Gateway.csproj bench/BareYarp/BareYarp.csproj bench/OtlpSink/OtlpSink.csproj; do
-    dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null || { echo "paced: build of $project failed" >&2; exit 1; }
-done
-
 # shellcheck source=bench/lib.sh
 . "$repo/bench/lib.sh"
+build_release paced src/Gateway/Gateway.csproj bench/BareYarp/BareYarp.csproj bench/OtlpSink/OtlpSink.csproj
+
 start_backend_and_sink
 export_env=()
 case "$row" in

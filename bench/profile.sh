@@ -76,16 +76,14 @@ scripts/setup.sh
 
 projects=(src/Gateway/Gateway.csproj bench/BareYarp/BareYarp.csproj bench/OtlpSink/OtlpSink.csproj)
 [[ " $rows " != *" rules "* ]] || projects+=(bench/Gateway.Benchmarks/Gateway.Benchmarks.csproj)
-for project in "${projects[@]}"; do
-    dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null || { echo "profile: build of $project failed" >&2; exit 1; }
-done
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+build_release profile "${projects[@]}"
 counters=$repo/artifacts/tools/dotnet-counters
 [ -x "$counters" ] || dotnet tool install dotnet-counters --tool-path "$repo/artifacts/tools" >/dev/null
 
 out=$repo/artifacts/profile/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
-# shellcheck source=bench/lib.sh
-. "$repo/bench/lib.sh"
 start_backend_and_sink
 
 export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 DOTNET_TC_CallCountingDelayMs=0
