@@ -12,7 +12,7 @@ namespace Gateway.Benchmarks;
 /// <c>bpf [--repeat N] [--runs N]</c>: the BPF programs' cost per packet;
 /// <c>sizes</c>: the OTLP bytes of one request's record (full and core access record);
 /// <c>rules-json</c>: the ten typical rules as the gateway's <c>Rules</c> section (bench/profile.sh's rules row);
-/// <c>rules-step [--requests N] [--steps-only]</c>: their cost per request over real Kestrel requests (<see cref="RuleStepCost"/>).
+/// <c>rules-step [--requests N] [--repeat K] [--steps-only]</c>: their cost per request over real Kestrel requests (<see cref="RuleStepCost"/>).
 /// </summary>
 public static class Program
 {

@@ -18,13 +18,13 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Benchmarks;
 
 /// <summary>
-/// <c>rules-step [--requests N] [--steps-only]</c>: what the ten typical rules (<see cref="TypicalRules"/>) cost per
+/// <c>rules-step [--requests N] [--repeat K] [--steps-only]</c>: what the ten typical rules (<see cref="TypicalRules"/>) cost per
 /// request over real Kestrel requests, without the whole bench. Two parts:
 /// <list type="number">
 /// <item>The rules' three steps (<c>RequestRules.Start</c>, <c>DenyBeforeProxying</c>, <c>Finish</c>)
 /// timed once per request inside a Kestrel handler, on the request Kestrel parsed from the bench's
 /// bytes (wrk's four headers, one keep-alive connection), with the connection's rule cache as the
-/// gateway's connection middleware gives it. Every other request runs the same steps with no rules
+/// gateway's ledger keeps it for each connection. Every other request runs the same steps with no rules
 /// (the clock's own cost and the empty steps), and the figures are the difference. Allocation is
 /// the thread's own counter around the steps. On the requests with rules, the record's client verdict
 /// (<c>RequestMiddleware.ClientVerdict</c>: shared from the rules) is timed too, against resolving it again
@@ -43,15 +43,20 @@ internal static class RuleStepCost
     public static async Task<int> RunAsync(string[] args)
     {
         var requests = 20_000;
+        var repeat = 1;
         for (var i = 0; i + 1 < args.Length; i++)
         {
             if (args[i] == "--requests")
             {
                 requests = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             }
+            else if (args[i] == "--repeat")
+            {
+                repeat = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            }
         }
 
-        await StepsAsync(requests);
+        await StepsAsync(requests, repeat);
         if (!args.Contains("--steps-only"))
         {
             await ProcessAsync(requests);
@@ -61,7 +66,9 @@ internal static class RuleStepCost
     }
 
     // Part 1: the rules' steps on Kestrel's own request objects.
-    private static async Task StepsAsync(int requests)
+    // With repeat > 1 the steps run that many times on each request and the figures are per run: the
+    // thread switches around a request (the client is in this process) are spread over the runs.
+    private static async Task StepsAsync(int requests, int repeat)
     {
         var rules = TypicalRules.Compile();
         var withRules = new PolicySnapshot(new HeaderLoggingSettings(), new SamplingSettings(), new ClientIdentitySettings(), rules);
@@ -98,15 +105,18 @@ internal static class RuleStepCost
 
             var allocated = GC.GetAllocatedBytesForCurrentThread();
             var started = Stopwatch.GetTimestamp();
-            RequestRules.Start(record, context, wire, tuple);
-            if (record.Rules is not null)
+            for (var run = 0; run < repeat; run++)
             {
-                RequestRules.DenyBeforeProxying(context, record);
-                RequestRules.Finish(record, span.Attributes, facts, null, 1.0, context);
+                RequestRules.Start(record, context, wire, tuple, context.Features.Get<ConnectionRuleCache>());
+                if (record.Rules is not null)
+                {
+                    RequestRules.DenyBeforeProxying(context, record);
+                    RequestRules.Finish(record, span.Attributes, facts, null, 1.0, context);
+                }
             }
 
-            var elapsed = Stopwatch.GetTimestamp() - started;
-            allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+            var elapsed = (Stopwatch.GetTimestamp() - started) / repeat;
+            allocated = (GC.GetAllocatedBytesForCurrentThread() - allocated) / repeat;
             if (record.Rules is not null)
             {
                 // The record's client verdict at the request's end: taken from the rules, and (what it
@@ -149,7 +159,7 @@ internal static class RuleStepCost
 
         var rulesNs = Figures(ticks[0]);
         var noneNs = Figures(ticks[1]);
-        Console.Out.WriteLine($"rules-step: {ticks[0].Count} requests of each kind measured (after {requests * 2 / 5} of warm-up), one keep-alive connection, Kestrel HTTP/1.1");
+        Console.Out.WriteLine($"rules-step: {ticks[0].Count} requests of each kind measured (after {requests * 2 / 5} of warm-up), one keep-alive connection, Kestrel HTTP/1.1{(repeat > 1 ? $", the steps {repeat} times per request (figures per run)" : "")}");
         Console.Out.WriteLine($"  three steps, ten rules:  p10 {rulesNs.P10:F0} ns, median {rulesNs.Median:F0} ns, mean {rulesNs.Mean:F0} ns, p90 {rulesNs.P90:F0} ns, {(double)bytes[0] / ticks[0].Count:F1} B/request");
         Console.Out.WriteLine($"  three steps, no rules:   p10 {noneNs.P10:F0} ns, median {noneNs.Median:F0} ns, mean {noneNs.Mean:F0} ns, p90 {noneNs.P90:F0} ns, {(double)bytes[1] / ticks[1].Count:F1} B/request");
         var shared = Figures(verdictTicks[0]);

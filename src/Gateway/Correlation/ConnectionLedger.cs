@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Gateway.Rules;
 using Gateway.Telemetry.Records;
 
 namespace Gateway.Correlation;
@@ -675,6 +676,9 @@ public sealed class ConnectionLedger : IDisposable
 
         // Requests the connection carried.
         public int Requests;
+
+        // The results of the rules that read only the connection's handshake, from its first request (see RequestOnConnection.RuleCache).
+        public ConnectionRuleCache? RuleCache;
 
         // The attributes every request on the connection repeats (see RequestOnConnection.Account).
         public SharedAttributes? Shared;

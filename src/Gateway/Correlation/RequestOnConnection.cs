@@ -1,4 +1,5 @@
 using Gateway.Telemetry.Records;
+using Gateway.Rules;
 
 namespace Gateway.Correlation;
 
@@ -32,6 +33,13 @@ internal readonly struct RequestOnConnection : IDisposable
 
     /// <summary>True when the request began on a connection (not the default).</summary>
     public bool IsTracked => _entry is not null;
+
+    /// <summary>
+    /// The connection's cache of the results of the rules that read only its handshake, made at the first ask;
+    /// null for a request on no connection. The streams of one HTTP/2 connection share it.
+    /// </summary>
+    public ConnectionRuleCache? RuleCache =>
+        _entry is not { } entry ? null : Volatile.Read(ref entry.RuleCache) ?? Interlocked.CompareExchange(ref entry.RuleCache, new ConnectionRuleCache(), null) ?? entry.RuleCache;
 
     /// <summary>
     /// Counts the request on its connection and returns the attributes every request on the connection

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using Gateway.Configuration;
 using Gateway.Correlation;
-using Gateway.Rules;
 using Gateway.Telemetry;
 using Gateway.Telemetry.Records;
 using Microsoft.AspNetCore.Connections;
@@ -12,21 +11,13 @@ namespace Gateway.Requests;
 
 /// <summary>
 /// Kestrel connection middleware: when a downstream connection ends, writes its
-/// <c>wire.connection</c> record with the final facts from the wire view. While rules that read
-/// only the handshake are configured, it also gives each connection the cache of their results.
+/// <c>wire.connection</c> record with the final facts from the wire view.
 /// </summary>
 internal sealed partial class ConnectionRecordMiddleware(IWireView wireView, ConnectionLedger ledger, PolicySnapshotSource policies, RecordPipeline records, ILogger<ConnectionRecordMiddleware> logger)
 {
     /// <summary>Wraps Kestrel's connection pipeline.</summary>
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
     {
-        if (policies.Current.Rules.HasConnectionRules)
-        {
-            // Rules that read only the handshake are evaluated at the connection's first request and kept here for
-            // the others. A connection opened before such rules were configured evaluates them at each request.
-            connection.Features.Set(new ConnectionRuleCache());
-        }
-
         try
         {
             await next(connection);

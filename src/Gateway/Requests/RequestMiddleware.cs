@@ -83,9 +83,8 @@ internal sealed partial class RequestMiddleware(
 
         // Kernel events on this connection become events of this span while it runs.
         var tuple = DownstreamTuple(context.Connection);
-        Requests.RequestRules.Start(record, context, wireView, tuple);
-
         var tracking = tuple is { } inFlight ? ledger.Begin(inFlight, span, HttpVersionOf(context.Request.Protocol), wireView) : default;
+        Requests.RequestRules.Start(record, context, wireView, tuple, tracking);
         // An upgrade (WebSocket) is recorded once the 101 has gone, not when the tunnel closes.
         var upgrade = RecordAtUpgrade.Install(this, context, record, anomaly, tuple, tracking, started);
         Exception? failure = null;

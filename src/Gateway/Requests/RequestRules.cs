@@ -16,7 +16,7 @@ namespace Gateway.Requests;
 ///   1. Start: the pooled RuleOutcome and RuleAttributes view of the request (made once per pooled record)
 ///   2. BeforeProxying (after routing and header capture): the rules that read what is known by
 ///      then; those that read only the connection's handshake once per connection (their results
-///      kept in the connection's ConnectionRuleCache); a deny answers with its status here, and
+///      kept in the ConnectionRuleCache on the connection's ledger entry); a deny answers with its status here, and
 ///      nothing is proxied
 ///   3. Finish (the response has ended, before sampling): the rules that read what proxying
 ///      told; gateway.rule.matched / gateway.rule.denied on the record; the alerts emitted
@@ -27,13 +27,26 @@ namespace Gateway.Requests;
 /// </summary>
 internal static class RequestRules
 {
-    /// <summary>Step 1; with no rules configured it returns at once, makes nothing and leaves <c>record.Rules</c> null.</summary>
+    /// <summary>
+    /// Step 1; with no rules configured it returns at once, makes nothing and leaves <c>record.Rules</c> null.
+    /// <paramref name="onConnection"/>: the request on its connection's ledger entry, which keeps the connection's
+    /// rule cache.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Start(RequestRecord record, HttpContext context, IWireView wireView, ConnectionTuple? tuple)
+    public static void Start(RequestRecord record, HttpContext context, IWireView wireView, ConnectionTuple? tuple, in RequestOnConnection onConnection)
     {
         if (!record.Snapshot.Rules.IsEmpty)
         {
-            StartWithRules(record, context, wireView, tuple);
+            StartWithRules(record, context, wireView, tuple, record.Snapshot.Rules.HasConnectionRules ? onConnection.RuleCache : null);
+        }
+    }
+
+    /// <summary>Step 1 with the connection's rule cache given (null: the connection's rules are evaluated at each request).</summary>
+    public static void Start(RequestRecord record, HttpContext context, IWireView wireView, ConnectionTuple? tuple, ConnectionRuleCache? connection = null)
+    {
+        if (!record.Snapshot.Rules.IsEmpty)
+        {
+            StartWithRules(record, context, wireView, tuple, connection);
         }
     }
 
@@ -46,13 +59,11 @@ internal static class RequestRules
         }
 
         var rules = record.Snapshot.Rules;
-        // The route only where some rule is scoped to routes; the connection's cache only where some rule reads the
-        // handshake (it holds their results from the connection's first request, when the connection middleware gave one).
+        // The route only where some rule is scoped to routes. The connection's cache (given at step 1 where some rule
+        // reads the handshake) holds their results from the connection's first request.
         var route = rules.ScopedByRoute ? context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId : null;
-        // By the collection's indexer: Kestrel's generic Get<T> is a generic virtual call, resolved by the runtime at
-        // each request (~0.1 us in the harness's profile, Gateway.Benchmarks rules-step).
-        var connection = rules.HasConnectionRules ? context.Features[typeof(ConnectionRuleCache)] as ConnectionRuleCache : null;
-        rules.Evaluate(RulePhase.Request, record.RuleInput!, route, outcome, record.RuleInput!.IsRedacted, connection);
+        var input = record.RuleInput!;
+        rules.Evaluate(RulePhase.Request, input, route, outcome, input.IsRedacted, input.Connection);
         if (outcome.DeniedBy is null)
         {
             return false;
@@ -127,10 +138,10 @@ internal static class RequestRules
         }
     }
 
-    private static void StartWithRules(RequestRecord record, HttpContext context, IWireView wireView, ConnectionTuple? tuple)
+    private static void StartWithRules(RequestRecord record, HttpContext context, IWireView wireView, ConnectionTuple? tuple, ConnectionRuleCache? connection)
     {
         var input = record.RuleInput ??= new RuleAttributes();
-        input.Reset(context, wireView, record, tuple);
+        input.Reset(context, wireView, record, tuple, connection);
         record.Rules = (record.PooledOutcome ??= new RuleOutcome()).Reset();
     }
 }

@@ -53,9 +53,13 @@ internal sealed class RuleAttributes : IRuleAttributes
     /// <summary>Which values an alert must not show: what the record redacts under the request's route policy, and the client's addresses when address privacy is on.</summary>
     public Func<string, bool> IsRedacted { get; }
 
+    /// <summary>The connection's cache of the results of the rules that read only its handshake; null: none (evaluated at each request).</summary>
+    public ConnectionRuleCache? Connection { get; private set; }
+
     /// <summary>Points the view at a new request (before routing is fine: the route and its policy are read when asked).</summary>
-    public void Reset(HttpContext context, IWireView wireView, RequestRecord record, ConnectionTuple? tuple)
+    public void Reset(HttpContext context, IWireView wireView, RequestRecord record, ConnectionTuple? tuple, ConnectionRuleCache? connection = null)
     {
+        Connection = connection;
         _context = context;
         _wireView = wireView;
         _record = record;

@@ -1,3 +1,6 @@
+using System.Collections.Frozen;
+using System.Linq.Expressions;
+using System.Reflection;
 using System.Text.RegularExpressions;
 using Antlr4.Runtime;
 using Antlr4.Runtime.Tree;
@@ -9,23 +12,31 @@ namespace Gateway.Rules;
 /// <summary>
 /// Compiles a rule's CEL condition once per configuration. The text is parsed by the
 /// <c>Cel</c> package (its ANTLR parser of cel-spec's grammar) and its literals are read by the
-/// same package; the parse tree is then turned into a tree of delegates over
-/// <see cref="RuleValue"/>, because the package's own evaluator costs about 3.9 µs and 5.8 KB
-/// per evaluation of one typical rule (a header test and a comparison, measured with its 0.3.3)
-/// where the gateway's budget is 1 µs for ten rules; the delegates take tens of nanoseconds
-/// and allocate nothing (docs/rules.md, bench/Gateway.Benchmarks/RuleBenchmarks.cs).
+/// same package; the parse tree is then written as one method over <see cref="RuleValue"/>
+/// (an expression tree, compiled by the runtime), because the package's own evaluator costs about
+/// 3.9 µs and 5.8 KB per evaluation of one typical rule (a header test and a comparison, measured
+/// with its 0.3.3) where the gateway's budget is 1 µs for ten rules; the compiled method takes tens
+/// of nanoseconds and allocates nothing (docs/rules.md, bench/Gateway.Benchmarks/RuleBenchmarks.cs).
 /// </summary>
 /// <remarks>
 /// The one variable is <c>attrs</c>, a map from attribute name to value. Its keys are string
 /// constants (<c>attrs["http.request.header.user-agent"]</c>), so the attributes a condition
 /// reads, and with them the moment it can be evaluated, are known at load. What the
 /// compiler does not support (timestamps, bytes, unsigned integers, map literals, messages,
-/// optional syntax) is refused with the reason, never evaluated differently.
+/// optional syntax) is refused with the reason, never evaluated differently. The operators'
+/// meaning lives in <see cref="CelOperators"/> and <see cref="CelRuntime"/>; the method written
+/// here only calls them, in the order CEL evaluates, with comprehension variables as its locals.
 /// </remarks>
 public static class CelCompiler
 {
     /// <summary>The variable that holds the request's attributes.</summary>
     public const string AttributesVariable = "attrs";
+
+    // Deepest nesting of comprehensions (exists, all, exists_one) a condition may have.
+    private const int MaxNesting = 4;
+
+    // A constant list longer than this is tested with a hash set rather than one comparison per element.
+    private const int ListScanLimit = 8;
 
     // A regular expression from a configuration runs on hostile input: the non-backtracking
     // engine matches in time linear in the input (as RE2, which CEL specifies), and Kestrel
@@ -68,7 +79,8 @@ public static class CelCompiler
         var scope = new Scope();
         var root = scope.Compile(tree.e);
         constant = root.Constant;
-        return new CompiledCondition(text, root.Node, scope.Reads);
+        var method = Expression.Lambda<Func<IRuleAttributes, RuleValue>>(root.Node, $"condition: {text}", [scope.Input]);
+        return new CompiledCondition(text, root.Constant is { } value ? _ => value : method.Compile(), method, scope.Reads);
     }
 
     // Literals joined by | (with a leading (?i) at most), e.g. "(?i)sqlmap|nikto|masscan": no quantifier, class
@@ -92,19 +104,23 @@ public static class CelCompiler
 
     private static string OneLine(string message) => string.Join(" ", message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 
-    /// <summary>A compiled sub-expression, with its value when it is a constant and a mark when it is the attribute map itself.</summary>
-    private readonly record struct Expr(CelNode Node, RuleValue? Constant = null, bool IsAttributes = false, RuleAttribute? Read = null, RuleValue Missing = default,
-        int Slot = -1)
+    /// <summary>
+    /// A compiled sub-expression: the expression that computes it (of type <see cref="RuleValue"/>), its
+    /// value when it is a constant, and a mark when it is the attribute map itself.
+    /// </summary>
+    private readonly record struct Expr(Expression Node, RuleValue? Constant = null, bool IsAttributes = false)
     {
-        public static Expr Of(RuleValue constant) => new((IRuleAttributes _, ref CelFrame _) => constant, constant);
+        public static Expr Of(RuleValue constant) => new(Emit(constant), constant);
 
         public string? ConstantString => Constant is { Kind: RuleValueKind.String } c ? c.String : null;
     }
 
-    /// <summary>The compilation of one condition: comprehension variables in scope and the attributes read.</summary>
+    /// <summary>The compilation of one condition: its parameter, the comprehension variables in scope and the attributes read.</summary>
     private sealed class Scope
     {
-        private readonly List<string> _variables = [];
+        private readonly List<(string Name, ParameterExpression Variable)> _variables = [];
+
+        public ParameterExpression Input { get; } = Expression.Parameter(typeof(IRuleAttributes), "input");
 
         public List<RuleAttribute> Reads { get; } = [];
 
@@ -112,15 +128,15 @@ public static class CelCompiler
         {
             CelParser.ExprContext e when e.op is null => Compile(e.e),
             CelParser.ExprContext e => Conditional(Compile(e.e), Compile(e.e1), Compile(e.e2)),
-            CelParser.ConditionalOrContext e => Logical(e.e, e._e1, or: true),
-            CelParser.ConditionalAndContext e => Logical(e.e, e._e1, or: false),
+            CelParser.ConditionalOrContext e => Logical(e.e, [.. e._e1], or: true),
+            CelParser.ConditionalAndContext e => Logical(e.e, [.. e._e1], or: false),
             CelParser.RelationContext e when e.op is null => Compile(e.calc()),
             CelParser.RelationContext e => Relation(e.relation(0), e.op.Text, e.relation(1)),
             CelParser.CalcContext e when e.op is null => Compile(e.unary()),
             CelParser.CalcContext e => Arithmetic(Compile(e.calc(0)), e.op.Text, Compile(e.calc(1))),
             CelParser.MemberExprContext e => Compile(e.member()),
-            CelParser.LogicalNotContext e => Repeat(Compile(e.member()), e._ops.Count),
-            CelParser.NegateContext e => Negate(e),
+            CelParser.LogicalNotContext e => Repeat(Value(Compile(e.member()), null), Method(nameof(CelOperators.Not)), e._ops.Count),
+            CelParser.NegateContext e => Repeat(Value(Compile(e.member()), e), Method(nameof(CelOperators.Negate)), e._ops.Count),
             CelParser.PrimaryExprContext e => Compile(e.primary()),
             CelParser.SelectContext e => Select(e),
             CelParser.IndexContext e => Index(e),
@@ -134,63 +150,33 @@ public static class CelCompiler
             _ => throw Unsupported($"the construct \"{node.GetText()}\"", "see docs/rules.md for what conditions may use"),
         };
 
-        private static Expr Conditional(Expr condition, Expr whenTrue, Expr whenFalse)
+        private Expr Conditional(Expr condition, Expr whenTrue, Expr whenFalse)
         {
-            var (c, t, f) = (condition.Node, whenTrue.Node, whenFalse.Node);
-            return new((IRuleAttributes input, ref CelFrame frame) =>
-            {
-                var value = c(input, ref frame);
-                return value.Kind switch
-                {
-                    RuleValueKind.Bool => value.Bool ? t(input, ref frame) : f(input, ref frame),
-                    RuleValueKind.Error => value,
-                    _ => RuleValue.Error($"no such overload: {CelOperators.Describe(value)} ? _ : _"),
-                };
-            });
+            var c = Expression.Variable(typeof(RuleValue), "condition");
+            var node = Expression.Block(typeof(RuleValue), [c],
+                Expression.Assign(c, Value(condition, null).Node),
+                Expression.Condition(IsBool(c),
+                    Expression.Condition(Expression.Property(c, nameof(RuleValue.Bool)), Value(whenTrue, null).Node, Value(whenFalse, null).Node),
+                    Expression.Call(Runtime(nameof(CelRuntime.NotACondition)), c)));
+            return Folded(node, condition, whenTrue, whenFalse);
         }
 
-        // CEL's && and || are commutative over errors: false && error is false, error && false
-        // too; an error only comes out when no operand decides.
-        private Expr Logical(IParseTree first, IList<CelParser.ConditionalAndContext> rest, bool or) =>
-            Logical(first, rest.Cast<IParseTree>().ToList(), or);
-
-        private Expr Logical(IParseTree first, IList<CelParser.RelationContext> rest, bool or) =>
-            Logical(first, rest.Cast<IParseTree>().ToList(), or);
-
-        private Expr Logical(IParseTree first, List<IParseTree> rest, bool or)
+        // The right operand is evaluated only when the left does not decide; CelRuntime.Logical has CEL's rules about errors.
+        private Expr Logical(IParseTree first, IReadOnlyList<IParseTree> rest, bool or)
         {
             var result = Compile(first);
             foreach (var operand in rest)
             {
-                var (left, right) = (result.Node, Compile(operand).Node);
-                result = new((IRuleAttributes input, ref CelFrame frame) =>
-                {
-                    var a = left(input, ref frame);
-                    if (a.Kind == RuleValueKind.Bool && a.Bool == or)
-                    {
-                        return a;
-                    }
-
-                    var b = right(input, ref frame);
-                    if (b.Kind == RuleValueKind.Bool && b.Bool == or)
-                    {
-                        return b;
-                    }
-
-                    if (a.IsError)
-                    {
-                        return a;
-                    }
-
-                    if (b.IsError)
-                    {
-                        return b;
-                    }
-
-                    return a.Kind == RuleValueKind.Bool && b.Kind == RuleValueKind.Bool
-                        ? RuleValue.Of(!or)
-                        : RuleValue.Error($"no such overload: {CelOperators.Describe(a)} {(or ? "||" : "&&")} {CelOperators.Describe(b)}");
-                });
+                var right = Value(Compile(operand), operand);
+                var (a, b) = (Expression.Variable(typeof(RuleValue), "a"), Expression.Variable(typeof(RuleValue), "b"));
+                var node = Expression.Block(typeof(RuleValue), [a, b],
+                    Expression.Assign(a, Value(result, first).Node),
+                    Expression.Condition(Expression.Call(Runtime(nameof(CelRuntime.Decides)), a, Expression.Constant(or)),
+                        a,
+                        Expression.Block(
+                            Expression.Assign(b, right.Node),
+                            Expression.Call(Runtime(nameof(CelRuntime.Logical)), a, b, Expression.Constant(or)))));
+                result = Folded(node, result, right);
             }
 
             return result;
@@ -208,109 +194,64 @@ public static class CelCompiler
             }
 
             var (l, r) = (Value(left, leftTree), Value(right, rightTree));
-            return op switch
+            if (op == "in" && l.Constant is null && StringsOf(r.Constant) is { } strings)
             {
-                "==" => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.Equal(a, b)),
-                "!=" => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.NotEqual(a, b)),
-                "in" => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.In(a, b)),
-                "<" => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.Order(a, b, "<")),
-                "<=" => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.Order(a, b, "<=")),
-                ">" => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.Order(a, b, ">")),
-                _ => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.Order(a, b, ">=")),
-            };
-        }
-
-        private Expr Arithmetic(Expr left, string op, Expr right)
-        {
-            var (l, r) = (Value(left, null), Value(right, null));
-            return op switch
-            {
-                "+" => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.Arithmetic(a, b, "+")),
-                "-" => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.Arithmetic(a, b, "-")),
-                "*" => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.Arithmetic(a, b, "*")),
-                "/" => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.Arithmetic(a, b, "/")),
-                _ => Binary(l, r, static (in RuleValue a, in RuleValue b) => CelOperators.Arithmetic(a, b, "%")),
-            };
-        }
-
-        private static Expr Binary(Expr left, Expr right, BinaryOperator op)
-        {
-            if (left.Constant is { } a && right.Constant is { } b)
-            {
-                return Expr.Of(op(a, b));
+                // A constant list of strings (a deny list): tested without reading it as values.
+                return new(strings.Length <= ListScanLimit
+                    ? Expression.Call(Runtime(nameof(CelRuntime.InStrings)), l.Node, Expression.Constant(strings))
+                    : Expression.Call(Runtime(nameof(CelRuntime.InStringSet)), l.Node, Expression.Constant(strings.ToFrozenSet(StringComparer.Ordinal))));
             }
 
-            // A constant operand (attrs["wire.tcp.mss"] < 536) is passed as it is, not called: one call less per evaluation.
-            if (right.Constant is { } constantRight)
+            return Binary(l, r, op switch
             {
-                // And an attribute read against a constant (the commonest test) reads in place.
-                if (left.Read is { } attribute)
+                "==" => nameof(CelOperators.Equal),
+                "!=" => nameof(CelOperators.NotEqual),
+                "in" => nameof(CelOperators.In),
+                "<" => nameof(CelOperators.Less),
+                "<=" => nameof(CelOperators.LessOrEqual),
+                ">" => nameof(CelOperators.Greater),
+                _ => nameof(CelOperators.GreaterOrEqual),
+            });
+        }
+
+        private static string[]? StringsOf(RuleValue? list)
+        {
+            if (list is not { Kind: RuleValueKind.List } items)
+            {
+                return null;
+            }
+
+            var strings = new string[items.Count];
+            for (var i = 0; i < strings.Length; i++)
+            {
+                if (items.ElementAt(i) is not { Kind: RuleValueKind.String } item)
                 {
-                    var missing = left.Missing;
-                    return new((IRuleAttributes input, ref CelFrame _) => op(input.TryGet(attribute, out var value) ? value : missing, constantRight));
+                    return null;
                 }
 
-                // A comprehension's variable too (v.contains("x") in exists()): read from its slot in place.
-                if (left.Slot >= 0)
-                {
-                    var slot = left.Slot;
-                    return new((IRuleAttributes _, ref CelFrame frame) => op(frame[slot], constantRight));
-                }
-
-                var node = left.Node;
-                return new((IRuleAttributes input, ref CelFrame frame) => op(node(input, ref frame), constantRight));
+                strings[i] = item.String;
             }
 
-            if (left.Constant is { } constantLeft)
-            {
-                var node = right.Node;
-                return new((IRuleAttributes input, ref CelFrame frame) => op(constantLeft, node(input, ref frame)));
-            }
-
-            var (l, r) = (left.Node, right.Node);
-            return new((IRuleAttributes input, ref CelFrame frame) => op(l(input, ref frame), r(input, ref frame)));
+            return strings;
         }
 
-        private static Expr Unary(Expr operand, UnaryOperator op)
+        private static Expr Arithmetic(Expr left, string op, Expr right) =>
+            Folded(Expression.Call(Method(nameof(CelOperators.Arithmetic)), Value(left, null).Node, Value(right, null).Node, Expression.Constant(op)), left, right);
+
+        private static Expr Binary(Expr left, Expr right, string method) => Binary(left, right, Method(method));
+
+        private static Expr Binary(Expr left, Expr right, MethodInfo method) =>
+            Folded(Expression.Call(method, left.Node, right.Node), left, right);
+
+        private static Expr Unary(Expr operand, MethodInfo method, params Expression[] more) =>
+            Folded(Expression.Call(method, [operand.Node, .. more]), operand);
+
+        private static Expr Repeat(Expr operand, MethodInfo method, int times)
         {
-            if (operand.Constant is { } a)
-            {
-                return Expr.Of(op(a));
-            }
-
-            if (operand.Read is { } attribute)
-            {
-                var missing = operand.Missing;
-                return new((IRuleAttributes input, ref CelFrame _) => op(input.TryGet(attribute, out var value) ? value : missing));
-            }
-
-            if (operand.Slot >= 0)
-            {
-                var slot = operand.Slot;
-                return new((IRuleAttributes _, ref CelFrame frame) => op(frame[slot]));
-            }
-
-            var node = operand.Node;
-            return new((IRuleAttributes input, ref CelFrame frame) => op(node(input, ref frame)));
-        }
-
-        private static Expr Repeat(Expr operand, int times)
-        {
-            var result = Value(operand, null);
+            var result = operand;
             for (var i = 0; i < times; i++)
             {
-                result = Unary(result, static (in RuleValue v) => CelOperators.Not(v));
-            }
-
-            return result;
-        }
-
-        private Expr Negate(CelParser.NegateContext e)
-        {
-            var result = Value(Compile(e.member()), e);
-            for (var i = 0; i < e._ops.Count; i++)
-            {
-                result = Unary(result, static (in RuleValue v) => CelOperators.Negate(v));
+                result = Unary(result, method);
             }
 
             return result;
@@ -347,39 +288,7 @@ public static class CelCompiler
                     ?? throw new RuleCompileException($"\"{e.GetText()}\": the attribute name must be a string constant, e.g. attrs[\"wire.ip.ttl\"]"));
             }
 
-            return Binary(Value(target, e.member()), Value(index, e.index), static (in RuleValue list, in RuleValue i) =>
-            {
-                if (list.IsError)
-                {
-                    return list;
-                }
-
-                if (i.IsError)
-                {
-                    return i;
-                }
-
-                if (list.Kind is not (RuleValueKind.List or RuleValueKind.StringList))
-                {
-                    return RuleValue.Error($"no such overload: {CelOperators.Describe(list)}[{CelOperators.Describe(i)}]");
-                }
-
-                long position;
-                if (i.Kind == RuleValueKind.Int)
-                {
-                    position = i.Int;
-                }
-                else if (i.Kind == RuleValueKind.Double && i.Double == Math.Floor(i.Double))
-                {
-                    position = (long)i.Double;
-                }
-                else
-                {
-                    return RuleValue.Error($"no such overload: list[{CelOperators.Describe(i)}]");
-                }
-
-                return position >= 0 && position < list.Count ? list.ElementAt((int)position) : RuleValue.Error($"index out of bounds: {position}");
-            });
+            return Binary(Value(target, e.member()), Value(index, e.index), Runtime(nameof(CelRuntime.Index)));
         }
 
         private Expr Identifier(CelParser.IdentOrGlobalCallContext e)
@@ -392,16 +301,18 @@ public static class CelCompiler
 
             if (e.leadingDot is null)
             {
-                var slot = _variables.LastIndexOf(name);
-                if (slot >= 0)
+                for (var i = _variables.Count - 1; i >= 0; i--)
                 {
-                    return new((IRuleAttributes _, ref CelFrame frame) => frame[slot], Slot: slot);
+                    if (_variables[i].Name == name)
+                    {
+                        return new(_variables[i].Variable);
+                    }
                 }
             }
 
             if (name == AttributesVariable)
             {
-                return new((IRuleAttributes _, ref CelFrame _) => RuleValue.Error("attrs is not a value"), IsAttributes: true);
+                return new(Emit(RuleValue.Error("attrs is not a value")), IsAttributes: true);
             }
 
             throw new RuleCompileException($"unknown identifier \"{name}\": conditions read the request through {AttributesVariable}, e.g. {AttributesVariable}[\"{name}\"]");
@@ -419,10 +330,9 @@ public static class CelCompiler
 
                     return Presence(select.id.Text);
                 case ("size", 1):
-                    return Unary(Value(Compile(args[0]), args[0]), static (in RuleValue v) => CelOperators.Size(v));
+                    return Unary(Value(Compile(args[0]), args[0]), Method(nameof(CelOperators.Size)));
                 case ("int" or "double" or "string" or "bool", 1):
-                    var type = name;
-                    return Unary(Value(Compile(args[0]), args[0]), (in RuleValue v) => CelOperators.Convert(v, type));
+                    return Unary(Value(Compile(args[0]), args[0]), Method(nameof(CelOperators.Convert)), Expression.Constant(name));
                 case ("dyn", 1):
                     return Value(Compile(args[0]), args[0]);
                 case ("matches", 2):
@@ -438,126 +348,86 @@ public static class CelCompiler
             {
                 case ("exists" or "all" or "exists_one", 2):
                     return Comprehension(name, Value(receiver, at.member()), args[0], args[1]);
-                case ("contains" or "startsWith" or "endsWith", 1):
-                    var function = name;
-                    return Binary(Value(receiver, at.member()), Value(Compile(args[0]), args[0]),
-                        (in RuleValue s, in RuleValue arg) => CelOperators.StringTest(s, arg, function));
+                case ("contains", 1):
+                    return Binary(Value(receiver, at.member()), Value(Compile(args[0]), args[0]), nameof(CelOperators.Contains));
+                case ("startsWith", 1):
+                    return Binary(Value(receiver, at.member()), Value(Compile(args[0]), args[0]), nameof(CelOperators.StartsWith));
+                case ("endsWith", 1):
+                    return Binary(Value(receiver, at.member()), Value(Compile(args[0]), args[0]), nameof(CelOperators.EndsWith));
                 case ("matches", 1):
                     return Matches(Value(receiver, at.member()), Compile(args[0]), at);
                 case ("size", 0):
-                    return Unary(Value(receiver, at.member()), static (in RuleValue v) => CelOperators.Size(v));
-                case ("lowerAscii", 0):
-                    return Unary(Value(receiver, at.member()), static (in RuleValue v) => CelOperators.ChangeAsciiCase(v, upper: false));
-                case ("upperAscii", 0):
-                    return Unary(Value(receiver, at.member()), static (in RuleValue v) => CelOperators.ChangeAsciiCase(v, upper: true));
+                    return Unary(Value(receiver, at.member()), Method(nameof(CelOperators.Size)));
+                case ("lowerAscii" or "upperAscii", 0):
+                    return Unary(Value(receiver, at.member()), Method(nameof(CelOperators.ChangeAsciiCase)), Expression.Constant(name == "upperAscii"));
                 default:
                     throw Unsupported($"the method .{name}() with {args.Count} argument(s)", Supported);
             }
         }
 
-        private Expr Comprehension(string macro, Expr range, CelParser.ExprContext variable, CelParser.ExprContext predicate)
+        // exists: true if any element is true; all: false if any element is false. Either way the errors of
+        // other elements are absorbed, else the first error, else the other boolean. exists_one: true if exactly
+        // one element is true; an error or a non-bool ends it.
+        private Expr Comprehension(string macro, Expr range, CelParser.ExprContext variableTree, CelParser.ExprContext predicate)
         {
-            if (Unwrap(variable) is not CelParser.IdentOrGlobalCallContext { op: null, leadingDot: null } identifier)
+            if (Unwrap(variableTree) is not CelParser.IdentOrGlobalCallContext { op: null, leadingDot: null } identifier)
             {
                 throw new RuleCompileException($"{macro}(): the first argument must be a variable name, e.g. {macro}(v, v.contains(\"x\"))");
             }
 
-            if (_variables.Count == CelFrame.MaxDepth)
+            if (_variables.Count == MaxNesting)
             {
-                throw new RuleCompileException($"{macro}(): comprehensions nest at most {CelFrame.MaxDepth} deep");
+                throw new RuleCompileException($"{macro}(): comprehensions nest at most {MaxNesting} deep");
             }
 
-            var slot = _variables.Count;
-            _variables.Add(identifier.id.Text);
-            var test = Compile(predicate).Node;
-            _variables.RemoveAt(slot);
-            var list = range.Node;
-            return macro switch
+            var variable = Expression.Variable(typeof(RuleValue), identifier.id.Text);
+            _variables.Add((identifier.id.Text, variable));
+            var test = Compile(predicate);
+            _variables.RemoveAt(_variables.Count - 1);
+
+            var items = Expression.Variable(typeof(RuleValue), "items");
+            var index = Expression.Variable(typeof(int), "i");
+            var result = Expression.Variable(typeof(RuleValue), "result");
+            var end = Expression.Label(typeof(RuleValue), "end");
+            Expression step, finish;
+            ParameterExpression[] locals;
+            if (macro == "exists_one")
             {
-                // exists: true if any element is true; all: false if any element is false. Either way the
-                // errors of other elements are absorbed, else the first error, else the other boolean.
-                "exists" => Quantifier(range, test, slot, decidedBy: true, "exists() predicate is not a bool"),
-                "all" => Quantifier(range, test, slot, decidedBy: false, "all() predicate is not a bool"),
-                _ => new((IRuleAttributes input, ref CelFrame frame) =>
-                {
-                    var items = list(input, ref frame);
-                    if (!IsList(items, out var error))
-                    {
-                        return error;
-                    }
-
-                    var count = 0;
-                    for (var i = 0; i < items.Count; i++)
-                    {
-                        frame[slot] = items.ElementAt(i);
-                        var result = test(input, ref frame);
-                        if (result.Kind != RuleValueKind.Bool)
-                        {
-                            return result.IsError ? result : RuleValue.Error("exists_one() predicate is not a bool");
-                        }
-
-                        count += result.Bool ? 1 : 0;
-                    }
-
-                    return RuleValue.Of(count == 1);
-                }),
-            };
-        }
-
-        // exists() and all(): the first element whose predicate is `decidedBy` decides the answer.
-        private static Expr Quantifier(Expr range, CelNode test, int slot, bool decidedBy, string notBool)
-        {
-            // Over an attribute (attrs["http.request.header.user-agent"].exists(...), the common shape): read in place.
-            if (range.Read is { } attribute)
+                var count = Expression.Variable(typeof(int), "count");
+                locals = [items, index, result, variable, count];
+                step = Expression.IfThenElse(IsBool(result),
+                    Expression.IfThen(Expression.Property(result, nameof(RuleValue.Bool)), Expression.PreIncrementAssign(count)),
+                    Expression.Break(end, Expression.Call(Runtime(nameof(CelRuntime.NotABool)), result, Expression.Constant("exists_one() predicate is not a bool"))));
+                finish = Expression.Call(OfBool, Expression.Equal(count, Expression.Constant(1)));
+            }
+            else
             {
-                var missing = range.Missing;
-                return new((IRuleAttributes input, ref CelFrame frame) =>
-                    Quantify(input.TryGet(attribute, out var value) ? value : missing, input, ref frame, test, slot, decidedBy, notBool));
+                var decidedBy = macro == "exists";
+                var firstError = Expression.Variable(typeof(RuleValue), "firstError");
+                var failed = Expression.Variable(typeof(bool), "failed");
+                locals = [items, index, result, variable, firstError, failed];
+                step = Expression.IfThenElse(IsBool(result),
+                    Expression.IfThen(Expression.Equal(Expression.Property(result, nameof(RuleValue.Bool)), Expression.Constant(decidedBy)),
+                        Expression.Break(end, Emit(RuleValue.Of(decidedBy)))),
+                    Expression.IfThen(Expression.Not(failed), Expression.Block(
+                        Expression.Assign(failed, Expression.Constant(true)),
+                        Expression.Assign(firstError, Expression.Call(Runtime(nameof(CelRuntime.NotABool)), result, Expression.Constant($"{macro}() predicate is not a bool"))))));
+                finish = Expression.Condition(failed, firstError, Emit(RuleValue.Of(!decidedBy)));
             }
 
-            var list = range.Node;
-            return new((IRuleAttributes input, ref CelFrame frame) => Quantify(list(input, ref frame), input, ref frame, test, slot, decidedBy, notBool));
-        }
-
-        private static RuleValue Quantify(in RuleValue items, IRuleAttributes input, ref CelFrame frame, CelNode test, int slot, bool decidedBy, string notBool)
-        {
-            if (!IsList(items, out var error))
-            {
-                return error;
-            }
-
-            RuleValue? firstError = null;
-            for (var i = 0; i < items.Count; i++)
-            {
-                frame[slot] = items.ElementAt(i);
-                var result = test(input, ref frame);
-                if (result.Kind == RuleValueKind.Bool)
-                {
-                    if (result.Bool == decidedBy)
-                    {
-                        return RuleValue.Of(decidedBy);
-                    }
-                }
-                else
-                {
-                    firstError ??= result.IsError ? result : RuleValue.Error(notBool);
-                }
-            }
-
-            return firstError ?? RuleValue.Of(!decidedBy);
-        }
-
-        private static bool IsList(in RuleValue items, out RuleValue error)
-        {
-            if (items.Kind is RuleValueKind.List or RuleValueKind.StringList)
-            {
-                // The message is made only when it is one: made eagerly it cost each exists()/all() a string.
-                error = default;
-                return true;
-            }
-
-            error = items.IsError ? items : RuleValue.Error($"no such overload: {CelOperators.Describe(items)}.exists()");
-            return false;
+            var node = Expression.Block(typeof(RuleValue), locals,
+                Expression.Assign(items, range.Node),
+                Expression.Condition(Expression.Call(Runtime(nameof(CelRuntime.IsList)), items),
+                    Expression.Block(typeof(RuleValue),
+                        Expression.Assign(index, Expression.Constant(0)),
+                        Expression.Loop(Expression.Block(
+                            Expression.IfThen(Expression.GreaterThanOrEqual(index, Expression.Property(items, nameof(RuleValue.Count))), Expression.Break(end, finish)),
+                            Expression.Assign(variable, Expression.Call(items, typeof(RuleValue).GetMethod(nameof(RuleValue.ElementAt))!, index)),
+                            Expression.Assign(result, Value(test, predicate).Node),
+                            step,
+                            Expression.PreIncrementAssign(index)), end)),
+                    Expression.Call(Runtime(nameof(CelRuntime.NotAList)), items)));
+            return Folded(node, range);
         }
 
         private static Expr Matches(Expr text, Expr pattern, ParserRuleContext at)
@@ -574,20 +444,7 @@ public static class CelCompiler
                 throw new RuleCompileException($"the regular expression \"{source}\" is not valid here: {e.Message} (RE2 syntax: no backreferences or lookarounds)");
             }
 
-            return Unary(text, (in RuleValue s) =>
-            {
-                if (s.IsError)
-                {
-                    return s;
-                }
-
-                if (s.Kind != RuleValueKind.String)
-                {
-                    return RuleValue.Error($"no such overload: {CelOperators.Describe(s)}.matches(string)");
-                }
-
-                return RuleValue.Of(regex.IsMatch(s.String));
-            });
+            return Unary(text, Runtime(nameof(CelRuntime.Matches)), Expression.Constant(regex));
         }
 
         private Expr List(CelParser.CreateListContext e)
@@ -609,17 +466,8 @@ public static class CelCompiler
                 return Expr.Of(RuleValue.OfList([.. compiled.Select(c => c.Constant!.Value)]));
             }
 
-            var nodes = compiled.Select(c => c.Node).ToArray();
-            return new((IRuleAttributes input, ref CelFrame frame) =>
-            {
-                var items = new RuleValue[nodes.Length];
-                for (var i = 0; i < nodes.Length; i++)
-                {
-                    items[i] = nodes[i](input, ref frame);
-                }
-
-                return RuleValue.OfList(items);
-            });
+            return new(Expression.Call(typeof(RuleValue).GetMethod(nameof(RuleValue.OfList))!,
+                Expression.NewArrayInit(typeof(RuleValue), compiled.Select(c => c.Node))));
         }
 
         private static Expr Literal(CelParser.LiteralContext literal)
@@ -647,19 +495,12 @@ public static class CelCompiler
             });
         }
 
-        private Expr Attribute(string name)
-        {
+        private Expr Attribute(string name) =>
             // One instance per name: the request's view resolves it to an accessor once, and keys what it has read by it.
-            var attribute = Read(name);
-            var missing = RuleValue.Error($"no such key: {name}");
-            return new((IRuleAttributes input, ref CelFrame _) => input.TryGet(attribute, out var value) ? value : missing, Read: attribute, Missing: missing);
-        }
+            new(Expression.Call(Runtime(nameof(CelRuntime.Read)), Input, Expression.Constant(Read(name)), Expression.Constant($"no such key: {name}")));
 
-        private Expr Presence(string name)
-        {
-            var attribute = Read(name);
-            return new((IRuleAttributes input, ref CelFrame _) => RuleValue.Of(input.TryGet(attribute, out RuleValue _)));
-        }
+        private Expr Presence(string name) =>
+            new(Expression.Call(Runtime(nameof(CelRuntime.Has)), Input, Expression.Constant(Read(name))));
 
         private RuleAttribute Read(string name)
         {
@@ -670,6 +511,18 @@ public static class CelCompiler
             }
 
             return attribute;
+        }
+
+        // A sub-expression whose operands are all constants is one too: computed now, once.
+        private static Expr Folded(Expression node, params Expr[] operands)
+        {
+            if (operands.Any(o => o.Constant is null || o.IsAttributes))
+            {
+                return new(node);
+            }
+
+            var value = Expression.Lambda<Func<RuleValue>>(node).Compile(preferInterpretation: true)();
+            return Expr.Of(value);
         }
 
         // The attribute map is not a value of its own: it is only indexed, selected or tested with "in".
@@ -689,7 +542,26 @@ public static class CelCompiler
         private static RuleCompileException Unsupported(string what, string fix) => new($"{what} is not supported in rules; {fix}");
     }
 
-    private delegate RuleValue BinaryOperator(in RuleValue a, in RuleValue b);
+    private static readonly MethodInfo OfBool = typeof(RuleValue).GetMethod(nameof(RuleValue.Of), [typeof(bool)])!;
 
-    private delegate RuleValue UnaryOperator(in RuleValue a);
+    private static Expression IsBool(Expression value) =>
+        Expression.Equal(Expression.Property(value, nameof(RuleValue.Kind)), Expression.Constant(RuleValueKind.Bool));
+
+    private static MethodInfo Method(string name) =>
+        typeof(CelOperators).GetMethod(name, BindingFlags.Public | BindingFlags.Static) ?? throw new MissingMethodException(nameof(CelOperators), name);
+
+    private static MethodInfo Runtime(string name) =>
+        typeof(CelRuntime).GetMethod(name, BindingFlags.Public | BindingFlags.Static) ?? throw new MissingMethodException(nameof(CelRuntime), name);
+
+    // A constant written into the method: numbers, strings and booleans as literals, a list held by its closure.
+    private static Expression Emit(RuleValue value) => value.Kind switch
+    {
+        RuleValueKind.Null => Expression.Default(typeof(RuleValue)),
+        RuleValueKind.Bool => Expression.Call(OfBool, Expression.Constant(value.Bool)),
+        RuleValueKind.Int => Expression.Call(typeof(RuleValue).GetMethod(nameof(RuleValue.Of), [typeof(long)])!, Expression.Constant(value.Int)),
+        RuleValueKind.Double => Expression.Call(typeof(RuleValue).GetMethod(nameof(RuleValue.Of), [typeof(double)])!, Expression.Constant(value.Double)),
+        RuleValueKind.String => Expression.Call(typeof(RuleValue).GetMethod(nameof(RuleValue.Of), [typeof(string)])!, Expression.Constant(value.String)),
+        RuleValueKind.Error => Expression.Call(typeof(RuleValue).GetMethod(nameof(RuleValue.Error))!, Expression.Constant(value.ErrorMessage)),
+        _ => Expression.Constant(value, typeof(RuleValue)),
+    };
 }

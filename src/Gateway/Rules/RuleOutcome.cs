@@ -9,6 +9,7 @@ public sealed class RuleOutcome
 {
     private List<string>? _tags;
     private List<RuleAlert>? _alerts;
+    private RuleValue[]? _values;
 
     /// <summary>Names of the matched rules with the <c>tag</c> action, for <c>gateway.rule.matched</c>.</summary>
     public IReadOnlyList<string> Tags => _tags ?? (IReadOnlyList<string>)[];
@@ -27,6 +28,9 @@ public sealed class RuleOutcome
 
     /// <summary>Run-time evaluation errors on this request.</summary>
     public int Errors { get; private set; }
+
+    /// <summary>Where a rule program leaves the values of the rules that did not give false (made once, reused with the outcome).</summary>
+    internal RuleValue[] Values => _values ??= new RuleValue[RuleProgram.Capacity];
 
     /// <summary>Forgets the previous request's outcome, keeping the list of tags for reuse.</summary>
     public RuleOutcome Reset()

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Gateway.Rules;
 
 /// <summary>
@@ -13,6 +15,8 @@ public sealed class RuleSet
     private readonly CompiledRule[] _connection;
     private readonly CompiledRule[] _request;
     private readonly CompiledRule[] _response;
+    private readonly RuleProgram[] _requestPrograms;
+    private readonly RuleProgram[] _responsePrograms;
     private readonly CompiledRule[] _retired;
     private readonly TimeProvider _time;
 
@@ -22,6 +26,8 @@ public sealed class RuleSet
         _connection = [.. rules.Where(r => r.Condition.Phase == RulePhase.Connection)];
         _request = [.. rules.Where(r => r.Condition.Phase == RulePhase.Request)];
         _response = [.. rules.Where(r => r.Condition.Phase == RulePhase.Response)];
+        _requestPrograms = RuleProgram.Compile(_request);
+        _responsePrograms = RuleProgram.Compile(_response);
         ResponseAttributes = [.. _response.SelectMany(r => r.Condition.Attributes).Distinct()];
         ResponseReads = [.. ResponseAttributes.Select(a => a.Name)];
         ResponseRulesReadTheWire = ResponseAttributes.Any(a => a.IsWire);
@@ -114,7 +120,7 @@ public sealed class RuleSet
     {
         if (phase == RulePhase.Response)
         {
-            EvaluateEach(_response, RulePhase.Response, input, routeId, outcome, isRedacted);
+            EvaluateEach(_response, _responsePrograms, RulePhase.Response, input, routeId, outcome, isRedacted);
             return;
         }
 
@@ -125,7 +131,7 @@ public sealed class RuleSet
 
         if (phase == RulePhase.Request)
         {
-            EvaluateEach(_request, RulePhase.Request, input, routeId, outcome, isRedacted);
+            EvaluateEach(_request, _requestPrograms, RulePhase.Request, input, routeId, outcome, isRedacted);
         }
     }
 
@@ -152,22 +158,43 @@ public sealed class RuleSet
         return alerts ?? (IReadOnlyList<RuleAlert>)[];
     }
 
-    private void EvaluateEach(CompiledRule[] rules, RulePhase phase, IRuleAttributes input, string? routeId, RuleOutcome outcome, Func<string, bool>? isRedacted)
+    // The phase's rules in scope, by their programs: a rule that did not give false is decided, in the rules' order.
+    private void EvaluateEach(CompiledRule[] rules, RuleProgram[] programs, RulePhase phase, IRuleAttributes input, string? routeId, RuleOutcome outcome,
+        Func<string, bool>? isRedacted)
     {
         var evaluated = 0;
-        foreach (var rule in rules)
+        for (var p = 0; p < programs.Length; p++)
         {
-            if (!InScope(rule, routeId))
+            var first = p * RuleProgram.Capacity;
+            var count = Math.Min(RuleProgram.Capacity, rules.Length - first);
+            var skip = ScopedByRoute ? OutOfScope(rules, first, count, routeId) : 0UL;
+            evaluated += count - BitOperations.PopCount(skip);
+            var values = outcome.Values;
+            var hits = programs[p].Run(input, skip, values);
+            while (hits != 0)
             {
-                continue;
+                var index = RuleProgram.Next(ref hits);
+                Decide(rules[first + index], values[index], evaluatedNow: true, input, outcome, isRedacted);
+                // The value may hold the request's strings: not kept past it.
+                values[index] = default;
             }
-
-            evaluated++;
-            var result = rule.Condition.Evaluate(input);
-            Decide(rule, result, evaluatedNow: true, input, outcome, isRedacted);
         }
 
         RuleMetrics.Evaluated(phase, evaluated);
+    }
+
+    private static ulong OutOfScope(CompiledRule[] rules, int first, int count, string? routeId)
+    {
+        var skip = 0UL;
+        for (var i = 0; i < count; i++)
+        {
+            if (!InScope(rules[first + i], routeId))
+            {
+                skip |= 1UL << i;
+            }
+        }
+
+        return skip;
     }
 
     // The connection's rules: evaluated at its first request (every one of them, whatever this request's

@@ -5,19 +5,18 @@ namespace Gateway.Rules;
 /// <summary>
 /// One CEL value during a rule's evaluation: a struct, so that numbers and booleans are not
 /// boxed and a request's evaluation allocates nothing. Strings and string lists are held by
-/// reference (a header's values are read in place).
+/// reference (a header's values are read in place). Three words: a double is kept as its bits in
+/// the integer's place.
 /// </summary>
 public readonly struct RuleValue
 {
     private readonly long _number;
-    private readonly double _double;
     private readonly object? _reference;
 
-    private RuleValue(RuleValueKind kind, long number = 0, double dbl = 0, object? reference = null)
+    private RuleValue(RuleValueKind kind, long number = 0, object? reference = null)
     {
         Kind = kind;
         _number = number;
-        _double = dbl;
         _reference = reference;
     }
 
@@ -43,7 +42,7 @@ public readonly struct RuleValue
     public long Int => _number;
 
     /// <summary>The double (valid when <see cref="Kind"/> is <see cref="RuleValueKind.Double"/>).</summary>
-    public double Double => _double;
+    public double Double => BitConverter.Int64BitsToDouble(_number);
 
     /// <summary>The string (valid when <see cref="Kind"/> is <see cref="RuleValueKind.String"/>).</summary>
     public string String => (string)_reference!;
@@ -66,7 +65,7 @@ public readonly struct RuleValue
     public static RuleValue Of(long value) => new(RuleValueKind.Int, value);
 
     /// <summary>A double.</summary>
-    public static RuleValue Of(double value) => new(RuleValueKind.Double, dbl: value);
+    public static RuleValue Of(double value) => new(RuleValueKind.Double, BitConverter.DoubleToInt64Bits(value));
 
     /// <summary>A string; null becomes CEL <c>null</c>.</summary>
     public static RuleValue Of(string? value) => value is null ? Null : new(RuleValueKind.String, reference: value);

@@ -78,7 +78,6 @@ public sealed class RequestRulesTests
             context.Request.Headers.Accept = "application/json";
             context.Request.Headers["X-Request-Id"] = "4bf92f35-77b3-4e2a-9a2d-5b1b0c6e7d21";
             context.Request.Headers.Authorization = "Bearer bench-secret-token";
-            context.Features.Set(connection);
             contexts[i] = context;
         }
 
@@ -89,7 +88,7 @@ public sealed class RequestRulesTests
             var span = telemetry.AddSpan();
             var record = RequestRecord.For(telemetry, snapshot, span, null);
             var before = GC.GetAllocatedBytesForCurrentThread();
-            RequestRules.Start(record, contexts[i], wire, Tuple);
+            RequestRules.Start(record, contexts[i], wire, Tuple, connection);
             RequestRules.DenyBeforeProxying(contexts[i], record);
             RequestRules.Finish(record, span.Attributes, null, "api", 1.0, contexts[i]);
             // The first three make the pooled view, outcome and the connection's cache.

@@ -38,6 +38,70 @@ public sealed class RuleSetTests
     }
 
     [Fact]
+    public void Evaluate_ManyRules_EachDecidedOnceInOrder_AcrossProgramsAndRouteScopes()
+    {
+        // 150 rules of the request's phase: three programs of up to 64. Every seventh matches, every
+        // eleventh fails (no such key), every thirteenth is scoped to another route, and a condition
+        // whose test folds to a constant still reads the request. Each matching rule in scope is tagged
+        // once, in configuration order, and each failure is counted once, on the rule and on the request.
+        var definitions = new List<RuleDefinition>();
+        var expectedTags = new List<string>();
+        var expectedErrors = new List<string>();
+        for (var i = 0; i < 150; i++)
+        {
+            var name = $"r{i:D3}";
+            var scoped = i % 13 == 0;
+            string condition;
+            if (i == 100)
+            {
+                condition = "attrs[\"url.path\"] != \"\" || 1 > 2";
+            }
+            else if (i == 101)
+            {
+                condition = "attrs[\"url.path\"] == \"\" && 2 > 1";
+            }
+            else if (i % 11 == 0)
+            {
+                condition = "attrs[\"http.request.header.x-missing\"] == \"x\"";
+            }
+            else
+            {
+                condition = $"attrs[\"wire.conn.retransmits_out\"] == {(i % 7 == 0 ? 3 : 1000 + i)}";
+            }
+
+            definitions.Add(new RuleDefinition(name, condition, RuleActions.Tag, Routes: scoped ? ["other"] : null));
+            if (scoped)
+            {
+                continue;
+            }
+
+            if (i == 100 || (i != 101 && i % 11 != 0 && i % 7 == 0))
+            {
+                expectedTags.Add(name);
+            }
+            else if (i % 11 == 0 && i != 101)
+            {
+                expectedErrors.Add(name);
+            }
+        }
+
+        var rules = RuleSet.Compile(definitions);
+        var input = Request(("wire.conn.retransmits_out", 3L), ("url.path", "/api"));
+        Assert.All(rules.All, r => Assert.Equal(RulePhase.Request, r.Condition.Phase));
+        for (var request = 0; request < 2; request++)
+        {
+            var outcome = new RuleOutcome();
+            rules.Evaluate(RulePhase.Request, input, "api", outcome);
+            Assert.Equal(expectedTags, outcome.Tags);
+            Assert.Equal(expectedErrors.Count, outcome.Errors);
+        }
+
+        Assert.Equal(expectedErrors, rules.All.Where(r => r.Errors > 0).Select(r => r.Name));
+        Assert.All(rules.All.Where(r => r.Errors > 0), r => Assert.Equal(2, r.Errors));
+        Assert.True(expectedTags.Count > 15 && expectedTags[^1].CompareTo("r128") > 0, "matches in every program");
+    }
+
+    [Fact]
     public void Evaluate_MissingAttribute_CountsAnErrorAndLetsThrough_UnlessFailClosed()
     {
         var rules = RuleSet.Compile([

@@ -1,0 +1,77 @@
+using System.Linq.Expressions;
+using System.Numerics;
+
+namespace Gateway.Rules;
+
+/// <summary>
+/// The conditions of one phase's rules (up to 64) written as one method that evaluates them all in
+/// turn and answers which did not give <c>false</c>: a bit per rule. Most requests match nothing, and
+/// for them the rules cost one call, over one method's code and one closure, where rule by rule they
+/// cost a call, a delegate and a closure each (their objects scattered over the heap, cold when a
+/// request arrives). The value of a rule whose bit is set (a match, an error) is left at its index of
+/// the values given, for it to be decided; the others are not stored.
+/// </summary>
+internal sealed class RuleProgram
+{
+    /// <summary>Rules one program holds: one bit each of a <see cref="ulong"/>.</summary>
+    public const int Capacity = 64;
+
+    private readonly Func<IRuleAttributes, ulong, RuleValue[], ulong> _run;
+
+    private RuleProgram(Func<IRuleAttributes, ulong, RuleValue[], ulong> run) => _run = run;
+
+    /// <summary>One program per 64 of <paramref name="rules"/>, in their order.</summary>
+    public static RuleProgram[] Compile(IReadOnlyList<CompiledRule> rules)
+    {
+        var programs = new RuleProgram[(rules.Count + Capacity - 1) / Capacity];
+        for (var p = 0; p < programs.Length; p++)
+        {
+            programs[p] = Compile(rules.Skip(p * Capacity).Take(Capacity).ToList());
+        }
+
+        return programs;
+    }
+
+    /// <summary>
+    /// Evaluates every rule whose bit in <paramref name="skip"/> is clear (a set bit: out of the request's
+    /// route scope) and returns the bits of those that did not give <c>false</c>, their values at their
+    /// indexes of <paramref name="values"/> (at least <see cref="Capacity"/> long).
+    /// </summary>
+    public ulong Run(IRuleAttributes input, ulong skip, RuleValue[] values) => _run(input, skip, values);
+
+    /// <summary>The bits of the rules set in <paramref name="bits"/>, lowest first, as indexes.</summary>
+    public static int Next(ref ulong bits)
+    {
+        var index = BitOperations.TrailingZeroCount(bits);
+        bits &= bits - 1;
+        return index;
+    }
+
+    private static RuleProgram Compile(List<CompiledRule> rules)
+    {
+        var input = Expression.Parameter(typeof(IRuleAttributes), "input");
+        var skip = Expression.Parameter(typeof(ulong), "skip");
+        var values = Expression.Parameter(typeof(RuleValue[]), "values");
+        var hits = Expression.Variable(typeof(ulong), "hits");
+        var result = Expression.Variable(typeof(RuleValue), "result");
+        var isFalse = typeof(CelRuntime).GetMethod(nameof(CelRuntime.IsFalse))!;
+        var body = new List<Expression> { Expression.Assign(hits, Expression.Constant(0UL)) };
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var bit = Expression.Constant(1UL << i);
+            // The condition's own method, written in place (its parameter bound to this one's input).
+            var test = Expression.Block(
+                Expression.Assign(result, Expression.Invoke(rules[i].Condition.Tree, input)),
+                Expression.IfThen(Expression.Not(Expression.Call(isFalse, result)), Expression.Block(
+                    Expression.OrAssign(hits, bit),
+                    Expression.Assign(Expression.ArrayAccess(values, Expression.Constant(i)), result))));
+
+            body.Add(Expression.IfThen(Expression.Equal(Expression.And(skip, bit), Expression.Constant(0UL)), test));
+        }
+
+        body.Add(hits);
+        var program = Expression.Lambda<Func<IRuleAttributes, ulong, RuleValue[], ulong>>(
+            Expression.Block(typeof(ulong), [hits, result], body), $"rules: {string.Join(", ", rules.Select(r => r.Name))}", [input, skip, values]);
+        return new RuleProgram(program.Compile());
+    }
+}
