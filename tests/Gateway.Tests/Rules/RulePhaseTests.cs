@@ -141,6 +141,33 @@ public sealed class RulePhaseTests
         public bool TryGet(string name, out RuleValue value) => values.TryGetValue(name, out value);
     }
 
+    [Fact]
+    public void RequestRules_ReadEachAttributeOncePerEvaluation_AndOnlyWhereReached()
+    {
+        // Three rules test the User-Agent; one reads a header only after a test that fails; one reads a
+        // header the request lacks twice. Each attribute is asked of the request once, and not at all
+        // where CEL's short circuit never reaches it; the results are as if each rule had read on its own.
+        var rules = RuleSet.Compile(
+        [
+            new RuleDefinition("windows", "attrs[\"http.request.header.user-agent\"].exists(v, v.contains(\"Windows\"))", RuleActions.Tag),
+            new RuleDefinition("scanner", "attrs[\"http.request.header.user-agent\"].exists(v, v.matches(\"(?i)sqlmap|nikto\"))", RuleActions.Tag),
+            new RuleDefinition("two", "size(attrs[\"http.request.header.user-agent\"]) > 1 || \"http.request.header.user-agent\" in attrs && attrs[\"url.path\"] == \"/x\"", RuleActions.Tag),
+            new RuleDefinition("admin", "attrs[\"url.path\"].startsWith(\"/admin\") && attrs[\"http.request.header.x-token\"] == \"t\"", RuleActions.Tag),
+            new RuleDefinition("absent", "attrs[\"http.request.header.x-absent\"] == \"a\" || \"http.request.header.x-absent\" in attrs", RuleActions.Tag),
+        ]);
+        var input = new CountingAttributes(new() { ["http.request.header.user-agent"] = WindowsUserAgent, ["url.path"] = "/api" });
+        var outcome = new RuleOutcome();
+        rules.Evaluate(RulePhase.Request, input, null, outcome);
+
+        Assert.Equal(["windows"], outcome.Tags);
+        Assert.Equal(1, outcome.Errors);
+        Assert.Equal(1, rules.All.Single(r => r.Name == "absent").Errors);
+        Assert.Equal(1, input.Reads["http.request.header.user-agent"]);
+        Assert.Equal(1, input.Reads["url.path"]);
+        Assert.Equal(1, input.Reads["http.request.header.x-absent"]);
+        Assert.False(input.Reads.ContainsKey("http.request.header.x-token"));
+    }
+
     private sealed class CountingAttributes(Dictionary<string, object?> values) : IRuleAttributes
     {
         private readonly TestAttributes _inner = new(values);
