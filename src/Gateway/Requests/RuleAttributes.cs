@@ -37,16 +37,6 @@ internal sealed class RuleAttributes : IRuleAttributes
     private Dictionary<string, RuleValue>? _frozen;
     private Dictionary<string, RuleValue>? _frozenStore;
 
-    // What this evaluation has read so far: ten typical rules read about ten names, the User-Agent
-    // three times. Keyed by the attribute's reference (one RuleAttribute per name), so a repeat costs
-    // a few compares instead of a header lookup; a miss just reads anew. Cleared whenever what the
-    // view answers from changes (Reset, Freeze, AddLate).
-    private const int ReadsKept = 16;
-    private readonly RuleAttribute?[] _readAttributes = new RuleAttribute?[ReadsKept];
-    private readonly RuleValue[] _readValues = new RuleValue[ReadsKept];
-    private readonly bool[] _readFound = new bool[ReadsKept];
-    private int _readCount;
-
     /// <summary>Made once per pooled record.</summary>
     public RuleAttributes() => IsRedacted = Redacted;
 
@@ -75,7 +65,6 @@ internal sealed class RuleAttributes : IRuleAttributes
         _claims = null;
         _claimsRead = false;
         _frozen = null;
-        ForgetReads();
     }
 
     /// <summary>
@@ -88,7 +77,6 @@ internal sealed class RuleAttributes : IRuleAttributes
     {
         var kept = _frozenStore ??= new Dictionary<string, RuleValue>(StringComparer.Ordinal);
         kept.Clear();
-        ForgetReads();
         foreach (var attribute in attributes)
         {
             if (!RuleAttributeReader.Of(attribute).FromFacts && TryGet(attribute, out var value))
@@ -98,7 +86,6 @@ internal sealed class RuleAttributes : IRuleAttributes
         }
 
         _frozen = kept;
-        ForgetReads();
     }
 
     /// <summary>From now on also answers from the server span's attributes (the response phase), with the wire facts as of the end.</summary>
@@ -108,45 +95,17 @@ internal sealed class RuleAttributes : IRuleAttributes
         _durationMs = durationMs;
         _wire = wireAtEnd;
         _wireRead = true;
-        ForgetReads();
     }
 
     /// <inheritdoc />
     public bool TryGet(string name, out RuleValue value) => TryGet(RuleAttribute.Of(name), out value);
 
     /// <inheritdoc />
-    public bool TryGet(RuleAttribute attribute, out RuleValue value)
-    {
-        var count = _readCount;
-        var read = _readAttributes;
-        for (var i = 0; i < count; i++)
-        {
-            if (ReferenceEquals(read[i], attribute))
-            {
-                value = _readValues[i];
-                return _readFound[i];
-            }
-        }
-
-        var found = Read(attribute, out value);
-        if (count < ReadsKept)
-        {
-            read[count] = attribute;
-            _readValues[count] = value;
-            _readFound[count] = found;
-            _readCount = count + 1;
-        }
-
-        return found;
-    }
-
-    private void ForgetReads()
-    {
-        // The values hold the request's strings: let them go with it.
-        Array.Clear(_readAttributes, 0, _readCount);
-        Array.Clear(_readValues, 0, _readCount);
-        _readCount = 0;
-    }
+    /// <remarks>
+    /// Not kept: a rule program, and a condition evaluated on its own, read each attribute once per run
+    /// (<see cref="CelReads"/>); what is costly to make is kept per request below (the verdict, the wire facts, the claims).
+    /// </remarks>
+    public bool TryGet(RuleAttribute attribute, out RuleValue value) => Read(attribute, out value);
 
     private bool Read(RuleAttribute attribute, out RuleValue value)
     {

@@ -79,8 +79,19 @@ public static class CelCompiler
         var scope = new Scope();
         var root = scope.Compile(tree.e);
         constant = root.Constant;
-        var method = Expression.Lambda<Func<IRuleAttributes, RuleValue>>(root.Node, $"condition: {text}", [scope.Input]);
-        return new CompiledCondition(text, root.Constant is { } value ? _ => value : method.Compile(), method, scope.Reads);
+        // The tree as written, for the programs that take it in; compiled on its own with each attribute read once.
+        var name = $"condition: {text}";
+        var written = Expression.Lambda<Func<IRuleAttributes, RuleValue>>(root.Node, name, [scope.Input]);
+        if (root.Constant is { } value)
+        {
+            return new CompiledCondition(text, _ => value, written, scope.Reads);
+        }
+
+        var reads = new CelReads(scope.Input);
+        var body = reads.Rewrite(written);
+        var method = Expression.Lambda<Func<IRuleAttributes, RuleValue>>(
+            Expression.Block(typeof(RuleValue), reads.Locals, [.. reads.Initialize(), body]), name, [scope.Input]);
+        return new CompiledCondition(text, method.Compile(), written, scope.Reads);
     }
 
     // Literals joined by | (with a leading (?i) at most), e.g. "(?i)sqlmap|nikto|masscan": no quantifier, class

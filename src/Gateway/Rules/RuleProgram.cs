@@ -56,7 +56,7 @@ internal sealed class RuleProgram
         var hits = Expression.Variable(typeof(ulong), "hits");
         var result = Expression.Variable(typeof(RuleValue), "result");
         var isFalse = typeof(CelRuntime).GetMethod(nameof(CelRuntime.IsFalse))!;
-        var reads = new ReadsOnce(input);
+        var reads = new CelReads(input);
         var body = new List<Expression> { Expression.Assign(hits, Expression.Constant(0UL)) };
         for (var i = 0; i < rules.Count; i++)
         {
@@ -71,66 +71,10 @@ internal sealed class RuleProgram
             body.Add(Expression.IfThen(Expression.Equal(Expression.And(skip, bit), Expression.Constant(0UL)), test));
         }
 
-        body.InsertRange(0, reads.States.Select(state => Expression.Assign(state, Expression.Constant(ReadsOnce.NotRead))));
+        body.InsertRange(0, reads.Initialize());
         body.Add(hits);
         var program = Expression.Lambda<Func<IRuleAttributes, ulong, RuleValue[], ulong>>(
             Expression.Block(typeof(ulong), [hits, result, .. reads.Locals], body), $"rules: {string.Join(", ", rules.Select(r => r.Name))}", [input, skip, values]);
         return new RuleProgram(program.Compile());
-    }
-
-    /// <summary>
-    /// Rewrites conditions over the program's input, with each attribute read (<see cref="CelRuntime.Read"/>,
-    /// <see cref="CelRuntime.Has"/>) answered from a local that its first read fills: a state (not read yet,
-    /// present, absent) and the value.
-    /// </summary>
-    private sealed class ReadsOnce(ParameterExpression input) : ExpressionVisitor
-    {
-        public const int NotRead = 0;
-        private const int Present = 1;
-        private const int Absent = 2;
-
-        private static readonly System.Reflection.MethodInfo ReadMethod = typeof(CelRuntime).GetMethod(nameof(CelRuntime.Read))!;
-        private static readonly System.Reflection.MethodInfo HasMethod = typeof(CelRuntime).GetMethod(nameof(CelRuntime.Has))!;
-        private static readonly System.Reflection.MethodInfo TryGet =
-            typeof(IRuleAttributes).GetMethod(nameof(IRuleAttributes.TryGet), [typeof(RuleAttribute), typeof(RuleValue).MakeByRefType()])!;
-
-        private readonly Dictionary<RuleAttribute, (ParameterExpression State, ParameterExpression Value)> _locals = [];
-        private ParameterExpression? _from;
-
-        public IEnumerable<ParameterExpression> States => _locals.Values.Select(l => l.State);
-
-        public IEnumerable<ParameterExpression> Locals => _locals.Values.SelectMany(l => new[] { l.State, l.Value });
-
-        public Expression Rewrite(Expression<Func<IRuleAttributes, RuleValue>> condition)
-        {
-            _from = condition.Parameters[0];
-            return Visit(condition.Body);
-        }
-
-        protected override Expression VisitParameter(ParameterExpression node) => node == _from ? input : node;
-
-        protected override Expression VisitMethodCall(MethodCallExpression node)
-        {
-            if ((node.Method != ReadMethod && node.Method != HasMethod) || node.Arguments[1] is not ConstantExpression { Value: RuleAttribute attribute })
-            {
-                return base.VisitMethodCall(node);
-            }
-
-            if (!_locals.TryGetValue(attribute, out var local))
-            {
-                local = (Expression.Variable(typeof(int), $"{attribute.Name} read"), Expression.Variable(typeof(RuleValue), attribute.Name));
-                _locals.Add(attribute, local);
-            }
-
-            var (state, value) = local;
-            var present = Expression.Equal(state, Expression.Constant(Present));
-            return Expression.Block(
-                Expression.IfThen(Expression.Equal(state, Expression.Constant(NotRead)),
-                    Expression.Assign(state, Expression.Condition(
-                        Expression.Call(input, TryGet, node.Arguments[1], value), Expression.Constant(Present), Expression.Constant(Absent)))),
-                node.Method == HasMethod
-                    ? Expression.Call(typeof(RuleValue).GetMethod(nameof(RuleValue.Of), [typeof(bool)])!, present)
-                    : Expression.Condition(present, value, Expression.Call(typeof(RuleValue).GetMethod(nameof(RuleValue.Error))!, node.Arguments[2])));
-        }
     }
 }
