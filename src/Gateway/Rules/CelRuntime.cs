@@ -11,6 +11,13 @@ namespace Gateway.Rules;
 /// </summary>
 internal static class CelRuntime
 {
+    /// <summary>
+    /// Runs <paramref name="method"/> once over a request that has no attributes, so that the runtime compiles
+    /// it to machine code now (at a reload) rather than at the first request that needs it: a compiled
+    /// expression is only IL until its first call, and its first call costs ~0.3 ms per rule.
+    /// </summary>
+    public static void Warm<T>(Func<IRuleAttributes, T> method) => method(NoAttributes.Instance);
+
     /// <summary><c>attrs["name"]</c>: the attribute, or the error CEL gives for a missing key.</summary>
     public static RuleValue Read(IRuleAttributes input, RuleAttribute attribute, string missing) =>
         input.TryGet(attribute, out var value) ? value : RuleValue.Error(missing);
@@ -137,4 +144,22 @@ internal static class CelRuntime
     /// <summary>As <see cref="InStrings"/>, over a long list: one hash lookup.</summary>
     public static RuleValue InStringSet(in RuleValue a, FrozenSet<string> items) =>
         a.Kind == RuleValueKind.String ? RuleValue.Of(items.Contains(a.String)) : a.IsError ? a : RuleValue.False;
+}
+
+/// <summary>A request without attributes, for <see cref="CelRuntime.Warm{T}"/>.</summary>
+file sealed class NoAttributes : IRuleAttributes
+{
+    public static readonly NoAttributes Instance = new();
+
+    public bool TryGet(string name, out RuleValue value)
+    {
+        value = default;
+        return false;
+    }
+
+    public bool TryGet(RuleAttribute attribute, out RuleValue value)
+    {
+        value = default;
+        return false;
+    }
 }

@@ -75,6 +75,9 @@ internal sealed class RuleProgram
         body.Add(hits);
         var program = Expression.Lambda<Func<IRuleAttributes, ulong, RuleValue[], ulong>>(
             Expression.Block(typeof(ulong), [hits, result, .. reads.Locals], body), $"rules: {string.Join(", ", rules.Select(r => r.Name))}", [input, skip, values]);
-        return new RuleProgram(program.Compile());
+        var run = program.Compile();
+        var scratch = new RuleValue[Capacity];
+        CelRuntime.Warm(none => run(none, 0, scratch));
+        return new RuleProgram(run);
     }
 }

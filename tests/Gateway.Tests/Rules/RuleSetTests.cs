@@ -102,6 +102,35 @@ public sealed class RuleSetTests
     }
 
     [Fact]
+    public void Reload_RunsWhatItCompiled_SoTheFirstRequestAfterCompilesNoMethod()
+    {
+        // A compiled expression is IL until its first call, and so is a compiled regular expression's
+        // code: the reload runs them once, so the first request after it compiles no method on its thread
+        // (the shared helpers were compiled by an earlier rule set, as in a gateway that has served).
+        var request = Request(
+            ("http.request.header.user-agent", new[] { "sqlmap/1.7" }),
+            ("url.path", "/api"),
+            ("http.request.method", "GET"),
+            ("wire.ip.ttl", 64L),
+            ("wire.tcp.mss", 1460L),
+            ("wire.conn.retransmits_out", 0L),
+            ("client.address", "192.0.2.1"));
+        static RuleSet Compile() =>
+            RuleSet.Compile(Gateway.Benchmarks.TypicalRules.Conditions.Select((c, i) => new RuleDefinition($"r{i}", c, RuleActions.Tag)));
+        Compile().Evaluate(RulePhase.Request, request, null, new RuleOutcome());
+
+        var rules = Compile();
+        var outcome = new RuleOutcome();
+        var before = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true);
+        rules.Evaluate(RulePhase.Request, request, null, outcome);
+        var compiled = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true) - before;
+
+        Assert.Equal(["r7"], outcome.Tags);
+        Assert.Equal(0, outcome.Errors);
+        Assert.Equal(0, compiled);
+    }
+
+    [Fact]
     public void Evaluate_MissingAttribute_CountsAnErrorAndLetsThrough_UnlessFailClosed()
     {
         var rules = RuleSet.Compile([
