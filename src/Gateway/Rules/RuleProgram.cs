@@ -40,7 +40,7 @@ internal sealed class RuleProgram
     /// </summary>
     public ulong Run(IRuleAttributes input, ulong skip, RuleValue[] values) => _run(input, skip, values);
 
-    /// <summary>The bits of the rules set in <paramref name="bits"/>, lowest first, as indexes.</summary>
+    /// <summary>Takes the lowest set bit out of <paramref name="bits"/> and returns its index (its rule's, in the program).</summary>
     public static int Next(ref ulong bits)
     {
         var index = BitOperations.TrailingZeroCount(bits);
