@@ -1,5 +1,5 @@
-using Gateway.Telemetry.Records;
 using Gateway.Rules;
+using Gateway.Telemetry.Records;
 
 namespace Gateway.Correlation;
 
