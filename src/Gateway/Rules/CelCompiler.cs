@@ -519,7 +519,7 @@ public static class CelCompiler
         // A sub-expression whose operands are all constants is one too: computed now, once.
         private static Expr Folded(Expression node, params Expr[] operands)
         {
-            if (operands.Any(o => o.Constant is null || o.IsAttributes))
+            if (operands.Any(o => o.Constant is null))
             {
                 return new(node);
             }
